@@ -1,0 +1,119 @@
+/**
+ * Resampling schemes for weighted walkers. Each takes normalized weights (length N), draws M ancestor
+ * indices, and is unbiased: E[#offspring of i] = M·w_i. They differ in variance: multinomial is the
+ * baseline; stratified, systematic and residual have lower variance of offspring counts.
+ * Indices come out sorted by ancestor, which keeps the gather that follows cache friendly.
+ */
+import { type Key, Stream } from "../random/key.ts";
+
+export type ResamplingScheme = "multinomial" | "systematic" | "stratified" | "residual";
+export const RESAMPLING_SCHEMES: readonly ResamplingScheme[] = ["multinomial", "systematic", "stratified", "residual"];
+
+/** Inverse-CDF walk: for sorted points u_k in [0,1), the ancestor of each is the first i with cdf_i > u_k. */
+function invertSorted(w: Float64Array, u: Float64Array, out: Int32Array): Int32Array {
+  const n = w.length;
+  let i = 0;
+  let cdf = w[0];
+  for (let k = 0; k < u.length; k++) {
+    const target = u[k]; // the walk is clamped at the last index against rounding in the cdf
+    while (target >= cdf && i < n - 1) {
+      i++;
+      cdf += w[i];
+    }
+    out[k] = i;
+  }
+  return out;
+}
+
+function total(w: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i];
+    if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`resampling weight ${i} is ${v}`);
+    s += v;
+  }
+  if (!(s > 0)) throw new RangeError("resampling weights sum to zero");
+  return s;
+}
+
+/** M i.i.d. draws from Categorical(w), produced in sorted order from uniform order statistics (O(N+M)). */
+export function multinomial(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
+  const s = total(w);
+  const rng = new Stream(key);
+  // Sorted uniforms: cumulative sums of M+1 exponentials, normalized.
+  const u = new Float64Array(m);
+  let acc = 0;
+  for (let k = 0; k < m; k++) {
+    acc += -Math.log(rng.uniformOpen());
+    u[k] = acc;
+  }
+  acc += -Math.log(rng.uniformOpen());
+  const scale = s / acc;
+  for (let k = 0; k < m; k++) u[k] *= scale;
+  return invertSorted(w, u, out);
+}
+
+/** One uniform per stratum [k/M, (k+1)/M). */
+export function stratified(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
+  const s = total(w);
+  const rng = new Stream(key);
+  const u = new Float64Array(m);
+  for (let k = 0; k < m; k++) u[k] = ((k + rng.uniform()) / m) * s;
+  return invertSorted(w, u, out);
+}
+
+/** A single uniform shifted through all strata. */
+export function systematic(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
+  const s = total(w);
+  const u0 = new Stream(key).uniform();
+  const u = new Float64Array(m);
+  for (let k = 0; k < m; k++) u[k] = ((k + u0) / m) * s;
+  return invertSorted(w, u, out);
+}
+
+/** Deterministic floor(M·w_i) copies, the remainder drawn multinomially from the residual weights. */
+export function residual(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
+  const s = total(w);
+  const n = w.length;
+  const res = new Float64Array(n);
+  const counts = new Int32Array(n);
+  let placed = 0;
+  for (let i = 0; i < n; i++) {
+    const mw = (m * w[i]) / s;
+    const c = Math.floor(mw);
+    counts[i] = c;
+    placed += c;
+    res[i] = mw - c;
+  }
+  const rest = m - placed;
+  if (rest > 0) {
+    const extra = multinomial(key, res, rest);
+    for (let k = 0; k < rest; k++) counts[extra[k]]++;
+  }
+  let k = 0;
+  for (let i = 0; i < n; i++) for (let c = 0; c < counts[i]; c++) out[k++] = i;
+  return out;
+}
+
+const SCHEMES: Record<ResamplingScheme, typeof multinomial> = { multinomial, systematic, stratified, residual };
+
+/** Ancestor indices from the named scheme. */
+export function resample(
+  scheme: ResamplingScheme,
+  key: Key,
+  w: Float64Array,
+  m = w.length,
+  out = new Int32Array(m),
+): Int32Array {
+  return SCHEMES[scheme](key, w, m, out);
+}
+
+/** Gathers rows: dst[k] = src[idx[k]] for row-major n × dim arrays. `dst` must not alias `src`. */
+export function gatherRows(src: Float64Array, dim: number, idx: Int32Array, dst: Float64Array): Float64Array {
+  for (let k = 0; k < idx.length; k++) {
+    const from = idx[k] * dim;
+    const to = k * dim;
+    for (let j = 0; j < dim; j++) dst[to + j] = src[from + j];
+  }
+  return dst;
+}
