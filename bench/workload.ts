@@ -32,7 +32,10 @@ export interface TimingOptions {
 export const DEFAULT_TIMING: TimingOptions = { minReps: 20, minSeconds: 2, budgetSeconds: 15 };
 
 /** Times a workload like the peer does: warm-up (1–3 calls, ≤ 1 s), then reps until both minima are met. */
-export async function timeWorkload(w: Workload, opts: TimingOptions = DEFAULT_TIMING): Promise<WorkloadResult> {
+export async function timeWorkload(
+  w: Workload,
+  opts: TimingOptions = DEFAULT_TIMING,
+): Promise<WorkloadResult> {
   const call = await w.setup();
   const warmStart = performance.now();
   for (let i = 0; i < 3; i++) {

@@ -7,7 +7,12 @@
 import { type Key, Stream } from "../random/key.ts";
 
 export type ResamplingScheme = "multinomial" | "systematic" | "stratified" | "residual";
-export const RESAMPLING_SCHEMES: readonly ResamplingScheme[] = ["multinomial", "systematic", "stratified", "residual"];
+export const RESAMPLING_SCHEMES: readonly ResamplingScheme[] = [
+  "multinomial",
+  "systematic",
+  "stratified",
+  "residual",
+];
 
 /** Inverse-CDF walk: for sorted points u_k in [0,1), the ancestor of each is the first i with cdf_i > u_k. */
 function invertSorted(w: Float64Array, u: Float64Array, out: Int32Array): Int32Array {
@@ -95,7 +100,12 @@ export function residual(key: Key, w: Float64Array, m = w.length, out = new Int3
   return out;
 }
 
-const SCHEMES: Record<ResamplingScheme, typeof multinomial> = { multinomial, systematic, stratified, residual };
+const SCHEMES: Record<ResamplingScheme, typeof multinomial> = {
+  multinomial,
+  systematic,
+  stratified,
+  residual,
+};
 
 /** Ancestor indices from the named scheme. */
 export function resample(

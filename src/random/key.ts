@@ -67,12 +67,12 @@ export class Stream {
 
   constructor(k: Key) {
     // SplitMix-style expansion of the 64-bit key into 128 bits of state.
-    let x = k.lo ^ 0x9e3779b9;
-    let y = k.hi ^ 0x7f4a7c15;
-    this.s0 = fmix32((x = (x + 0x9e3779b9) >>> 0));
-    this.s1 = fmix32((y = (y + 0x6a09e667) >>> 0) ^ this.s0);
-    this.s2 = fmix32((x = (x + 0xbb67ae85) >>> 0) ^ this.s1);
-    this.s3 = fmix32((y + 0x3c6ef372) ^ this.s2) >>> 0;
+    const x = k.lo ^ 0x9e3779b9;
+    const y = k.hi ^ 0x7f4a7c15;
+    this.s0 = fmix32((x + 0x9e3779b9) >>> 0);
+    this.s1 = fmix32(((y + 0x6a09e667) >>> 0) ^ this.s0);
+    this.s2 = fmix32(((x + 0x3c6ef372) >>> 0) ^ this.s1);
+    this.s3 = fmix32(((y + 0xbb67ae85) >>> 0) ^ this.s2);
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -104,7 +104,9 @@ export class Stream {
   uniformOpen(): number {
     const a = this.nextU32() >>> 5;
     const b = this.nextU32() >>> 6;
-    return (a * 67108864 + b + 0.5) * TWO_POW_M53;
+    // For a·2^26 + b = 2^53 − 1, adding 0.5 rounds (ties to even) to 2^53, i.e. exactly 1: clamp that one case.
+    const u = (a * 67108864 + b + 0.5) * TWO_POW_M53;
+    return u < 1 ? u : 1 - TWO_POW_M53;
   }
 
   /** Standard normal (polar Box–Muller; the second variate is kept for the next call). */
@@ -137,12 +139,16 @@ export class Stream {
     return r % n;
   }
 
-  fillUniform(out: Float64Array | Float32Array): typeof out {
-    for (let i = 0; i < out.length; i++) out[i] = this.uniform();
+  fillUniform<T extends Float64Array | Float32Array>(out: T): T {
+    for (let i = 0; i < out.length; i++) {
+      out[i] = this.uniform();
+      // A Float32Array rounds draws above 1 − 2^−25 up to 1; keep them in [0, 1).
+      if (out[i] === 1) out[i] = 1 - 2 ** -24;
+    }
     return out;
   }
 
-  fillNormal(out: Float64Array | Float32Array, mean = 0, std = 1): typeof out {
+  fillNormal<T extends Float64Array | Float32Array>(out: T, mean = 0, std = 1): T {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
     return out;
   }

@@ -1,0 +1,98 @@
+/**
+ * `ebm bench`: times named workloads (the same names and definitions as the PyTorch peer in
+ * shared/peer/bench.py) and prints a table, or one JSON object with --json. With --compare PEER.json
+ * it adds the peer's median and the ratio ours/peer (for matmul, the ratio of GFLOP/s).
+ */
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { allWorkloads } from "../../../bench/registry.ts";
+import { DEFAULT_TIMING, timeWorkload, type WorkloadResult } from "../../../bench/workload.ts";
+import { parseNumber, UserError } from "../errors.ts";
+
+interface BenchOptions {
+  only?: string;
+  list?: boolean;
+  json?: boolean;
+  compare?: string;
+  minSeconds: string;
+}
+
+type PeerBench = Record<string, { median_ms?: number; gflops_at_median?: number }>;
+
+function loadPeer(path: string): PeerBench {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new UserError(`--compare: cannot read ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const obj = parsed as Record<string, unknown>;
+  const section = (obj.bench ?? obj) as Record<string, unknown>;
+  const workloads = (section.workloads ?? section) as PeerBench;
+  if (typeof workloads !== "object" || workloads === null)
+    throw new UserError(`--compare: ${path} has no 'bench.workloads' object`);
+  return workloads;
+}
+
+export async function runBench(opts: BenchOptions): Promise<void> {
+  const all = await allWorkloads();
+  if (opts.list) {
+    for (const w of all) console.log(`${w.name.padEnd(40)} ${w.description}`);
+    return;
+  }
+  const minSeconds = parseNumber("--min-seconds", opts.minSeconds);
+  if (!(minSeconds > 0)) throw new UserError("--min-seconds must be positive");
+  let selected = all;
+  if (opts.only) {
+    const names = opts.only.split(",").map((s) => s.trim());
+    for (const n of names)
+      if (!all.some((w) => w.name === n))
+        throw new UserError(`--only: unknown workload '${n}' (see ebm bench --list)`);
+    selected = all.filter((w) => names.includes(w.name));
+  }
+  const peer = opts.compare ? loadPeer(opts.compare) : undefined;
+  const results: Record<string, WorkloadResult> = {};
+  if (!opts.json) {
+    const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
+    if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));
+    console.log(head.join(" "));
+  }
+  for (const w of selected) {
+    const r = await timeWorkload(w, { ...DEFAULT_TIMING, minSeconds });
+    results[w.name] = r;
+    if (opts.json) continue;
+    const cols = [
+      w.name.padEnd(40),
+      r.median_ms.toFixed(3).padStart(11),
+      r.min_ms.toFixed(3).padStart(11),
+      String(r.reps).padStart(6),
+    ];
+    const p = peer?.[w.name];
+    if (peer) {
+      const ratio =
+        r.gflops_at_median && p?.gflops_at_median
+          ? r.gflops_at_median / p.gflops_at_median
+          : p?.median_ms
+            ? r.median_ms / p.median_ms
+            : Number.NaN;
+      cols.push(
+        (p?.median_ms?.toFixed(3) ?? "–").padStart(10),
+        (Number.isNaN(ratio) ? "–" : ratio.toFixed(2)).padStart(7),
+      );
+    }
+    if (r.gflops_at_median) cols.push(`${r.gflops_at_median.toFixed(1)} GFLOP/s`);
+    console.log(cols.join(" "));
+  }
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        backend: "wasm",
+        threads: 1,
+        cpu: cpus()[0]?.model ?? "unknown",
+        node: process.version,
+        date: new Date().toISOString(),
+        workloads: results,
+      }),
+    );
+  }
+}

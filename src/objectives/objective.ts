@@ -1,0 +1,51 @@
+/**
+ * One signature for every training objective. An iteration k of the trainer is:
+ *   grad ← objective.gradient(θ_k)   (may also move walkers, with moves that only need θ_k)
+ *   θ_{k+1} ← optimizer(θ_k, grad)
+ *   objective.afterUpdate(θ_{k+1})   (moves or reweights walkers under the new energy)
+ * `gradient` writes the gradient of the loss to minimise (for maximum likelihood:
+ * E_data[∂θU] − E_model[∂θU]) into `grad`.
+ */
+import type { TrainableEnergy } from "../energies/contract.ts";
+import type { Key } from "../random/key.ts";
+
+/** A batch of data points, row-major n × dim. */
+export interface Batch {
+  readonly x: Float64Array;
+  readonly n: number;
+}
+
+/** Per-iteration diagnostics an objective may report. */
+export interface ObjectiveDiagnostics {
+  /** Effective sample size of weighted walkers. */
+  ess?: number;
+  /** Estimate of log Z_θ − log Z_θ₀. */
+  logZRatio?: number;
+  /** Number of resamplings so far. */
+  resamplings?: number;
+  /** Loss value when the objective has one (score matching). */
+  loss?: number;
+}
+
+export interface Objective<S = unknown> {
+  readonly name: string;
+  init(key: Key, model: TrainableEnergy): S;
+  gradient(key: Key, state: S, model: TrainableEnergy, batch: Batch, grad: Float64Array): void;
+  afterUpdate(key: Key, state: S, model: TrainableEnergy): void;
+  diagnostics(state: S): ObjectiveDiagnostics;
+}
+
+/** grad ← E_data[∂θU] − Σ_i w_i ∂θU(x_i): the maximum-likelihood gradient with weighted model samples. */
+export function likelihoodGradient(
+  model: TrainableEnergy,
+  batch: Batch,
+  walkers: Float64Array,
+  nWalkers: number,
+  walkerWeights: Float64Array,
+  grad: Float64Array,
+): void {
+  model.paramGrad(batch.x, batch.n, new Float64Array(batch.n).fill(1 / batch.n), grad);
+  const neg = new Float64Array(grad.length);
+  model.paramGrad(walkers, nWalkers, walkerWeights, neg);
+  for (let i = 0; i < grad.length; i++) grad[i] -= neg[i];
+}

@@ -1,0 +1,84 @@
+/**
+ * Optimizers in the Optax style: `init(params) → state`, `update(grads, state, params) → updates`, and
+ * `applyUpdates`. They work on flat float64 parameter vectors (the Energy contract's θ) and compose with
+ * `chain` (e.g. chain(clipByGlobalNorm(1), adam(1e-3))). Updates are to be added to θ.
+ */
+
+export interface GradientTransformation<S = unknown> {
+  init(params: Float64Array): S;
+  update(grads: Float64Array, state: S, params: Float64Array): { updates: Float64Array; state: S };
+}
+
+export type Optimizer = GradientTransformation<unknown>;
+
+/** θ ← θ + updates, in place. */
+export function applyUpdates(params: Float64Array, updates: Float64Array): Float64Array {
+  for (let i = 0; i < params.length; i++) params[i] += updates[i];
+  return params;
+}
+
+/** Plain gradient descent: updates = −lr·g. */
+export function sgd(lr: number): Optimizer {
+  return {
+    init: () => null,
+    update: (g, state) => ({ updates: g.map((v) => -lr * v), state }),
+  };
+}
+
+interface AdamState {
+  m: Float64Array;
+  v: Float64Array;
+  t: number;
+}
+
+/** Adam (Kingma & Ba) with bias correction. */
+export function adam(lr: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): Optimizer {
+  return {
+    init: (p) => ({ m: new Float64Array(p.length), v: new Float64Array(p.length), t: 0 }) satisfies AdamState,
+    update(g, s) {
+      const st = s as AdamState;
+      const t = st.t + 1;
+      const c1 = 1 - b1 ** t;
+      const c2 = 1 - b2 ** t;
+      const updates = new Float64Array(g.length);
+      for (let i = 0; i < g.length; i++) {
+        st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
+        st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
+        updates[i] = (-lr * (st.m[i] / c1)) / (Math.sqrt(st.v[i] / c2) + eps);
+      }
+      st.t = t;
+      return { updates, state: st };
+    },
+  };
+}
+
+/** Rescales the gradient so its Euclidean norm is at most `maxNorm`. */
+export function clipByGlobalNorm(maxNorm: number): Optimizer {
+  return {
+    init: () => null,
+    update(g, state) {
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+      const norm = Math.sqrt(s);
+      const f = norm > maxNorm ? maxNorm / norm : 1;
+      return { updates: f === 1 ? g.slice() : g.map((v) => v * f), state };
+    },
+  };
+}
+
+/** Applies transformations in order, each on the previous one's output. */
+export function chain(...parts: Optimizer[]): Optimizer {
+  return {
+    init: (p) => parts.map((t) => t.init(p)),
+    update(g, state, params) {
+      const states = state as unknown[];
+      let u = g;
+      const next = parts.map((t, i) => {
+        const r = t.update(u, states[i], params);
+        u = r.updates;
+        return r.state;
+      });
+      return { updates: u, state: next };
+    },
+  };
+}
