@@ -1,0 +1,105 @@
+/**
+ * The `ebm` command as a user runs it: help, one-line errors naming the bad option (exit 2, no stack
+ * trace, nothing written), the gmm1d report folder and its --json line, and reproducibility.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
+
+function ebm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "ebm-cli-"));
+const SMALL = ["--iters", "60", "--walkers", "200", "--data", "1000"];
+
+describe("ebm CLI", () => {
+  test("--help lists the commands; gmm1d --help documents every option", () => {
+    const top = ebm("--help");
+    assert.equal(top.code, 0);
+    for (const c of ["demo", "reproduce", "bench"]) assert.match(top.stdout, new RegExp(c));
+    const sub = ebm("reproduce", "gmm1d", "--help");
+    assert.equal(sub.code, 0);
+    for (const o of [
+      "--seed",
+      "--q",
+      "--modes",
+      "--walkers",
+      "--iters",
+      "--step",
+      "--lr",
+      "--resample",
+      "--out",
+      "--json",
+    ])
+      assert.match(sub.stdout, new RegExp(o));
+  });
+
+  const bad: [string[], RegExp][] = [
+    [["--q", "1.5"], /--q/],
+    [["--q", "abc"], /--q/],
+    [["--modes", "5,3"], /--modes/],
+    [["--modes", "5"], /--modes/],
+    [["--walkers", "0"], /--walkers/],
+    [["--resample", "sometimes"], /--resample/],
+    [["--bogus"], /bogus/],
+  ];
+  for (const [args, pattern] of bad) {
+    test(`rejects ${args.join(" ")} with one line naming the option`, () => {
+      const out = join(tmp, `bad-${args.join("_")}`);
+      const r = ebm("reproduce", "gmm1d", ...args, "--out", out);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(
+        r.stderr
+          .trim()
+          .split("\n")
+          .filter((l) => !/run with --help/.test(l)).length,
+        1,
+        r.stderr,
+      );
+      assert.equal(existsSync(out), false, "nothing written");
+    });
+  }
+
+  test("reproduce gmm1d writes the report and prints one JSON object last; same seed, same numbers", () => {
+    const outA = join(tmp, "a");
+    const outB = join(tmp, "b");
+    const a = ebm("reproduce", "gmm1d", ...SMALL, "--out", outA, "--json");
+    assert.equal(a.code, 0, a.stderr);
+    const lines = a.stdout.trim().split("\n");
+    const res = JSON.parse(lines[lines.length - 1]);
+    assert.equal(res.target_q, 0.8);
+    for (const m of ["score_matching", "cd", "pcd", "jarzynski"])
+      assert.equal(typeof res.methods[m].q, "number");
+    assert.equal(typeof res.methods.jarzynski.logz_abs_err, "number");
+    for (const f of ["report.md", "gmm1d.png", "gmm1d.svg", "results.json", "traces.json"])
+      assert.ok(existsSync(join(outA, f)), f);
+    assert.deepEqual([...readFileSync(join(outA, "gmm1d.png")).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.match(readFileSync(join(outA, "report.md"), "utf8"), /!\[training curves\]\(gmm1d.png\)/);
+    const b = ebm("reproduce", "gmm1d", ...SMALL, "--out", outB, "--json");
+    const resB = JSON.parse(b.stdout.trim().split("\n").pop()!);
+    for (const m of ["score_matching", "cd", "pcd", "jarzynski"])
+      assert.equal(resB.methods[m].q, res.methods[m].q);
+    assert.equal(resB.methods.jarzynski.logz_estimate, res.methods.jarzynski.logz_estimate);
+  });
+
+  test("bench --list names the workloads; unknown --only is a one-line error", () => {
+    const l = ebm("bench", "--list");
+    assert.equal(l.code, 0, l.stderr);
+    assert.match(l.stdout, /gmm1d_jarzynski_iter/);
+    const r = ebm("bench", "--only", "nope");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--only/);
+  });
+});

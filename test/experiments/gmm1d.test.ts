@@ -1,0 +1,73 @@
+/**
+ * The seed's claims on the 1-D two-well experiment, with tolerances derived from Monte-Carlo error:
+ *
+ * Jarzynski. Walkers never cross the barrier, so the weighted mass of mode b is f·e^{−Δz}/(f·e^{−Δz} + 1 − f)
+ * with f the initial fraction of walkers in b (f ~ Binomial(N, ½)/N). Training stops where it equals the
+ * data mass q̂, giving odds(q_final) = odds(q̂)/odds(f). Linearising at f = ½: sd from the walkers
+ * q(1−q)·2/√N, from the data √(q(1−q)/n). The log Z estimate is log Z₀ + log(f e^{−Δz} + 1 − f), whose
+ * sd is |odds − 1|/((odds + 1)/2) · ½/√N at the current odds = e^{−Δz}.
+ * CD-1. Walkers are N random data points moved once: E[∂zU] over them equals the data term up to sampling
+ * noise of variance q̂(1−q̂)/N per iteration, so z performs a random walk with sd lr·√(T q̂(1−q̂)/N) and
+ * q = ½ − z/4 + …
+ * PCD. The walkers keep f ≈ ½ forever, so the gradient stays ≈ q̂ − ½ and z runs off linearly: q → 1
+ * (q* > ½) or 0 (q* < ½).
+ * Score matching. ∂zJ is of order the density at the barrier (< e^{−20} here): q stays at ½.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { GMM1D_DEFAULTS, type Gmm1dOptions, runGmm1d } from "../../src/experiments/gmm1d.ts";
+
+const K = 4; // number of standard deviations allowed
+
+for (const extra of [{}, { q: 0.3, modes: [-6, 7] as [number, number], seed: 5 }]) {
+  const o: Gmm1dOptions = { ...GMM1D_DEFAULTS, ...extra };
+  describe(`gmm1d q* = ${o.q}, modes ${o.modes.join(",")}`, () => {
+    const r = runGmm1d(o);
+    const { walkers: N, dataSize: n, iterations: T, lr, q } = o;
+
+    test("Jarzynski learns q* within a few hundredths", () => {
+      const qj = r.methods.jarzynski!.q;
+      const sd = Math.sqrt((q * (1 - q) * 2) ** 2 / N + (q * (1 - q)) / n);
+      assert.ok(Math.abs(qj - q) < K * sd, `q = ${qj}, target ${q}, allowed ${K * sd}`);
+      assert.ok(K * sd < 0.1, "the derived bound is a few hundredths");
+    });
+
+    test("Jarzynski log Z estimate tracks the exact log Z over training", () => {
+      const j = r.methods.jarzynski!;
+      for (let k = 0; k <= T; k += 50) {
+        const qk = j.qTrace[k];
+        const oddsK = qk / (1 - qk);
+        const sd = (Math.abs(oddsK - 1) / ((oddsK + 1) / 2)) * (0.5 / Math.sqrt(N));
+        const err = Math.abs(j.logZEstimate[k] - j.logZExact[k]);
+        assert.ok(err <= K * sd + 1e-9, `iteration ${k}: |error| ${err} > ${K * sd}`);
+      }
+      assert.equal(j.logzAbsErr, Math.abs(j.logZEstimate[T] - j.logZExact[T]));
+    });
+
+    test("score matching does not move", () => {
+      assert.ok(Math.abs(r.methods.score_matching!.q - 0.5) < 1e-9, `q = ${r.methods.score_matching!.q}`);
+    });
+
+    test("CD-1 barely moves from 0.5", () => {
+      const qcd = r.methods.cd!.q;
+      const sd = 0.25 * lr * Math.sqrt((T * r.dataQ * (1 - r.dataQ)) / N);
+      assert.ok(Math.abs(qcd - 0.5) < K * sd, `q = ${qcd}, allowed ${K * sd}`);
+      assert.ok(Math.abs(qcd - q) > 0.15, "CD-1 should stay far from q*");
+    });
+
+    test("PCD collapses onto one mode, away from q*", () => {
+      const qp = r.methods.pcd!.q;
+      if (q > 0.5) assert.ok(qp > 0.99, `q = ${qp}`);
+      else assert.ok(qp < 0.01, `q = ${qp}`);
+    });
+  });
+}
+
+test("same seed, same results", () => {
+  const o = { ...GMM1D_DEFAULTS, iterations: 50, dataSize: 500, walkers: 100 };
+  const a = runGmm1d(o);
+  const b = runGmm1d(o);
+  for (const m of ["score_matching", "cd", "pcd", "jarzynski"] as const)
+    assert.deepEqual(a.methods[m]!.qTrace, b.methods[m]!.qTrace);
+  assert.deepEqual(a.methods.jarzynski!.logZEstimate, b.methods.jarzynski!.logZEstimate);
+});
