@@ -29,3 +29,27 @@ export interface Sampler<S extends ChainState = ChainState, I extends StepInfo =
   /** Recomputes the cached U and ∇U after the energy changed (e.g. after a training update). */
   refresh(state: S): S;
 }
+
+/** Info of Metropolis–Hastings-corrected kernels. */
+export interface MhInfo extends StepInfo {
+  /** Per chain: the acceptance probability min(1, MH ratio) of this step's proposal (0 when divergent). */
+  readonly acceptProb: Float64Array;
+  /** Per chain: 1 when the proposal was accepted. */
+  readonly accepted: Uint8Array;
+}
+
+/**
+ * Tunable parameters shared by gradient-based kernels. One step size for all chains of a batch
+ * (adapted on the batch's mean acceptance); `inverseMass` is the diagonal of M⁻¹ (length dim) for
+ * HMC-family kernels, and the diagonal preconditioner for Langevin kernels.
+ */
+export interface KernelParams {
+  step: number;
+  inverseMass?: Float64Array;
+}
+
+/** Options every continuous kernel accepts: target e^{−βU}. */
+export interface TemperedOptions {
+  /** Inverse temperature β > 0 (default 1). */
+  beta?: number;
+}
