@@ -1,0 +1,160 @@
+/**
+ * MLP-energy workloads (tfjs wasm backend), with the definitions of the PyTorch peer's workloads of the
+ * same names (shared/peer/bench.py, common.py): the 2→128→128→1 SiLU MLP with nn.Linear's default init,
+ * float32 inside. Randomness comes from our keys (not torch's generator), so the draws differ but their
+ * distributions match. The energy's methods are synchronous and return float64 results read back from
+ * tfjs, so every call includes the whole computation.
+ */
+import { createMatmulBenchmark } from "../../src/backend/tfjs/ops.ts";
+import { createMlpEnergy, type MlpSpec } from "../../src/energies/mlp.ts";
+import { jarzynski } from "../../src/objectives/jarzynski.ts";
+import { foldIn, type Key, keyFromSeed, Stream, split } from "../../src/random/key.ts";
+import { adam, applyUpdates } from "../../src/train/optim.ts";
+import type { Workload } from "../workload.ts";
+
+/** The peer's shared energy MLP (no confinement term in the timing workloads). */
+const MLP2D: MlpSpec = { inputDim: 2, hidden: [128, 128], activation: "silu" };
+/** ULA step used by the MLP workloads. */
+const H = 0.01;
+
+/** The peer's 2-D target: 4 isotropic Gaussians, std 0.25, weights 0.2, 0.2, 0.3, 0.3. */
+const GMM4_CENTERS = [
+  [-1.5, 1.5],
+  [1.5, 1.5],
+  [1.5, -1.5],
+  [-1.5, -1.5],
+];
+const GMM4_WEIGHTS = [0.2, 0.2, 0.3, 0.3];
+const GMM4_STD = 0.25;
+
+/** n points from the 4-Gaussian mixture, row-major [n, 2]. */
+export function gmm4Sample(key: Key, n: number): Float64Array {
+  const s = new Stream(key);
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const u = s.uniform();
+    let k = 0;
+    let acc = GMM4_WEIGHTS[0];
+    while (u >= acc && k < GMM4_WEIGHTS.length - 1) acc += GMM4_WEIGHTS[++k];
+    out[2 * i] = GMM4_CENTERS[k][0] + GMM4_STD * s.normal();
+    out[2 * i + 1] = GMM4_CENTERS[k][1] + GMM4_STD * s.normal();
+  }
+  return out;
+}
+
+const ula: Workload = {
+  name: "ula_mlp2d_n4096",
+  description: "one ULA step x ← x − h∇U(x) + √(2h)ξ, h = 0.01, 4096 walkers, 2-128-128-1 SiLU MLP",
+  async setup() {
+    const key = keyFromSeed(0);
+    const model = await createMlpEnergy(MLP2D, key);
+    const n = 4096;
+    const x = new Stream(foldIn(key, 1)).fillNormal(new Float64Array(2 * n)) as Float64Array;
+    const u = new Float64Array(n);
+    const g = new Float64Array(2 * n);
+    const noise = new Stream(foldIn(key, 2));
+    const sq = Math.sqrt(2 * H);
+    return () => {
+      model.energyAndGrad(x, n, u, g);
+      for (let k = 0; k < 2 * n; k++) x[k] += -H * g[k] + sq * noise.normal();
+    };
+  },
+};
+
+const paramgrad: Workload = {
+  name: "paramgrad_mlp2d_n4096",
+  description: "Σ_i w_i ∂θU(x_i) on 4096 fixed N(0, I) points, w = normalised U(0,1) draws",
+  async setup() {
+    const key = keyFromSeed(0);
+    const model = await createMlpEnergy(MLP2D, key);
+    const n = 4096;
+    const s = new Stream(foldIn(key, 1));
+    const x = s.fillNormal(new Float64Array(2 * n)) as Float64Array;
+    const w = s.fillUniform(new Float64Array(n)) as Float64Array;
+    const total = w.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < n; i++) w[i] /= total;
+    const out = new Float64Array(model.numParams);
+    return () => model.paramGrad(x, n, w, out);
+  },
+};
+
+const jarzynskiIter: Workload = {
+  name: "jarzynski_iter_mlp2d_n4096",
+  description:
+    "one Jarzynski SMC training iteration: 4096 walkers, data batch 4096 from a 100k pool, h = 0.01, Adam 1e-3, resampling at ESS < N/2",
+  async setup() {
+    const key = keyFromSeed(0);
+    const model = await createMlpEnergy(MLP2D, key);
+    const n = 4096;
+    const pool = gmm4Sample(foldIn(key, 3), 100000);
+    const batch = new Float64Array(2 * n);
+    const objective = jarzynski({
+      walkers: n,
+      step: H,
+      resample: 0.5,
+      // As the peer: X₀ ~ N(0, I) with A₀ = 0 (the reference for log Z is then this weighted ensemble).
+      init: (k, _m, count) => ({ x: new Stream(k).fillNormal(new Float64Array(2 * count)) }),
+    });
+    const state = objective.init(foldIn(key, 1), model);
+    const optimizer = adam(1e-3);
+    let params = model.getParams();
+    let optState = optimizer.init(params);
+    const grad = new Float64Array(model.numParams);
+    let k = 0;
+    return () => {
+      // The trainer's loop body (src/train/trainer.ts), one iteration per call, state carried over.
+      const [kBatch, kGrad, kAfter] = split(foldIn(key, 100 + k++), 3);
+      const rng = new Stream(kBatch);
+      for (let i = 0; i < n; i++) {
+        const j = rng.integer(100000);
+        batch[2 * i] = pool[2 * j];
+        batch[2 * i + 1] = pool[2 * j + 1];
+      }
+      objective.gradient(kGrad, state, model, { x: batch, n }, grad);
+      const r = optimizer.update(grad, optState, params);
+      optState = r.state;
+      params = applyUpdates(params, r.updates);
+      model.setParams(params);
+      objective.afterUpdate(kAfter, state, model);
+    };
+  },
+};
+
+const exactSm: Workload = {
+  name: "exact_sm_step_mlp2d_b1024",
+  description:
+    "batch 1024 drawn by index from a 100k 4-Gaussian pool; mean_i[½|∇U|² − ΔU] (Laplacian by a loop over " +
+    "the 2 dims) and its parameter gradient",
+  async setup() {
+    const key = keyFromSeed(0);
+    const model = await createMlpEnergy(MLP2D, key);
+    const poolSize = 100_000;
+    const pool = gmm4Sample(foldIn(key, 123), poolSize);
+    const b = 1024;
+    const batch = new Float64Array(2 * b);
+    const w = new Float64Array(b).fill(1 / b);
+    const out = new Float64Array(model.numParams);
+    const idx = new Stream(foldIn(key, 1));
+    return () => {
+      for (let i = 0; i < b; i++) {
+        const j = idx.integer(poolSize);
+        batch[2 * i] = pool[2 * j];
+        batch[2 * i + 1] = pool[2 * j + 1];
+      }
+      return model.scoreMatching(batch, b, w, out);
+    };
+  },
+};
+
+const matmul: Workload = {
+  name: "matmul_1024_f32",
+  description: "1024×1024 float32 matmul a·b with tfjs (wasm), product read back",
+  flops: 2 * 1024 ** 3,
+  async setup() {
+    const n = 1024;
+    const normals = new Stream(keyFromSeed(0)).fillNormal(new Float32Array(2 * n * n)) as Float32Array;
+    return createMatmulBenchmark(n, normals);
+  },
+};
+
+export const workloads: Workload[] = [ula, paramgrad, jarzynskiIter, exactSm, matmul];

@@ -1,0 +1,271 @@
+/**
+ * The MLP energy on TensorFlow.js (wasm): U(x) = MLP_θ(x) + ½·c·|x|² (see src/energies/mlp.ts for the
+ * spec, the parameter layout and the initialisation).
+ *
+ * Float32 inside tfjs, float64 at the contract boundary. The confinement term and its derivatives are
+ * added exactly, in float64, in JS (in `scoreMatching` it also enters the tfjs loss, in float32, because
+ * ½|∇MLP + c·x|² couples it with θ). The master copy of θ is float64: `getParams` returns exactly what
+ * `setParams` was given, and the float32 tensors are derived from it.
+ *
+ * Autodiff: ∇ₓU and ∂θU are one forward + one backward pass through tfjs's tape, using the lazy
+ * fused-linear gradient and the custom activation ops of ./ops.ts. The score-matching objective nests
+ * gradients three deep (∇ₓ, then ∂/∂x_d of ∇ₓU for the Laplacian, then ∂θ of the whole), which the custom
+ * activations make exact. Every call runs inside `tf.tidy` (or disposes explicitly): no tensor outlives a
+ * call except the parameters.
+ */
+import type { MlpSpec } from "../../energies/mlp.ts";
+import type { Key } from "../../random/key.ts";
+import { Stream } from "../../random/key.ts";
+import { ensureTfBackend, tf } from "./init.ts";
+import { activationOp, linear } from "./ops.ts";
+
+type T = tf.Tensor;
+
+export interface TfMlpEnergy {
+  readonly spec: Readonly<MlpSpec>;
+  readonly dim: number;
+  readonly numParams: number;
+  energy(x: Float64Array, n: number, u: Float64Array): void;
+  energyAndGrad(x: Float64Array, n: number, u: Float64Array, grad: Float64Array): void;
+  getParams(): Float64Array;
+  setParams(theta: Float64Array): void;
+  paramGrad(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): void;
+  scoreMatching(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): number;
+  dispose(): void;
+}
+
+/** Builds the tfjs MLP energy; parameters ~ U(±1/√fan_in) drawn in flat order from `new Stream(key)`. */
+export async function createTfMlpEnergy(spec: MlpSpec, key: Key): Promise<TfMlpEnergy> {
+  await ensureTfBackend();
+  return new TfMlp(spec, key);
+}
+
+interface LayerShape {
+  fanIn: number;
+  fanOut: number;
+  /** Offset of W in θ; b follows at wOffset + fanIn·fanOut. */
+  wOffset: number;
+}
+
+class TfMlp implements TfMlpEnergy {
+  readonly spec: Readonly<MlpSpec>;
+  readonly dim: number;
+  readonly numParams: number;
+  private readonly c: number;
+  private readonly layers: LayerShape[] = [];
+  private readonly act: (x: T) => T;
+  private readonly theta: Float64Array;
+  /** [W1, b1, W2, b2, …] as float32 tensors, derived from `theta`. */
+  private params: T[] = [];
+  private disposed = false;
+
+  constructor(spec: MlpSpec, key: Key) {
+    this.spec = Object.freeze({ ...spec, hidden: [...spec.hidden] });
+    this.dim = spec.inputDim;
+    this.c = spec.confinement ?? 0;
+    this.act = activationOp(spec.activation);
+    const widths = [spec.inputDim, ...spec.hidden, 1];
+    let off = 0;
+    for (let l = 0; l + 1 < widths.length; l++) {
+      this.layers.push({ fanIn: widths[l], fanOut: widths[l + 1], wOffset: off });
+      off += widths[l] * widths[l + 1] + widths[l + 1];
+    }
+    this.numParams = off;
+    this.theta = new Float64Array(off);
+    const stream = new Stream(key);
+    for (const L of this.layers) {
+      const bound = 1 / Math.sqrt(L.fanIn);
+      const size = L.fanIn * L.fanOut + L.fanOut;
+      for (let i = 0; i < size; i++) this.theta[L.wOffset + i] = (2 * stream.uniform() - 1) * bound;
+    }
+    this.uploadParams();
+  }
+
+  // --- parameters -----------------------------------------------------------------------------------------
+
+  getParams(): Float64Array {
+    this.check();
+    return this.theta.slice();
+  }
+
+  setParams(theta: Float64Array): void {
+    this.check();
+    if (theta.length !== this.numParams) {
+      throw new RangeError(`setParams: expected ${this.numParams} values, got ${theta.length}`);
+    }
+    this.theta.set(theta);
+    this.uploadParams();
+  }
+
+  private uploadParams(): void {
+    const fresh: T[] = [];
+    for (const L of this.layers) {
+      const wEnd = L.wOffset + L.fanIn * L.fanOut;
+      fresh.push(tf.tensor2d(Float32Array.from(this.theta.subarray(L.wOffset, wEnd)), [L.fanIn, L.fanOut]));
+      fresh.push(tf.tensor1d(Float32Array.from(this.theta.subarray(wEnd, wEnd + L.fanOut))));
+    }
+    for (const p of this.params) p.dispose();
+    this.params = fresh;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const p of this.params) p.dispose();
+    this.params = [];
+    this.disposed = true;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new Error("MLP energy used after dispose()");
+  }
+
+  // --- network --------------------------------------------------------------------------------------------
+
+  /** MLP(x) as [n, 1], with the parameters `p` ([W1, b1, …]; tensors so they can be differentiated). */
+  private forward(x: T, p: T[]): T {
+    let h = x;
+    const last = this.layers.length - 1;
+    for (let l = 0; l < last; l++) h = this.act(linear(h, p[2 * l], p[2 * l + 1]));
+    return linear(h, p[2 * last], p[2 * last + 1]);
+  }
+
+  /** Float32 tensor [n, dim] from the first n points of x. */
+  private input(x: Float64Array, n: number): T {
+    const m = n * this.dim;
+    if (!(Number.isInteger(n) && n >= 0) || x.length < m) {
+      throw new RangeError(`expected n·dim = ${m} coordinates, got ${x.length} (n = ${n})`);
+    }
+    return tf.tensor2d(Float32Array.from(x.subarray(0, m)), [n, this.dim]);
+  }
+
+  private weightsColumn(weights: Float64Array, n: number): T {
+    if (weights.length < n) throw new RangeError(`expected ${n} weights, got ${weights.length}`);
+    return tf.tensor2d(Float32Array.from(weights.subarray(0, n)), [n, 1]);
+  }
+
+  /** ½·c·|x_i|² in float64. */
+  private confine(x: Float64Array, i: number): number {
+    if (this.c === 0) return 0;
+    let s = 0;
+    const d = this.dim;
+    for (let j = 0; j < d; j++) s += x[i * d + j] * x[i * d + j];
+    return 0.5 * this.c * s;
+  }
+
+  // --- Energy ---------------------------------------------------------------------------------------------
+
+  energy(x: Float64Array, n: number, u: Float64Array): void {
+    this.check();
+    if (n === 0) return;
+    const vals = tf.tidy(() => this.forward(this.input(x, n), this.params).dataSync());
+    for (let i = 0; i < n; i++) u[i] = vals[i] + this.confine(x, i);
+  }
+
+  energyAndGrad(x: Float64Array, n: number, u: Float64Array, grad: Float64Array): void {
+    this.check();
+    if (n === 0) return;
+    const d = this.dim;
+    const [vals, g] = tf.tidy(() => {
+      const xt = this.input(x, n);
+      const { value, grads } = tf.valueAndGrads((xx: T) => this.forward(xx, this.params))([xt]);
+      return [value.dataSync(), grads[0].dataSync()];
+    });
+    for (let i = 0; i < n; i++) u[i] = vals[i] + this.confine(x, i);
+    const c = this.c;
+    for (let k = 0; k < n * d; k++) grad[k] = g[k] + c * x[k];
+  }
+
+  // --- TrainableEnergy ------------------------------------------------------------------------------------
+
+  paramGrad(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): void {
+    this.check();
+    if (out.length < this.numParams) throw new RangeError(`out must hold ${this.numParams} values`);
+    if (n === 0) {
+      out.fill(0, 0, this.numParams);
+      return;
+    }
+    tf.tidy(() => {
+      const xt = this.input(x, n);
+      const w = this.weightsColumn(weights, n);
+      // Σ_i w_i ∂θ MLP(x_i): the backward pass seeded with dy = w.
+      const grads = tf.grads((...p: T[]) => this.forward(xt, p))(this.params, w);
+      this.writeFlat(grads, out);
+    });
+  }
+
+  /** Copies per-tensor gradients [dW1, db1, …] into the flat float64 layout. */
+  private writeFlat(grads: T[], out: Float64Array): void {
+    let off = 0;
+    for (const g of grads) {
+      const v = g.dataSync();
+      for (let k = 0; k < v.length; k++) out[off + k] = v[k];
+      off += v.length;
+    }
+  }
+
+  // --- ScoreMatchable -------------------------------------------------------------------------------------
+
+  /**
+   * J(θ) = Σ_i w_i [½|∇ₓU(x_i)|² − ΔₓU(x_i)] and ∂θJ (into `out`). ∇ₓMLP comes from one backward pass
+   * recorded on the tape; each ∂(∇ₓMLP)_d/∂x_d from a backward pass through that backward pass; ∂θ of the
+   * float32 loss from a third, outer one. The returned value is summed in float64 from the float32 ∇ₓMLP
+   * and ΔₓMLP, with the confinement's exact contributions (c·x to the gradient, c·dim to the Laplacian).
+   */
+  scoreMatching(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): number {
+    this.check();
+    if (out.length < this.numParams) throw new RangeError(`out must hold ${this.numParams} values`);
+    if (n === 0) {
+      out.fill(0, 0, this.numParams);
+      return 0;
+    }
+    const d = this.dim;
+    const c = this.c;
+    let kept: T[] = [];
+    try {
+      const [gVals, lapVals] = tf.tidy(() => {
+        const xt = this.input(x, n);
+        const w = this.weightsColumn(weights, n);
+        const cx = c === 0 ? null : tf.mul(xt, c);
+        const eye = tf.eye(d);
+        // The last bias does not affect ∇ₓU (its gradient is 0, set below): tfjs refuses to differentiate
+        // with respect to an unused input, so it is passed as a constant.
+        const lastBias = this.params[this.params.length - 1];
+        const { grads } = tf.valueAndGrads((...q: T[]) => {
+          const p = [...q, lastBias];
+          // g = ∇ₓ MLP (its backward pass is recorded: we differentiate through it twice more).
+          const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+          // Δₓ MLP = Σ_d ∂g_d/∂x_d: the x-gradient of Σ_i g_{i,d}, read at column d. The function handed
+          // to tf.grad returns a tensor built from the already computed g: nested inside the outer
+          // valueAndGrads, tfjs keeps one tape for all levels, which holds g's forward and backward ops,
+          // so the forward+backward pass is not redone per dimension.
+          let lap: T | null = null;
+          for (let j = 0; j < d; j++) {
+            const ej = tf.slice(eye, [j, 0], [1, d]); // constant one-hot row, [1, d]
+            const hj = tf.grad(() => tf.sum(tf.mul(g, ej)))(xt);
+            const col = tf.sum(tf.mul(hj, ej), 1, true); // [n, 1]
+            lap = lap === null ? col : tf.add(lap, col);
+          }
+          const gt = cx === null ? g : tf.add(g, cx);
+          const sq = tf.sum(tf.mul(gt, gt), 1, true);
+          kept = [tf.keep(g), tf.keep(lap as T)];
+          return tf.sum(tf.mul(w, tf.sub(tf.mul(sq, 0.5), lap as T)));
+        })(this.params.slice(0, -1));
+        this.writeFlat(grads, out);
+        out[this.numParams - 1] = 0;
+        return [kept[0].dataSync(), kept[1].dataSync()];
+      });
+      let j = 0;
+      for (let i = 0; i < n; i++) {
+        let sq = 0;
+        for (let k = 0; k < d; k++) {
+          const gk = gVals[i * d + k] + c * x[i * d + k];
+          sq += gk * gk;
+        }
+        j += weights[i] * (0.5 * sq - (lapVals[i] + c * d));
+      }
+      return j;
+    } finally {
+      for (const t of kept) t.dispose();
+    }
+  }
+}
