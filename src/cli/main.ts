@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { runBench } from "./commands/bench.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
+import { sampleCommand } from "./commands/sample.ts";
 import { UserError } from "./errors.ts";
 
 function program(): Command {
@@ -29,6 +30,12 @@ function program(): Command {
       ),
     "out/gmm1d",
   ).action(runGmm1dCommand);
+
+  sampleCommand(
+    root
+      .command("sample")
+      .description("draw from a target file with an MCMC kernel and report diagnostics (ESS, R-hat, MCSE)"),
+  );
 
   root
     .command("bench")

@@ -1,0 +1,66 @@
+/**
+ * Sampler workloads. `nuts_gauss100`: NUTS on the 100-D standard Gaussian U(x) = ½|x|², after Stan's
+ * window adaptation (run once in `setup`: 300 warm-up iterations, step size and diagonal inverse mass
+ * adapted). The energy is the O(d) closed form rather than GaussianEnergy's dense 100×100 precision, so
+ * the time is NUTS's own (tree building, leapfrog, multinomial bookkeeping), not a matrix-vector product.
+ *
+ * One call = 10 transitions of a batch of 10 chains = 100 draws, the chains carrying over from call to
+ * call. Draws per second = 1000 · 100 / median_ms.
+ */
+import type { Energy } from "../../src/energies/contract.ts";
+import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
+import { windowAdaptation } from "../../src/samplers/adaptation.ts";
+import { nuts } from "../../src/samplers/nuts.ts";
+import type { KernelParams } from "../../src/samplers/types.ts";
+import type { Workload } from "../workload.ts";
+
+/** U(x) = ½|x|², ∇U = x: the d-dimensional standard Gaussian. */
+function standardGaussian(dim: number): Energy {
+  return {
+    dim,
+    energy(x, n, u) {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = i * dim; j < (i + 1) * dim; j++) s += x[j] * x[j];
+        u[i] = 0.5 * s;
+      }
+    },
+    energyAndGrad(x, n, u, grad) {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = i * dim; j < (i + 1) * dim; j++) {
+          s += x[j] * x[j];
+          grad[j] = x[j];
+        }
+        u[i] = 0.5 * s;
+      }
+    },
+  };
+}
+
+const NUTS_CHAINS = 10;
+const NUTS_TRANSITIONS = 10;
+
+const nutsGauss100: Workload = {
+  name: "nuts_gauss100",
+  description:
+    "NUTS on a 100-D standard Gaussian after window adaptation (300 warm-up): one call = 10 transitions " +
+    "of 10 chains = 100 draws; draws per second = 1000·100/median_ms",
+  async setup() {
+    const dim = 100;
+    const energy = standardGaussian(dim);
+    const key = keyFromSeed(0);
+    const make = (p: KernelParams) => nuts(energy, p);
+    const x0 = new Stream(foldIn(key, 0)).fillNormal(new Float64Array(NUTS_CHAINS * dim));
+    const state = make({ step: 1 }).init(x0, NUTS_CHAINS);
+    const { params } = windowAdaptation(make, { numWarmup: 300 }).run(foldIn(key, 1), state);
+    const kernel = make(params);
+    let call = 0;
+    return () => {
+      const k = foldIn(key, 2 + call++);
+      for (let t = 0; t < NUTS_TRANSITIONS; t++) kernel.step(foldIn(k, t), state);
+    };
+  },
+};
+
+export const workloads: Workload[] = [nutsGauss100];

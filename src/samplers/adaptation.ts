@@ -1,0 +1,345 @@
+/**
+ * Stan's warm-up as a layer over any kernel factory `(params: KernelParams) => Sampler`:
+ *
+ *  (a) dual averaging of log ε towards a target mean acceptance δ (Nesterov / Hoffman & Gelman 2014,
+ *      Stan's constants γ = 0.05, t₀ = 10, κ = 0.75, μ = log(10·ε₀)), fed with the batch's mean
+ *      acceptance statistic — one step size shared by all chains of the batch;
+ *  (b) windowed estimation of a diagonal inverse mass M⁻¹ = Var[x], pooled over all chains, on Stan's
+ *      schedule: an initial fast buffer (75 iterations), slow windows of 25, 50, 100, … (the last one
+ *      stretched to the terminal buffer), a terminal fast buffer (50); when the three stages do not fit,
+ *      15% / 75% / 10% of the warm-up. Each window's estimate is regularized towards 10⁻³ as Stan does:
+ *      (n/(n+5))·var + 10⁻³·5/(n+5). After each window the step size is re-initialized with the
+ *      heuristic under the new metric and dual averaging restarts with μ = log(10·ε);
+ *  (c) Stan's `init_stepsize` heuristic, batched: from ε₀, double ε while the batch's mean acceptance
+ *      statistic exceeds 0.8, or halve it while it is below (direction fixed by the first probe), each
+ *      probe being one transition of the kernel from a scratch copy of the current state (the chains do
+ *      not move).
+ *
+ * Warm-up draws are never returned as samples: `run` returns the state after the last warm-up iteration
+ * and the final parameters (ε = exp of the averaged log step of the last dual-averaging phase); draw
+ * samples by stepping `makeKernel(params)` from that state.
+ */
+import type { Key } from "../random/key.ts";
+import { foldIn } from "../random/key.ts";
+import type { ChainState, KernelParams, MhInfo, Sampler } from "./types.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Dual averaging
+
+export interface DualAveragingOptions {
+  /** Target acceptance statistic δ (default 0.8). */
+  targetAccept?: number;
+  /** Adaptation regularization scale γ (default 0.05). */
+  gamma?: number;
+  /** Iteration offset t₀ that damps early iterations (default 10). */
+  t0?: number;
+  /** Decay exponent κ of the averaging weights (default 0.75). */
+  kappa?: number;
+}
+
+export interface DualAveragingState {
+  /** Iterations since the last restart. */
+  readonly count: number;
+  /** Running average H̄ of δ − α. */
+  readonly avgError: number;
+  /** Current iterate x = log ε (the step size to use next). */
+  readonly logStep: number;
+  /** Weighted average x̄ of the iterates (the final step size is e^{x̄}). */
+  readonly logStepAvg: number;
+  /** Shrinkage point μ. */
+  readonly mu: number;
+}
+
+export interface DualAveraging {
+  /** Starts (or restarts) from step ε₀: x = log ε₀, μ = log(10·ε₀), H̄ = x̄ = 0. */
+  init(step: number): DualAveragingState;
+  /** One update with acceptance statistic α (values above 1 are clipped to 1, NaN counts as 0). */
+  update(state: DualAveragingState, acceptProb: number): DualAveragingState;
+  /** The step size to use now, e^{x}. */
+  step(state: DualAveragingState): number;
+  /** The adapted step size e^{x̄} (falls back to e^{x} before any update). */
+  final(state: DualAveragingState): number;
+}
+
+/**
+ * Dual averaging of log ε (Stan's stepsize_adaptation):
+ *   H̄_t = (1 − 1/(t+t₀)) H̄_{t−1} + (δ − α_t)/(t+t₀),  x_t = μ − √t H̄_t / γ,
+ *   x̄_t = t^{−κ} x_t + (1 − t^{−κ}) x̄_{t−1}.
+ */
+export function dualAveraging(opts: DualAveragingOptions = {}): DualAveraging {
+  const delta = opts.targetAccept ?? 0.8;
+  const gamma = opts.gamma ?? 0.05;
+  const t0 = opts.t0 ?? 10;
+  const kappa = opts.kappa ?? 0.75;
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`targetAccept must be in (0, 1), got ${delta}`);
+  if (!(gamma > 0)) throw new RangeError(`gamma must be positive, got ${gamma}`);
+  if (!(t0 >= 0)) throw new RangeError(`t0 must be non-negative, got ${t0}`);
+  if (!(kappa > 0 && kappa <= 1)) throw new RangeError(`kappa must be in (0, 1], got ${kappa}`);
+  return {
+    init(step) {
+      if (!(step > 0 && Number.isFinite(step))) throw new RangeError(`step must be positive, got ${step}`);
+      const x = Math.log(step);
+      return { count: 0, avgError: 0, logStep: x, logStepAvg: 0, mu: Math.log(10) + x };
+    },
+    update(s, acceptProb) {
+      const a = Number.isNaN(acceptProb) ? 0 : Math.min(1, acceptProb);
+      const t = s.count + 1;
+      const eta = 1 / (t + t0);
+      const avgError = (1 - eta) * s.avgError + eta * (delta - a);
+      const logStep = s.mu - (Math.sqrt(t) * avgError) / gamma;
+      const w = t ** -kappa;
+      const logStepAvg = w * logStep + (1 - w) * s.logStepAvg;
+      return { count: t, avgError, logStep, logStepAvg, mu: s.mu };
+    },
+    step: (s) => Math.exp(s.logStep),
+    final: (s) => Math.exp(s.count > 0 ? s.logStepAvg : s.logStep),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stan's window schedule
+
+export interface WindowSchedule {
+  /** First warm-up iteration (0-based) whose state enters a variance window. */
+  readonly initBuffer: number;
+  /** Number of final iterations that only adapt the step size. */
+  readonly termBuffer: number;
+  /** Slow windows as [first, last] iterations (inclusive), consecutive; empty when nothing is adapted. */
+  readonly windows: readonly (readonly [number, number])[];
+}
+
+/**
+ * Stan's windowed_adaptation schedule for `numWarmup` iterations: none below 20 iterations; 15% / 75% /
+ * 10% when initBuffer + baseWindow + termBuffer do not fit; otherwise windows of baseWindow, 2·baseWindow,
+ * … from initBuffer on, a window being stretched to the terminal buffer when the next one (twice as
+ * long) would not fit before it.
+ */
+export function windowSchedule(
+  numWarmup: number,
+  initBuffer = 75,
+  termBuffer = 50,
+  baseWindow = 25,
+): WindowSchedule {
+  if (!(Number.isInteger(numWarmup) && numWarmup >= 0))
+    throw new RangeError(`numWarmup must be a non-negative integer, got ${numWarmup}`);
+  if (numWarmup < 20) return { initBuffer: numWarmup, termBuffer: 0, windows: [] };
+  if (initBuffer + baseWindow + termBuffer > numWarmup) {
+    initBuffer = Math.floor(0.15 * numWarmup);
+    termBuffer = Math.floor(0.1 * numWarmup);
+    baseWindow = numWarmup - (initBuffer + termBuffer);
+  }
+  const lastSlow = numWarmup - termBuffer - 1;
+  const windows: [number, number][] = [];
+  let size = baseWindow;
+  let start = initBuffer;
+  let end = initBuffer + size - 1;
+  for (;;) {
+    windows.push([start, end]);
+    if (end === lastSlow) break;
+    // compute_next_window: double the size; stretch to the terminal buffer when the one after won't fit.
+    size *= 2;
+    start = end + 1;
+    end = end + size;
+    if (end !== lastSlow && end + 2 * size >= numWarmup - termBuffer) end = lastSlow;
+  }
+  return { initBuffer, termBuffer, windows };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Window adaptation
+
+export interface WindowAdaptationOptions extends DualAveragingOptions {
+  /** Warm-up iterations (each one kernel step of every chain). */
+  numWarmup: number;
+  /** Step size the heuristic starts from (default 1, as Stan). */
+  initialStep?: number;
+  /** Run the step-size heuristic at the start and after every window (default true, as Stan). */
+  findStep?: boolean;
+  /** Adapt the diagonal inverse mass (default true). */
+  adaptMass?: boolean;
+  /** Starting inverse mass (default ones). */
+  initialInverseMass?: Float64Array;
+  /** Stan's init_buffer / term_buffer / window (defaults 75 / 50 / 25). */
+  initBuffer?: number;
+  termBuffer?: number;
+  baseWindow?: number;
+}
+
+export interface WindowAdaptationInfo {
+  /** The schedule that was used (no windows when adaptMass is false). */
+  readonly schedule: WindowSchedule;
+  /** Per warm-up iteration: the step size used. */
+  readonly stepTrace: Float64Array;
+  /** Per warm-up iteration: the batch's mean acceptance statistic. */
+  readonly acceptTrace: Float64Array;
+  /** Per warm-up iteration: number of divergent chains. */
+  readonly divergentTrace: Int32Array;
+  /** Step sizes found by the heuristic (at the start, then after each window). */
+  readonly heuristicSteps: number[];
+  /** Number of pooled samples (iterations × chains) behind the final inverse mass (0 if not adapted). */
+  readonly massSamples: number;
+}
+
+export interface WindowAdaptationResult<S extends ChainState> {
+  /** The state after the last warm-up iteration (the same object that was passed in). */
+  state: S;
+  params: KernelParams;
+  info: WindowAdaptationInfo;
+}
+
+export interface WindowAdaptation<S extends ChainState> {
+  run(key: Key, state: S): WindowAdaptationResult<S>;
+}
+
+/** Pooled Welford accumulator of per-coordinate means and variances. */
+class VarianceEstimator {
+  count = 0;
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  constructor(readonly dim: number) {
+    this.mean = new Float64Array(dim);
+    this.m2 = new Float64Array(dim);
+  }
+  restart(): void {
+    this.count = 0;
+    this.mean.fill(0);
+    this.m2.fill(0);
+  }
+  addRows(x: Float64Array, n: number): void {
+    const d = this.dim;
+    for (let i = 0; i < n; i++) {
+      this.count++;
+      const inv = 1 / this.count;
+      for (let j = 0; j < d; j++) {
+        const v = x[i * d + j];
+        const delta = v - this.mean[j];
+        this.mean[j] += delta * inv;
+        this.m2[j] += delta * (v - this.mean[j]);
+      }
+    }
+  }
+  /** Stan's regularized sample variance (n/(n+5))·var + 10⁻³·5/(n+5), into `out`. */
+  regularizedVariance(out: Float64Array): void {
+    const n = this.count;
+    for (let j = 0; j < this.dim; j++) {
+      const v = this.m2[j] / (n - 1);
+      out[j] = (n / (n + 5)) * v + 1e-3 * (5 / (n + 5));
+    }
+  }
+}
+
+/**
+ * Batched Stan init_stepsize: probes are single kernel transitions of a scratch copy of the chains with
+ * step ε; direction set by the first probe (mean acceptance above 0.8 → double, else halve), stop at the
+ * first probe on the other side of 0.8.
+ */
+export function findReasonableStep<S extends ChainState, I extends MhInfo>(
+  makeKernel: (params: KernelParams) => Sampler<S, I>,
+  key: Key,
+  state: S,
+  step: number,
+  inverseMass?: Float64Array,
+): number {
+  const target = 0.8;
+  const probe = (eps: number, k: number): number => {
+    const kernel = makeKernel({ step: eps, inverseMass });
+    const scratch = kernel.init(state.position, state.n);
+    const { info } = kernel.step(foldIn(key, k), scratch);
+    return meanAccept(info.acceptProb);
+  };
+  let a = probe(step, 0);
+  const up = a > target;
+  for (let k = 1; ; k++) {
+    if (up ? !(a > target) : !(a < target)) break;
+    step = up ? step * 2 : step * 0.5;
+    if (step > 1e7) throw new RangeError("step-size search diverged: the target looks improper");
+    if (step === 0) throw new RangeError("no acceptably small step size: the energy may have errors");
+    a = probe(step, k);
+  }
+  return step;
+}
+
+function meanAccept(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += Number.isNaN(v) ? 0 : Math.min(1, v);
+  return s / a.length;
+}
+
+/** Stan's windowed warm-up around the kernel factory `makeKernel`. */
+export function windowAdaptation<S extends ChainState, I extends MhInfo>(
+  makeKernel: (params: KernelParams) => Sampler<S, I>,
+  opts: WindowAdaptationOptions,
+): WindowAdaptation<S> {
+  const numWarmup = opts.numWarmup;
+  const adaptMass = opts.adaptMass ?? true;
+  const findStep = opts.findStep ?? true;
+  const initialStep = opts.initialStep ?? 1;
+  if (!(initialStep > 0 && Number.isFinite(initialStep)))
+    throw new RangeError(`initialStep must be positive, got ${initialStep}`);
+  const da = dualAveraging(opts);
+  const schedule = adaptMass
+    ? windowSchedule(numWarmup, opts.initBuffer, opts.termBuffer, opts.baseWindow)
+    : { initBuffer: numWarmup, termBuffer: 0, windows: [] };
+
+  return {
+    run(key: Key, state: S) {
+      const d = state.dim;
+      const n = state.n;
+      const inverseMass = opts.initialInverseMass
+        ? Float64Array.from(opts.initialInverseMass)
+        : new Float64Array(d).fill(1);
+      if (inverseMass.length !== d) throw new RangeError(`initialInverseMass must have length ${d}`);
+      const stepTrace = new Float64Array(numWarmup);
+      const acceptTrace = new Float64Array(numWarmup);
+      const divergentTrace = new Int32Array(numWarmup);
+      const heuristicSteps: number[] = [];
+      const estimator = new VarianceEstimator(d);
+      const [kSearch, kSteps] = [foldIn(key, 0), foldIn(key, 1)];
+      let massSamples = 0;
+
+      let step = initialStep;
+      if (findStep) {
+        step = findReasonableStep(makeKernel, foldIn(kSearch, 0), state, step, inverseMass);
+        heuristicSteps.push(step);
+      }
+      let das = da.init(step);
+      let w = 0; // index of the current/next window
+      const windows = schedule.windows;
+
+      for (let t = 0; t < numWarmup; t++) {
+        const eps = da.step(das);
+        stepTrace[t] = eps;
+        const kernel = makeKernel({ step: eps, inverseMass: Float64Array.from(inverseMass) });
+        const { info } = kernel.step(foldIn(kSteps, t), state);
+        const a = meanAccept(info.acceptProb);
+        acceptTrace[t] = a;
+        let nd = 0;
+        for (const v of info.divergent) nd += v;
+        divergentTrace[t] = nd;
+        das = da.update(das, a);
+
+        if (w < windows.length && t >= windows[w][0]) {
+          estimator.addRows(state.position, n);
+          if (t === windows[w][1]) {
+            estimator.regularizedVariance(inverseMass);
+            massSamples = estimator.count;
+            estimator.restart();
+            w++;
+            step = da.step(das);
+            if (findStep) {
+              step = findReasonableStep(makeKernel, foldIn(kSearch, w), state, step, inverseMass);
+              heuristicSteps.push(step);
+            }
+            das = da.init(step);
+          }
+        }
+      }
+      const params: KernelParams = { step: numWarmup > 0 ? da.final(das) : step, inverseMass };
+      return {
+        state,
+        params,
+        info: { schedule, stepTrace, acceptTrace, divergentTrace, heuristicSteps, massSamples },
+      };
+    },
+  };
+}
