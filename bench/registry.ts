@@ -4,6 +4,7 @@ import type { Workload } from "./workload.ts";
 const GROUPS: (() => Promise<Workload[]>)[] = [
   () => import("./workloads/mlp.ts").then((m) => m.workloads),
   () => import("./workloads/gmm1d.ts").then((m) => m.workloads),
+  () => import("./workloads/samplers.ts").then((m) => m.workloads),
 ];
 
 export async function allWorkloads(): Promise<Workload[]> {

@@ -10,6 +10,7 @@
 import type { Energy } from "../../src/energies/contract.ts";
 import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
 import { windowAdaptation } from "../../src/samplers/adaptation.ts";
+import { mala } from "../../src/samplers/mala.ts";
 import { nuts } from "../../src/samplers/nuts.ts";
 import type { KernelParams } from "../../src/samplers/types.ts";
 import type { Workload } from "../workload.ts";
@@ -63,4 +64,24 @@ const nutsGauss100: Workload = {
   },
 };
 
-export const workloads: Workload[] = [nutsGauss100];
+/**
+ * The peer's `mala_gauss100_n1000`: one MALA step (h = 0.1) of 1000 chains on the 100-D standard Gaussian,
+ * U and ∇U of the current state cached, so one energy+gradient evaluation per step (at the proposal).
+ */
+const malaGauss100: Workload = {
+  name: "mala_gauss100_n1000",
+  description: "one MALA step, h = 0.1, 1000 chains on the 100-D standard Gaussian (U, ∇U cached)",
+  async setup() {
+    const dim = 100;
+    const n = 1000;
+    const key = keyFromSeed(0);
+    const kernel = mala(standardGaussian(dim), { step: 0.1 });
+    const state = kernel.init(new Stream(foldIn(key, 0)).fillNormal(new Float64Array(n * dim)), n);
+    let call = 0;
+    return () => {
+      kernel.step(foldIn(key, 1 + call++), state);
+    };
+  },
+};
+
+export const workloads: Workload[] = [malaGauss100, nutsGauss100];
