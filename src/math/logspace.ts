@@ -28,10 +28,19 @@ export function logMeanExp(a: Num, n = a.length): number {
 /** Normalized weights w_i = exp(a_i) / Σ_j exp(a_j), written into `out`. Returns the logsumexp. */
 export function normalizedWeights(logw: Num, out: Float64Array): number {
   const n = out.length;
-  const lse = logSumExp(logw, n);
-  if (!Number.isFinite(lse)) throw new RangeError(`cannot normalize log-weights: logsumexp is ${lse}`);
-  for (let i = 0; i < n; i++) out[i] = Math.exp(logw[i] - lse);
-  return lse;
+  // One exp per weight: e^{a_i − max} into `out`, then a rescale (the sum is ≥ 1, so no underflow of it).
+  let m = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const v = logw[i];
+    if (v > m) m = v;
+    else if (Number.isNaN(v)) m = Number.NaN;
+  }
+  if (!Number.isFinite(m)) throw new RangeError(`cannot normalize log-weights: logsumexp is ${m}`);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += out[i] = Math.exp(logw[i] - m);
+  const inv = 1 / s;
+  for (let i = 0; i < n; i++) out[i] *= inv;
+  return m + Math.log(s);
 }
 
 /** Effective sample size (Σw)² / Σw² computed from log-weights, in [1, n]. */

@@ -12,7 +12,7 @@
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
-import { checkParams, metropolisSelect, ProposalBuffers, rowFinite } from "./rwm.ts";
+import { checkParams, metropolisSelect, ProposalBuffers } from "./rwm.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler, TemperedOptions } from "./types.ts";
 import { initChainState } from "./ula.ts";
 
@@ -79,22 +79,12 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
       energy.energyAndGrad(y, n, buf.u, buf.grad);
       const divergent = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        divergent[i] = rowFinite(buf.u, buf.grad, i, dim) ? 0 : 1;
         const o = i * dim;
-        buf.logRatio[i] = malaLogRatio(
-          x,
-          g,
-          state.u[i],
-          o,
-          y,
-          buf.grad,
-          buf.u[i],
-          o,
-          dim,
-          h,
-          beta,
-          inverseMass,
-        );
+        // A NaN or infinite U(y) or ∇U(y) makes log r NaN or ±∞, so its finiteness is the divergence test
+        // (it also catches a finite gradient so large that the Langevin terms overflow).
+        const lr = malaLogRatio(x, g, state.u[i], o, y, buf.grad, buf.u[i], o, dim, h, beta, inverseMass);
+        buf.logRatio[i] = lr;
+        divergent[i] = Number.isFinite(lr) ? 0 : 1;
       }
       return { state, info: metropolisSelect(state, buf, divergent, rng) };
     },

@@ -96,12 +96,19 @@ export function metropolisSelect(
     acceptProb[i] = lr >= 0 ? 1 : Math.exp(lr);
     if (lu < lr) {
       accepted[i] = 1;
-      state.position.set(proposal.position.subarray(i * dim, (i + 1) * dim), i * dim);
-      state.grad.set(proposal.grad.subarray(i * dim, (i + 1) * dim), i * dim);
+      const { position, grad } = state;
+      const py = proposal.position;
+      const gy = proposal.grad;
+      for (let j = i * dim; j < (i + 1) * dim; j++) {
+        position[j] = py[j];
+        grad[j] = gy[j];
+      }
       state.u[i] = proposal.u[i];
     }
   }
-  for (let i = 0; i < n; i++) if (!rowFinite(state.u, state.grad, i, dim)) divergent[i] = 1;
+  // A chain that stayed put keeps its state: flag it if that state is not finite (e.g. a bad start).
+  // Accepted rows were finite proposals.
+  for (let i = 0; i < n; i++) if (!accepted[i] && !rowFinite(state.u, state.grad, i, dim)) divergent[i] = 1;
   return { divergent, acceptProb, accepted };
 }
 

@@ -286,25 +286,42 @@ describe("MLP energy: score matching (second derivatives)", () => {
         const g = new Float64Array(n * d);
         e.energyAndGrad(x, n, u, g);
         const hl = 1e-2;
-        let jRef = 0;
-        for (let i = 0; i < n; i++) {
-          let sq = 0;
+        const fdLaplacian = (i: number, h: number) => {
           let lap = 0;
           for (let j = 0; j < d; j++) {
-            sq += g[i * d + j] ** 2;
             const gp = new Float64Array(d);
             const gm = new Float64Array(d);
             const one = new Float64Array(1);
             const xp = x.slice(i * d, i * d + d);
-            xp[j] += hl;
+            xp[j] += h;
             e.energyAndGrad(xp, 1, one, gp);
-            xp[j] -= 2 * hl;
+            xp[j] -= 2 * h;
             e.energyAndGrad(xp, 1, one, gm);
-            lap += (gp[j] - gm[j]) / (2 * hl);
+            lap += (gp[j] - gm[j]) / (2 * h);
           }
+          return lap;
+        };
+        let jRef = 0;
+        let jKept = J;
+        let kept = 0;
+        for (let i = 0; i < n; i++) {
+          let sq = 0;
+          for (let j = 0; j < d; j++) sq += g[i * d + j] ** 2;
+          const lap = fdLaplacian(i, hl);
+          // ELU: a pre-activation within hl of 0 puts ELU″'s jump inside the difference window, and the
+          // FD Laplacian is then off by O(1). Halving h moves it by O(1) too (smooth: by O(h²)), so such a
+          // point is detected and its term dropped from both sides.
+          if (act === "elu" && Math.abs(fdLaplacian(i, hl / 2) - lap) > 1e-3) {
+            const wi = Float64Array.of(w[i]);
+            jKept -= e.scoreMatching(x.slice(i * d, i * d + d), 1, wi, new Float64Array(e.numParams));
+            continue;
+          }
+          kept++;
           jRef += w[i] * (0.5 * sq - lap);
         }
-        assertClose(J, jRef, 2e-4, 2e-4, `${act} J`);
+        // With weights at 2.5× init scale some of the 5 points do straddle a kink; at least 2 must remain.
+        assert.ok(kept >= 2, `${act}: ${n - kept} of ${n} points straddle a kink`);
+        assertClose(jKept, jRef, 2e-4, 2e-4, `${act} J`);
 
         // ∂θJ on a spread of coordinates (every 3rd, plus the last layer) to keep the run short.
         const theta = e.getParams();
