@@ -13,7 +13,7 @@ import type { Key } from "../../src/random/key.ts";
 import { foldIn, keyFromSeed, normal } from "../../src/random/key.ts";
 import { hmc, kineticEnergy, leapfrog } from "../../src/samplers/hmc.ts";
 import { kineticLangevin } from "../../src/samplers/kinetic.ts";
-import { mala, malaLogRatio } from "../../src/samplers/mala.ts";
+import { mala, malaLogRatio, malaLogRatios } from "../../src/samplers/mala.ts";
 import { rwm } from "../../src/samplers/rwm.ts";
 import type { ChainState, MhInfo, Sampler, StepInfo } from "../../src/samplers/types.ts";
 import { ula } from "../../src/samplers/ula.ts";
@@ -200,6 +200,26 @@ describe("MALA's Metropolis–Hastings ratio", () => {
       // Reversal flips the sign: r(x→y)·r(y→x) = 1.
       const back = malaLogRatio(ys, gy, uy[0], 0, xs, gx, ux[0], 0, 2, h, beta, inv);
       assert.ok(Math.abs(got + back) < 1e-12 * (1 + Math.abs(want)));
+      // The kernel's fused batch form gives the same value.
+      const am = a ?? [1, 1];
+      const drift = Float64Array.from(am, (v) => h * beta * v);
+      const invMass = Float64Array.from(am, (v) => 1 / v);
+      const [fused] = malaLogRatios(
+        xs,
+        gx,
+        ux,
+        ys,
+        gy,
+        uy,
+        1,
+        2,
+        beta,
+        drift,
+        invMass,
+        1 / (4 * h),
+        new Float64Array(1),
+      );
+      assert.ok(Math.abs(fused - want) < 1e-12 * (1 + Math.abs(want)), `fused ${fused} vs ${want}`);
     }
   });
 
