@@ -99,6 +99,38 @@ function makeKernel(
   }
 }
 
+/**
+ * `steps` transitions of any kernel (continuous or discrete) with keys foldIn(key, t), counting divergences
+ * and averaging the MH acceptance probabilities when the kernel reports them; `after(t + 1)` runs after
+ * each step (to record draws), and progress is reported every 50 steps.
+ */
+function runSteps<S>(
+  kernel: { step(key: Key, state: S): { info: StepInfo } },
+  state: S,
+  key: Key,
+  steps: number,
+  phase: "warmup" | "sampling",
+  o: { onProgress?: RunProgress },
+  after?: (done: number) => void,
+): { divergences: number; acceptance: number } {
+  let acc = 0;
+  let accCount = 0;
+  let divergences = 0;
+  for (let t = 0; t < steps; t++) {
+    const { info } = kernel.step(foldIn(key, t), state);
+    for (const v of info.divergent) divergences += v;
+    const ap = (info as Partial<MhInfo>).acceptProb;
+    if (ap)
+      for (const v of ap) {
+        acc += Number.isNaN(v) ? 0 : Math.min(1, v);
+        accCount++;
+      }
+    after?.(t + 1);
+    if ((t + 1) % 50 === 0 || t + 1 === steps) o.onProgress?.(phase, t + 1, steps);
+  }
+  return { divergences, acceptance: accCount ? acc / accCount : Number.NaN };
+}
+
 function checkCounts(o: { chains: number; warmup: number; draws: number; thin?: number }): number {
   const thin = o.thin ?? 1;
   if (!(Number.isInteger(o.chains) && o.chains >= 1)) throw new RangeError("chains must be an integer ≥ 1");
@@ -134,36 +166,19 @@ export function runContinuous(energy: Energy, o: ContinuousRunOptions): RunResul
     o.onProgress?.("warmup", o.warmup, o.warmup);
     kernel = makeKernel(energy, o, params);
   } else {
-    for (let t = 0; t < o.warmup; t++) {
-      const { info } = kernel.step(foldIn(kWarm, t), state);
-      for (const v of info.divergent) warmupDivergences += v;
-      if ((t + 1) % 50 === 0 || t + 1 === o.warmup) o.onProgress?.("warmup", t + 1, o.warmup);
-    }
+    warmupDivergences = runSteps(kernel, state, kWarm, o.warmup, "warmup", o).divergences;
   }
   const draws = new Float64Array(o.draws * n * d);
-  let acc = 0;
-  let accCount = 0;
-  let divergences = 0;
-  const steps = o.draws * thin;
-  for (let t = 0; t < steps; t++) {
-    const { info } = kernel.step(foldIn(kDraw, t), state);
-    for (const v of info.divergent) divergences += v;
-    const ap = (info as Partial<MhInfo>).acceptProb;
-    if (ap)
-      for (const v of ap) {
-        acc += Number.isNaN(v) ? 0 : Math.min(1, v);
-        accCount++;
-      }
-    if ((t + 1) % thin === 0) draws.set(state.position, ((t + 1) / thin - 1) * n * d);
-    if ((t + 1) % 50 === 0 || t + 1 === steps) o.onProgress?.("sampling", t + 1, steps);
-  }
+  const r = runSteps(kernel, state, kDraw, o.draws * thin, "sampling", o, (k) => {
+    if (k % thin === 0) draws.set(state.position, (k / thin - 1) * n * d);
+  });
   return {
     draws,
     numDraws: o.draws,
     chains: n,
     dim: d,
-    acceptance: accCount ? acc / accCount : Number.NaN,
-    divergences,
+    acceptance: r.acceptance,
+    divergences: r.divergences,
     warmupDivergences,
     step: params.step,
     inverseMass: params.inverseMass,
@@ -227,36 +242,18 @@ export function runDiscrete(
   for (let i = 0; i < x0.length; i++) x0[i] = rng.nextU32() & 1;
   const kernel = makeDiscreteKernel(energy, o);
   const state = kernel.init(x0, n);
-  let warmupDivergences = 0;
-  for (let t = 0; t < o.warmup; t++) {
-    const { info } = kernel.step(foldIn(kWarm, t), state);
-    for (const v of info.divergent) warmupDivergences += v;
-    if ((t + 1) % 50 === 0 || t + 1 === o.warmup) o.onProgress?.("warmup", t + 1, o.warmup);
-  }
+  const warmupDivergences = runSteps(kernel, state, kWarm, o.warmup, "warmup", o).divergences;
   const draws = new Uint8Array(o.draws * n * s);
-  let acc = 0;
-  let accCount = 0;
-  let divergences = 0;
-  const steps = o.draws * thin;
-  for (let t = 0; t < steps; t++) {
-    const { info } = kernel.step(foldIn(kDraw, t), state);
-    for (const v of info.divergent) divergences += v;
-    const ap = (info as Partial<MhInfo>).acceptProb;
-    if (ap)
-      for (const v of ap) {
-        acc += Number.isNaN(v) ? 0 : Math.min(1, v);
-        accCount++;
-      }
-    if ((t + 1) % thin === 0) draws.set(state.x, ((t + 1) / thin - 1) * n * s);
-    if ((t + 1) % 50 === 0 || t + 1 === steps) o.onProgress?.("sampling", t + 1, steps);
-  }
+  const r = runSteps(kernel, state, kDraw, o.draws * thin, "sampling", o, (k) => {
+    if (k % thin === 0) draws.set(state.x, (k / thin - 1) * n * s);
+  });
   return {
     draws,
     numDraws: o.draws,
     chains: n,
     sites: s,
-    acceptance: accCount ? acc / accCount : Number.NaN,
-    divergences,
+    acceptance: r.acceptance,
+    divergences: r.divergences,
     warmupDivergences,
   };
 }
