@@ -19,3 +19,38 @@ export function assertClose(a: number, b: number, atol: number, rtol: number, wh
     `${what}: ${a} vs ${b} (atol ${atol}, rtol ${rtol})`,
   );
 }
+
+/**
+ * ∇ₓU from energyAndGrad against float64 central differences of energy() (step eps), for every point and
+ * coordinate; also checks that energy() and energyAndGrad() give the same U.
+ */
+export function checkInputGradient(
+  e: { dim: number; energy(x: Float64Array, n: number, u: Float64Array): void } & {
+    energyAndGrad(x: Float64Array, n: number, u: Float64Array, g: Float64Array): void;
+  },
+  x: Float64Array,
+  n: number,
+  tol: { eps: number; atol: number; rtol: number },
+): void {
+  const d = e.dim;
+  const u = new Float64Array(n);
+  const g = new Float64Array(n * d);
+  e.energyAndGrad(x, n, u, g);
+  const u2 = new Float64Array(n);
+  e.energy(x, n, u2);
+  for (let i = 0; i < n; i++) {
+    assert.equal(u[i], u2[i], "energy and energyAndGrad agree");
+    for (let a = 0; a < d; a++) {
+      const fd = centralDiff(
+        () => {
+          e.energy(x, n, u2);
+          return u2[i];
+        },
+        x,
+        i * d + a,
+        tol.eps,
+      );
+      assertClose(g[i * d + a], fd, tol.atol, tol.rtol, `∂U/∂x[${i},${a}]`);
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { MixtureEnergy } from "../../src/energies/mixture.ts";
 import { keyFromSeed, Stream } from "../../src/random/key.ts";
-import { assertClose, centralDiff } from "../helpers.ts";
+import { assertClose, centralDiff, checkInputGradient as checkGradient } from "../helpers.ts";
 
 const EPS = 1e-5;
 // Central differences in float64 have error O(eps²·f''') + O(1e-16/eps) ≈ 1e-10…1e-11 here; 1e-6
@@ -19,28 +19,8 @@ function randomPoints(seed: number, n: number, d: number, scale: number): Float6
   return new Stream(keyFromSeed(seed)).fillNormal(new Float64Array(n * d), 0, scale);
 }
 
-function checkInputGradient(e: GaussianEnergy | MixtureEnergy, x: Float64Array, n: number): void {
-  const d = e.dim;
-  const u = new Float64Array(n);
-  const g = new Float64Array(n * d);
-  e.energyAndGrad(x, n, u, g);
-  const u2 = new Float64Array(n);
-  e.energy(x, n, u2);
-  for (let i = 0; i < n; i++) {
-    assert.equal(u[i], u2[i], "energy and energyAndGrad agree");
-    for (let a = 0; a < d; a++) {
-      const fd = centralDiff(
-        () => {
-          e.energy(x, n, u2);
-          return u2[i];
-        },
-        x,
-        i * d + a,
-        EPS,
-      );
-      assertClose(g[i * d + a], fd, ATOL, RTOL, `∂U/∂x[${i},${a}]`);
-    }
-  }
+function checkInputGradient(e: Parameters<typeof checkGradient>[0], x: Float64Array, n: number): void {
+  checkGradient(e, x, n, { eps: EPS, atol: ATOL, rtol: RTOL });
 }
 
 function weightedEnergy(e: MixtureEnergy, x: Float64Array, n: number, w: Float64Array): number {

@@ -12,7 +12,7 @@ import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { GmmEnergy } from "../../src/energies/gmm.ts";
 import { MixtureEnergy } from "../../src/energies/mixture.ts";
 import { keyFromSeed, Stream } from "../../src/random/key.ts";
-import { assertClose, centralDiff } from "../helpers.ts";
+import { assertClose, checkInputGradient as checkGradient } from "../helpers.ts";
 
 const EPS = 1e-5;
 const RTOL = 1e-6;
@@ -24,28 +24,8 @@ function logNormal(x: number, mean: number, variance: number): number {
   return -0.5 * (LOG_2PI + Math.log(variance)) - (0.5 * (x - mean) ** 2) / variance;
 }
 
-function checkInputGradient(e: Energy, x: Float64Array, n: number): void {
-  const d = e.dim;
-  const u = new Float64Array(n);
-  const g = new Float64Array(n * d);
-  e.energyAndGrad(x, n, u, g);
-  const u2 = new Float64Array(n);
-  e.energy(x, n, u2);
-  for (let i = 0; i < n; i++) {
-    assert.equal(u[i], u2[i], "energy and energyAndGrad agree");
-    for (let a = 0; a < d; a++) {
-      const fd = centralDiff(
-        () => {
-          e.energy(x, n, u2);
-          return u2[i];
-        },
-        x,
-        i * d + a,
-        EPS,
-      );
-      assertClose(g[i * d + a], fd, ATOL, RTOL, `∂U/∂x[${i},${a}]`);
-    }
-  }
+function checkInputGradient(e: Parameters<typeof checkGradient>[0], x: Float64Array, n: number): void {
+  checkGradient(e, x, n, { eps: EPS, atol: ATOL, rtol: RTOL });
 }
 
 /** Composite Simpson rule on [a, b] with n (even) intervals. */
