@@ -5,6 +5,7 @@ const GROUPS: (() => Promise<Workload[]>)[] = [
   () => import("./workloads/mlp.ts").then((m) => m.workloads),
   () => import("./workloads/gmm1d.ts").then((m) => m.workloads),
   () => import("./workloads/samplers.ts").then((m) => m.workloads),
+  () => import("./workloads/rbm.ts").then((m) => m.workloads),
 ];
 
 export async function allWorkloads(): Promise<Workload[]> {

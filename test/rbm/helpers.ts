@@ -1,0 +1,131 @@
+/**
+ * Brute-force float64 references for the RBM tests, written from the definitions (no shared code with
+ * src/rbm): the tempered joint p_β(v, h) ∝ exp(bᵀv + β(cᵀh + vᵀWh)) enumerated state by state.
+ */
+import { Rbm } from "../../src/energies/rbm.ts";
+import type { RbmModel } from "../../src/rbm/model.ts";
+import { blockGibbs } from "../../src/samplers/discrete/block-gibbs.ts";
+import { exactTvFromZero, transitionMatrix } from "../discrete/exact.ts";
+
+/** Bit j of state index k. */
+export function bit(k: number, j: number): number {
+  return (k >> j) & 1;
+}
+
+/** log of the unnormalized tempered joint exp(bᵀv + β(cᵀh + vᵀWh)) for state indices kv, kh. */
+export function logJoint(m: RbmModel, kv: number, kh: number, beta = 1): number {
+  let t = 0;
+  for (let i = 0; i < m.nv; i++) if (bit(kv, i)) t += m.b[i];
+  let s = 0;
+  for (let j = 0; j < m.nh; j++) {
+    if (!bit(kh, j)) continue;
+    s += m.c[j];
+    for (let i = 0; i < m.nv; i++) if (bit(kv, i)) s += m.W[i * m.nh + j];
+  }
+  return t + beta * s;
+}
+
+/** The whole tempered joint, normalized: p[kv + 2^nv·kh], and log Z. */
+export function jointTable(m: RbmModel, beta = 1): { p: Float64Array; logZ: number } {
+  const nV = 2 ** m.nv;
+  const nH = 2 ** m.nh;
+  const lp = new Float64Array(nV * nH);
+  let max = Number.NEGATIVE_INFINITY;
+  for (let kh = 0; kh < nH; kh++)
+    for (let kv = 0; kv < nV; kv++) {
+      lp[kv + nV * kh] = logJoint(m, kv, kh, beta);
+      max = Math.max(max, lp[kv + nV * kh]);
+    }
+  let s = 0;
+  for (let q = 0; q < lp.length; q++) s += Math.exp(lp[q] - max);
+  const logZ = max + Math.log(s);
+  const p = lp.map((x) => Math.exp(x - logZ));
+  return { p, logZ };
+}
+
+/** Visible marginal P(v) over the 2^nv states of the tempered joint. */
+export function visibleDistribution(m: RbmModel, beta = 1): Float64Array {
+  const { p } = jointTable(m, beta);
+  const nV = 2 ** m.nv;
+  const out = new Float64Array(nV);
+  for (let q = 0; q < p.length; q++) out[q % nV] += p[q];
+  return out;
+}
+
+/** Per-unit marginals P(v_i = 1) and P(h_j = 1) of the tempered joint. */
+export function unitMarginals(m: RbmModel, beta = 1): { v: Float64Array; h: Float64Array } {
+  const { p } = jointTable(m, beta);
+  const nV = 2 ** m.nv;
+  const v = new Float64Array(m.nv);
+  const h = new Float64Array(m.nh);
+  for (let q = 0; q < p.length; q++) {
+    const kv = q % nV;
+    const kh = Math.floor(q / nV);
+    for (let i = 0; i < m.nv; i++) if (bit(kv, i)) v[i] += p[q];
+    for (let j = 0; j < m.nh; j++) if (bit(kh, j)) h[j] += p[q];
+  }
+  return { v, h };
+}
+
+/** p_β(h_j = 1 | v) by summing the joint over h (for visible state index kv). */
+export function hiddenConditional(m: RbmModel, kv: number, beta = 1): Float64Array {
+  const out = new Float64Array(m.nh);
+  let z = 0;
+  for (let kh = 0; kh < 2 ** m.nh; kh++) {
+    const w = Math.exp(logJoint(m, kv, kh, beta));
+    z += w;
+    for (let j = 0; j < m.nh; j++) if (bit(kh, j)) out[j] += w;
+  }
+  return out.map((x) => x / z);
+}
+
+/** p_β(v_i = 1 | h) by summing the joint over v (for hidden state index kh). */
+export function visibleConditional(m: RbmModel, kh: number, beta = 1): Float64Array {
+  const out = new Float64Array(m.nv);
+  let z = 0;
+  for (let kv = 0; kv < 2 ** m.nv; kv++) {
+    const w = Math.exp(logJoint(m, kv, kh, beta));
+    z += w;
+    for (let i = 0; i < m.nv; i++) if (bit(kv, i)) out[i] += w;
+  }
+  return out.map((x) => x / z);
+}
+
+/** F(v) = −log Σ_h exp(−E(v, h)) by summing over h. */
+export function freeEnergyBrute(m: RbmModel, kv: number): number {
+  let s = 0;
+  for (let kh = 0; kh < 2 ** m.nh; kh++) s += Math.exp(logJoint(m, kv, kh));
+  return -Math.log(s);
+}
+
+/** The bits of state index k as a Uint8Array row. */
+export function stateBits(k: number, sites: number): Uint8Array {
+  const x = new Uint8Array(sites);
+  for (let j = 0; j < sites; j++) x[j] = bit(k, j);
+  return x;
+}
+
+/** Index of the state stored at x[off … off+sites). */
+export function indexOf(x: Uint8Array, sites: number, off = 0): number {
+  let k = 0;
+  for (let j = 0; j < sites; j++) k |= x[off + j] << j;
+  return k;
+}
+
+/**
+ * Smallest number of block-Gibbs sweeps from the all-zero (v, h) after which the exact total-variation
+ * distance to the tempered joint is < tol. Uses the transition matrix of samplers/discrete/block-gibbs.ts on
+ * the RBM (βW, b, βc), whose e^{−E} is the tempered joint; its joint states are indexed v + 2^nv·h, like
+ * jointTable.
+ */
+export function burnIn(m: RbmModel, beta: number, tol = 1e-3): number {
+  const scaled = new Rbm(
+    Float64Array.from(m.W, (w) => beta * w),
+    m.b,
+    Float64Array.from(m.c, (c) => beta * c),
+  );
+  const p = transitionMatrix(blockGibbs(scaled));
+  const pi = jointTable(m, beta).p;
+  for (let t = 1; t < 500; t++) if (exactTvFromZero(p, pi, t) < tol) return t;
+  throw new Error("no burn-in below 500 sweeps");
+}
