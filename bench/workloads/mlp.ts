@@ -1,11 +1,13 @@
 /**
- * MLP-energy workloads (tfjs wasm backend), with the definitions of the PyTorch peer's workloads of the
- * same names (shared/peer/bench.py, common.py): the 2→128→128→1 SiLU MLP with nn.Linear's default init,
- * float32 inside. Randomness comes from our keys (not torch's generator), so the draws differ but their
- * distributions match. The energy's methods are synchronous and return float64 results read back from
- * tfjs, so every call includes the whole computation.
+ * MLP-energy workloads on the selected backend (src/backend/select.ts: native when the addon is built,
+ * else tfjs wasm; `ebm bench --backend` forces one), with the definitions of the PyTorch peer's workloads
+ * of the same names (shared/peer/bench.py, common.py): the 2→128→128→1 SiLU MLP with nn.Linear's default
+ * init, float32 inside. Randomness comes from our keys (not torch's generator), so the draws differ but
+ * their distributions match. The energy's methods are synchronous and return float64 results read back
+ * from the backend, so every call includes the whole computation.
  */
-import { createMatmulBenchmark } from "../../src/backend/tfjs/ops.ts";
+import { selectBackend } from "../../src/backend/select.ts";
+import { isLangevinProposer } from "../../src/energies/contract.ts";
 import { createMlpEnergy, type MlpSpec } from "../../src/energies/mlp.ts";
 import { jarzynski } from "../../src/objectives/jarzynski.ts";
 import { foldIn, type Key, keyFromSeed, Stream, split } from "../../src/random/key.ts";
@@ -54,6 +56,16 @@ const ula: Workload = {
     const g = new Float64Array(2 * n);
     const noise = new Stream(foldIn(key, 2));
     const sq = Math.sqrt(2 * H);
+    if (isLangevinProposer(model)) {
+      // The same step as below in one fused call: ∇U(x) is cached from the previous step (as a sampler
+      // does), the move and the evaluation of U, ∇U at the new point run natively.
+      const xi = new Float64Array(2 * n);
+      model.energyAndGrad(x, n, u, g);
+      return () => {
+        noise.fillNormal(xi);
+        model.langevinStep(x, g, xi, n, H, x, u, g);
+      };
+    }
     return () => {
       model.energyAndGrad(x, n, u, g);
       for (let k = 0; k < 2 * n; k++) x[k] += -H * g[k] + sq * noise.normal();
@@ -148,11 +160,17 @@ const exactSm: Workload = {
 
 const matmul: Workload = {
   name: "matmul_1024_f32",
-  description: "1024×1024 float32 matmul a·b with tfjs (wasm), product read back",
+  description:
+    "1024×1024 float32 matmul a·b (native GEMM on the thread pool, or tfjs wasm), product read back",
   flops: 2 * 1024 ** 3,
   async setup() {
     const n = 1024;
     const normals = new Stream(keyFromSeed(0)).fillNormal(new Float32Array(2 * n * n)) as Float32Array;
+    if (selectBackend() === "native") {
+      const { createNativeMatmulBenchmark } = await import("../../src/backend/native/gemm.ts");
+      return createNativeMatmulBenchmark(n, normals);
+    }
+    const { createMatmulBenchmark } = await import("../../src/backend/tfjs/ops.ts");
     return createMatmulBenchmark(n, normals);
   },
 };

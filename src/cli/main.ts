@@ -45,6 +45,8 @@ function program(): Command {
     .option("--json", "print one JSON object on the last line of stdout")
     .option("--compare <peer.json>", "add a column with the ratio to a PyTorch peer run (peer/run.sh output)")
     .option("--min-seconds <s>", "minimum timed seconds per workload", "2")
+    .option("--backend <name>", "native or wasm (default: EBM_BACKEND, else native when built)")
+    .option("--threads <n>", "threads of the native backend (default: available cores)")
     .action(runBench);
 
   for (const cmd of [root, ...root.commands, ...reproduce.commands]) cmd.exitOverride();

@@ -82,3 +82,27 @@ export function isScoreMatchable(e: object): e is ScoreMatchable {
 export function uniformWeights(n: number): Float64Array {
   return new Float64Array(n).fill(1 / n);
 }
+
+/**
+ * Optional capability: a Langevin (ULA/MALA) proposal and its evaluation in one pass,
+ * y = x − h·∇U(x) + √(2h)·ξ for the caller's noise ξ, writing y, U(y) and ∇U(y) — one forward and one
+ * backward pass, with no round trip between the move and the evaluation. `gradX` is ∇U(x) as cached by
+ * the caller; all arrays are n × dim (uY: n). Points are processed one after another and each is read
+ * before it is written, so the update may be in place (y = x, gradY = gradX).
+ */
+export interface LangevinProposer {
+  langevinStep(
+    x: Float64Array,
+    gradX: Float64Array,
+    noise: Float64Array,
+    n: number,
+    h: number,
+    y: Float64Array,
+    uY: Float64Array,
+    gradY: Float64Array,
+  ): void;
+}
+
+export function isLangevinProposer(e: object): e is LangevinProposer {
+  return typeof (e as Partial<LangevinProposer>).langevinStep === "function";
+}

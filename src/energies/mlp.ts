@@ -6,11 +6,15 @@
  * stored [in, out] row-major. Initialisation follows PyTorch's nn.Linear default: every weight and bias of
  * a layer ~ U(−1/√fan_in, 1/√fan_in), drawn in that flat order from `new Stream(key)`.
  *
- * Today the network runs on TensorFlow.js (wasm backend, float32 inside, float64 at the contract
- * boundary); a native backend may be added behind this same factory. Nothing here imports tfjs: the
- * backend is loaded on first use, so code that never builds an MLP never loads tfjs.
+ * Two backends run the network, both float32 inside and float64 at the contract boundary, with the same θ
+ * for the same key: "native" (the C++ addon built by `npm ci`, src/backend/native/) and "wasm"
+ * (TensorFlow.js, src/backend/tfjs/). `createMlpEnergy` picks one through src/backend/select.ts (explicit
+ * option, else EBM_BACKEND, else native when the addon loads). Nothing here imports tfjs or the addon: the
+ * backend is loaded on first use, so code that never builds an MLP never loads either.
  */
+import type { BackendName } from "../backend/select.ts";
 import type { Key } from "../random/key.ts";
+import { Stream } from "../random/key.ts";
 import type { ScoreMatchable, TrainableEnergy } from "./contract.ts";
 
 export type MlpActivation = "silu" | "softplus" | "tanh" | "elu";
@@ -59,9 +63,49 @@ export function mlpNumParams(spec: MlpSpec): number {
   return n;
 }
 
-/** Builds an MLP energy with parameters initialised from `key`. */
-export async function createMlpEnergy(spec: MlpSpec, key: Key): Promise<MlpEnergy> {
+/**
+ * Initial θ for `spec` from `key`: per layer, W then b, every value ~ U(−1/√fan_in, 1/√fan_in), drawn in
+ * flat order from `new Stream(key)` (the tfjs backend draws the same stream).
+ */
+export function initMlpParams(spec: MlpSpec, key: Key): Float64Array {
+  const widths = [spec.inputDim, ...spec.hidden, 1];
+  const theta = new Float64Array(mlpNumParams(spec));
+  const stream = new Stream(key);
+  let off = 0;
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const bound = 1 / Math.sqrt(widths[l]);
+    const size = widths[l] * widths[l + 1] + widths[l + 1];
+    for (let i = 0; i < size; i++) theta[off + i] = (2 * stream.uniform() - 1) * bound;
+    off += size;
+  }
+  return theta;
+}
+
+export interface MlpOptions {
+  /** Force a backend (default: EBM_BACKEND, else native when available). */
+  backend?: BackendName;
+}
+
+const backendOf = new WeakMap<object, BackendName>();
+
+/** The backend an energy made by `createMlpEnergy` runs on. */
+export function mlpBackend(e: MlpEnergy): BackendName | undefined {
+  return backendOf.get(e);
+}
+
+/** Builds an MLP energy with parameters initialised from `key`, on the selected backend. */
+export async function createMlpEnergy(spec: MlpSpec, key: Key, opts: MlpOptions = {}): Promise<MlpEnergy> {
   validateMlpSpec(spec);
-  const { createTfMlpEnergy } = await import("../backend/tfjs/mlp.ts");
-  return createTfMlpEnergy(spec, key);
+  const { selectBackend } = await import("../backend/select.ts");
+  const backend = selectBackend(opts.backend);
+  let e: MlpEnergy;
+  if (backend === "native") {
+    const { createNativeMlpEnergy } = await import("../backend/native/mlp.ts");
+    e = await createNativeMlpEnergy(spec, key);
+  } else {
+    const { createTfMlpEnergy } = await import("../backend/tfjs/mlp.ts");
+    e = await createTfMlpEnergy(spec, key);
+  }
+  backendOf.set(e, backend);
+  return e;
 }

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { allWorkloads } from "../../../bench/registry.ts";
 import { DEFAULT_TIMING, timeWorkload, type WorkloadResult } from "../../../bench/workload.ts";
+import { getNativeThreads, setNativeThreads } from "../../backend/native/load.ts";
+import { selectBackend } from "../../backend/select.ts";
 import { parseNumber, UserError } from "../errors.ts";
 
 interface BenchOptions {
@@ -15,6 +17,31 @@ interface BenchOptions {
   json?: boolean;
   compare?: string;
   minSeconds: string;
+  backend?: string;
+  threads?: string;
+}
+
+/** Applies --backend and --threads; returns the backend and thread count the workloads will use. */
+function configureBackend(opts: BenchOptions): { backend: string; threads: number } {
+  if (opts.backend !== undefined) {
+    if (opts.backend !== "native" && opts.backend !== "wasm")
+      throw new UserError(`--backend must be native or wasm, got '${opts.backend}'`);
+    process.env.EBM_BACKEND = opts.backend; // the workloads build their energies through select.ts
+  }
+  let backend: string;
+  try {
+    backend = selectBackend();
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  if (opts.threads !== undefined) {
+    const t = parseNumber("--threads", opts.threads);
+    if (!(Number.isInteger(t) && t >= 1 && t <= 256))
+      throw new UserError("--threads must be an integer in [1, 256]");
+    if (backend === "native") setNativeThreads(t);
+    else if (t !== 1) throw new UserError("--threads: the wasm backend runs on 1 thread");
+  }
+  return { backend, threads: backend === "native" ? getNativeThreads() : 1 };
 }
 
 type PeerBench = Record<string, { median_ms?: number; gflops_at_median?: number }>;
@@ -40,6 +67,7 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     for (const w of all) console.log(`${w.name.padEnd(40)} ${w.description}`);
     return;
   }
+  const { backend, threads } = configureBackend(opts);
   const minSeconds = parseNumber("--min-seconds", opts.minSeconds);
   if (!(minSeconds > 0)) throw new UserError("--min-seconds must be positive");
   let selected = all;
@@ -53,6 +81,7 @@ export async function runBench(opts: BenchOptions): Promise<void> {
   const peer = opts.compare ? loadPeer(opts.compare) : undefined;
   const results: Record<string, WorkloadResult> = {};
   if (!opts.json) {
+    console.log(`backend ${backend}, threads ${threads}`);
     const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
     if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));
     console.log(head.join(" "));
@@ -86,8 +115,8 @@ export async function runBench(opts: BenchOptions): Promise<void> {
   if (opts.json) {
     console.log(
       JSON.stringify({
-        backend: "wasm",
-        threads: 1,
+        backend,
+        threads,
         cpu: cpus()[0]?.model ?? "unknown",
         node: process.version,
         date: new Date().toISOString(),

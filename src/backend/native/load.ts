@@ -1,0 +1,223 @@
+/**
+ * Loads the native addon (native/build/Release/ebm_native.node, built by `npm ci` through
+ * scripts/build-native.mjs) once, on first use. Returns undefined when the addon is absent (no compiler at
+ * install time, a failed build) or when the environment disables it with EBM_BACKEND=wasm. The ONE module
+ * that touches the addon: other files under src/backend/native/ take it from here. EBM_NATIVE_ADDON may
+ * name another .node file (tests use a missing path to simulate an unbuilt addon).
+ */
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+
+/** The addon's exports (native/src/*.cc, registered with EBM_EXPORT). */
+export interface NativeAddon {
+  getThreads(): number;
+  setThreads(n: number): number;
+  /** C ← α·op(A)·op(B) + β·C, row-major float32, on the thread pool (native/src/gemm.h). */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+  mlpEnergy(
+    widths: Int32Array,
+    act: number,
+    c: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    u: Float64Array,
+  ): void;
+  mlpEnergyGrad(
+    widths: Int32Array,
+    act: number,
+    c: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    u: Float64Array,
+    grad: Float64Array,
+  ): void;
+  mlpLangevin(
+    widths: Int32Array,
+    act: number,
+    c: number,
+    theta: Float32Array,
+    x: Float64Array,
+    gradX: Float64Array,
+    noise: Float64Array,
+    n: number,
+    h: number,
+    y: Float64Array,
+    uY: Float64Array,
+    gradY: Float64Array,
+  ): void;
+  mlpParamGrad(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    weights: Float64Array,
+    out: Float64Array,
+  ): void;
+  // RBM kernels (native/src/rbm.cc, used by src/backend/native/rbm.ts). Model arguments (nv, nh, pack, b, c):
+  // `pack` is W and Wᵀ packed by rbmPack; keys are passed as (hi, lo) words.
+  rbmPackSize(nv: number, nh: number): number;
+  rbmPack(nv: number, nh: number, W: Float32Array, pack: Float32Array): void;
+  rbmHiddenProbs(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    v: Uint8Array,
+    n: number,
+    beta: number,
+    out: Float32Array,
+  ): void;
+  rbmVisibleProbs(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    h: Uint8Array,
+    n: number,
+    beta: number,
+    out: Float32Array,
+  ): void;
+  rbmFreeEnergy(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    v: Uint8Array,
+    n: number,
+    out: Float64Array,
+  ): void;
+  rbmGibbs(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    keyHi: number,
+    keyLo: number,
+    v: Uint8Array,
+    h: Uint8Array,
+    n: number,
+    sweeps: number,
+    beta: number,
+  ): void;
+  rbmCdGradient(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    keyHi: number,
+    keyLo: number,
+    data: Uint8Array,
+    n: number,
+    k: number,
+    gW: Float32Array,
+    gb: Float32Array,
+    gc: Float32Array,
+    pv: Uint8Array | null,
+    ph: Uint8Array | null,
+    m: number,
+  ): void;
+  rbmAisInit(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    keyHi: number,
+    keyLo: number,
+    v: Uint8Array,
+    h: Uint8Array,
+    pre: Float32Array,
+    logw: Float64Array,
+    n: number,
+  ): void;
+  rbmAisSweep(
+    nv: number,
+    nh: number,
+    pack: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    keyHi: number,
+    keyLo: number,
+    v: Uint8Array,
+    h: Uint8Array,
+    pre: Float32Array,
+    logw: Float64Array,
+    n: number,
+    betaPrev: number,
+    beta: number,
+  ): void;
+  rbmSgdUpdate(
+    nv: number,
+    nh: number,
+    W: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    gW: Float32Array,
+    gb: Float32Array,
+    gc: Float32Array,
+    lr: number,
+  ): void;
+  /** Words offset … offset + out.length − 1 of the key's stream, through the jump-ahead (tests). */
+  rbmStreamWords(keyHi: number, keyLo: number, offset: number, out: Float64Array): void;
+}
+
+const ADDON_PATH = fileURLToPath(new URL("../../../native/build/Release/ebm_native.node", import.meta.url));
+
+let addon: NativeAddon | null | undefined;
+let loadError: string | undefined;
+
+/** The addon, or undefined if it is not built or EBM_BACKEND=wasm. Loaded once. */
+export function loadNative(): NativeAddon | undefined {
+  if (process.env.EBM_BACKEND === "wasm") return undefined;
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(process.env.EBM_NATIVE_ADDON || ADDON_PATH) as NativeAddon;
+      addon.setThreads(availableParallelism());
+    } catch (err) {
+      addon = null;
+      loadError = (err as Error).message.split("\n")[0];
+    }
+  }
+  return addon ?? undefined;
+}
+
+/** Why the addon could not be loaded (undefined if it loaded or was not tried). */
+export function nativeLoadError(): string | undefined {
+  return loadError;
+}
+
+/** Threads the native kernels use (default os.availableParallelism()); 1 if the addon is not loaded. */
+export function getNativeThreads(): number {
+  return loadNative()?.getThreads() ?? 1;
+}
+
+/** Sets the native thread count (integer ≥ 1); returns the count in effect. */
+export function setNativeThreads(n: number): number {
+  if (!(Number.isInteger(n) && n >= 1 && n <= 256))
+    throw new RangeError(`threads must be an integer in [1, 256], got ${n}`);
+  const a = loadNative();
+  return a ? a.setThreads(n) : 1;
+}
