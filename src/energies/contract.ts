@@ -43,7 +43,8 @@ export interface TrainableEnergy extends Energy {
   /**
    * Weighted parameter gradient Σ_i w_i ∂θU(x_i), written (not added) to `out` (length numParams).
    * With w_i = 1/n this is the plain average (CD/PCD data and model terms); with normalized importance
-   * weights it is the self-normalized estimate used by Jarzynski-reweighted training.
+   * weights it is the self-normalized estimate used by Jarzynski-reweighted training. Weights may be
+   * negative: the likelihood gradient E_data[∂θU] − Σ w_i ∂θU(X_i) is one call on data and walkers together.
    */
   paramGrad(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): void;
 }

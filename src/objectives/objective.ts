@@ -35,7 +35,11 @@ export interface Objective<S = unknown> {
   diagnostics(state: S): ObjectiveDiagnostics;
 }
 
-/** grad ← E_data[∂θU] − Σ_i w_i ∂θU(x_i): the maximum-likelihood gradient with weighted model samples. */
+/**
+ * grad ← E_data[∂θU] − Σ_i w_i ∂θU(x_i): the maximum-likelihood gradient with weighted model samples,
+ * as one weighted parameter gradient over data and walkers together (weights 1/n and −w_i), so a model
+ * pays one backward pass instead of two.
+ */
 export function likelihoodGradient(
   model: TrainableEnergy,
   batch: Batch,
@@ -44,8 +48,13 @@ export function likelihoodGradient(
   walkerWeights: Float64Array,
   grad: Float64Array,
 ): void {
-  model.paramGrad(batch.x, batch.n, new Float64Array(batch.n).fill(1 / batch.n), grad);
-  const neg = new Float64Array(grad.length);
-  model.paramGrad(walkers, nWalkers, walkerWeights, neg);
-  for (let i = 0; i < grad.length; i++) grad[i] -= neg[i];
+  const d = model.dim;
+  const n = batch.n + nWalkers;
+  const x = new Float64Array(n * d);
+  x.set(batch.x.subarray(0, batch.n * d));
+  x.set(walkers.subarray(0, nWalkers * d), batch.n * d);
+  const w = new Float64Array(n);
+  w.fill(1 / batch.n, 0, batch.n);
+  for (let i = 0; i < nWalkers; i++) w[batch.n + i] = -walkerWeights[i];
+  model.paramGrad(x, n, w, grad);
 }
