@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { allWorkloads } from "../../../bench/registry.ts";
 import { DEFAULT_TIMING, timeWorkload, type WorkloadResult } from "../../../bench/workload.ts";
-import { getNativeThreads, setNativeThreads } from "../../backend/native/load.ts";
+import { getNativeThreads, nativeLoadError, setNativeThreads } from "../../backend/native/load.ts";
 import { selectBackend } from "../../backend/select.ts";
 import { parseNumber, UserError } from "../errors.ts";
 
@@ -81,7 +81,12 @@ export async function runBench(opts: BenchOptions): Promise<void> {
   const peer = opts.compare ? loadPeer(opts.compare) : undefined;
   const results: Record<string, WorkloadResult> = {};
   if (!opts.json) {
-    console.log(`backend ${backend}, threads ${threads}`);
+    // Say why when the fast path was expected but is not there.
+    const why =
+      backend === "wasm" && opts.backend === undefined && process.env.EBM_BACKEND === undefined
+        ? ` (native addon unavailable: ${(nativeLoadError() ?? "not built").split("\n")[0]})`
+        : "";
+    console.log(`backend ${backend}, threads ${threads}${why}`);
     const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
     if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));
     console.log(head.join(" "));
