@@ -14,10 +14,13 @@
  * add rows of W instead of multiplying (directly or through subset-sum tables, see src/rbm/linalg.ts);
  * `flops` counts the peer's dense GEMMs (5 of 128×784×500 for CD-1; 2 of 100×784×500 per beta for AIS),
  * so the reported GFLOP/s are "peer-equivalent".
+ *
+ * Kernels: defaultRbmKernels() at setup, i.e. native (native/src/rbm.cc: GEMMs on the 0/1 states, thread
+ * pool) when the addon is loaded, the typed-array kernels with `--backend wasm` / EBM_BACKEND=wasm.
  */
 import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
 import { ais, type AisResult, independentUnitsLogZ } from "../../src/rbm/ais.ts";
-import { createGradient, RbmWorkspace } from "../../src/rbm/kernels.ts";
+import { createGradient, defaultRbmKernels, RbmWorkspace } from "../../src/rbm/kernels.ts";
 import { RbmModel } from "../../src/rbm/model.ts";
 import { cdStep } from "../../src/rbm/train.ts";
 import type { Workload } from "../workload.ts";
@@ -43,9 +46,10 @@ const rbmCd1: Workload = {
     const ws = new RbmWorkspace();
     const grad = createGradient(model);
     const key = keyFromSeed(3);
+    const kernels = defaultRbmKernels();
     let call = 0;
     return () => {
-      cdStep(model, foldIn(key, call++), v0, batch, { k: 1, lr: 0.01, workspace: ws }, grad);
+      cdStep(model, foldIn(key, call++), v0, batch, { k: 1, lr: 0.01, kernels, workspace: ws }, grad);
     };
   },
 };
@@ -63,9 +67,10 @@ const rbmAis: Workload = {
     const ws = new RbmWorkspace();
     const key = keyFromSeed(2);
     lastAis.independentUnits = independentUnitsLogZ(model);
+    const kernels = defaultRbmKernels();
     let call = 0;
     return () => {
-      lastAis.result = ais(model, foldIn(key, call++), { betas: 1000, chains: 100, workspace: ws });
+      lastAis.result = ais(model, foldIn(key, call++), { betas: 1000, chains: 100, kernels, workspace: ws });
     };
   },
 };

@@ -19,6 +19,8 @@
  *    directly or through subset-sum tables built once per W version and cached in the workspace
  *    (linalg.ts); which one is chosen from how many rows will reuse the table (AIS: many, W fixed).
  */
+import { nativeRbmKernels } from "../backend/native/rbm.ts";
+import { selectBackend } from "../backend/select.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import {
@@ -127,6 +129,11 @@ export interface RbmKernels {
     beta: number,
     ws: RbmWorkspace,
   ): void;
+  /**
+   * Optional: θ ← θ + lr·g in float32 (W, b, c), each element float32(θ + lr·g) computed in float64, as
+   * train.ts's sgdUpdate (which calls this when present, then `touch`es the model).
+   */
+  sgdUpdate?(model: RbmModel, grad: RbmGradient, lr: number): void;
 }
 
 /** Grow-only scratch buffers and the cached transpose of W. One per thread of work; not re-entrant. */
@@ -488,3 +495,13 @@ export const typedArrayRbmKernels: RbmKernels = {
     hiddenPre(model, chains.v, n, pre, ws, MANY_ROWS);
   },
 };
+
+/**
+ * The kernels of the selected backend (src/backend/select.ts): the native ones (native/src/rbm.cc) when the
+ * addon is loaded, unless EBM_BACKEND=wasm, else the typed-array ones. Same contract and draw order; the
+ * results agree to float32 rounding (see src/backend/native/rbm.ts). Throws if EBM_BACKEND=native but the
+ * addon is unavailable.
+ */
+export function defaultRbmKernels(): RbmKernels {
+  return selectBackend() === "native" ? nativeRbmKernels : typedArrayRbmKernels;
+}

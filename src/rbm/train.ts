@@ -53,8 +53,13 @@ export function cdGradient(
   return grad;
 }
 
-/** θ ← θ + lr·g (float32), then marks the model changed. */
-export function sgdUpdate(model: RbmModel, grad: RbmGradient, lr: number): void {
+/** θ ← θ + lr·g (float32), then marks the model changed (through `kernels.sgdUpdate` when it has one). */
+export function sgdUpdate(model: RbmModel, grad: RbmGradient, lr: number, kernels?: RbmKernels): void {
+  if (kernels?.sgdUpdate) {
+    kernels.sgdUpdate(model, grad, lr);
+    model.touch();
+    return;
+  }
   const { W, b, c } = model;
   for (let i = 0; i < W.length; i++) W[i] += lr * grad.W[i];
   for (let i = 0; i < b.length; i++) b[i] += lr * grad.b[i];
@@ -73,6 +78,6 @@ export function cdStep(
 ): RbmGradient {
   if (!(opts.lr > 0 && Number.isFinite(opts.lr))) throw new RangeError(`lr must be positive, got ${opts.lr}`);
   const g = cdGradient(model, key, data, n, opts, grad);
-  sgdUpdate(model, g, opts.lr);
+  sgdUpdate(model, g, opts.lr, opts.kernels);
   return g;
 }
