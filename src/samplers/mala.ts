@@ -105,10 +105,11 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
       const x = state.position;
       const g = state.grad;
       const y = buf.position;
+      rng.fillNormal(y.subarray(0, n * dim)); // ξ first (bulk draws are faster), then y = x − drift∇U + noise·ξ
       for (let i = 0; i < n; i++)
         for (let j = 0; j < dim; j++) {
           const k = i * dim + j;
-          y[k] = x[k] - drift[j] * g[k] + noise[j] * rng.normal();
+          y[k] = x[k] - drift[j] * g[k] + noise[j] * y[k];
         }
       energy.energyAndGrad(y, n, buf.u, buf.grad);
       const divergent = new Uint8Array(n);

@@ -126,8 +126,9 @@ export function rwm(energy: Energy, opts: RwmOptions): Sampler<ChainState, MhInf
       buf.ensure(n, dim);
       const x = state.position;
       const y = buf.position;
+      rng.fillNormal(y.subarray(0, n * dim));
       for (let i = 0; i < n; i++)
-        for (let j = 0; j < dim; j++) y[i * dim + j] = x[i * dim + j] + scale[j] * rng.normal();
+        for (let j = 0; j < dim; j++) y[i * dim + j] = x[i * dim + j] + scale[j] * y[i * dim + j];
       energy.energyAndGrad(y, n, buf.u, buf.grad);
       const divergent = new Uint8Array(n);
       for (let i = 0; i < n; i++) {

@@ -28,7 +28,13 @@ export function langevinProposal(
 ): void {
   const drift = h * beta;
   const noise = Math.sqrt(2 * h);
-  for (let i = 0; i < len; i++) out[i] = x[i] - drift * grad[i] + noise * rng.normal();
+  if (out === x || out === grad) {
+    for (let i = 0; i < len; i++) out[i] = x[i] - drift * grad[i] + noise * rng.normal();
+    return;
+  }
+  // Same draws in bulk (faster), then the move.
+  rng.fillNormal(out.subarray(0, len));
+  for (let i = 0; i < len; i++) out[i] = x[i] - drift * grad[i] + noise * out[i];
 }
 
 /** Builds a chain state at `position` (copied), evaluating U and ∇U once. */
