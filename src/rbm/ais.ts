@@ -11,7 +11,7 @@
  */
 import { logSumExp } from "../math/logspace.ts";
 import { foldIn, type Key } from "../random/key.ts";
-import { createAisChains, type RbmKernels, RbmWorkspace, typedArrayRbmKernels } from "./kernels.ts";
+import { createAisChains, defaultRbmKernels, type RbmKernels, RbmWorkspace } from "./kernels.ts";
 import type { RbmModel } from "./model.ts";
 
 export interface AisOptions {
@@ -19,6 +19,7 @@ export interface AisOptions {
   betas?: number | ArrayLike<number>;
   /** Number of independent chains (default 100). */
   chains?: number;
+  /** Default: the selected backend's kernels (native when the addon is loaded). */
   kernels?: RbmKernels;
   workspace?: RbmWorkspace;
 }
@@ -74,7 +75,7 @@ export function ais(model: RbmModel, key: Key, opts: AisOptions = {}): AisResult
     throw new RangeError("the AIS schedule must start at β = 0 and end at β = 1");
   for (let k = 1; k < betas.length; k++)
     if (!(betas[k] >= betas[k - 1])) throw new RangeError(`the AIS schedule decreases at index ${k}`);
-  const kernels = opts.kernels ?? typedArrayRbmKernels;
+  const kernels = opts.kernels ?? defaultRbmKernels();
   const ws = opts.workspace ?? new RbmWorkspace();
   const chains = createAisChains(model, opts.chains ?? 100);
   kernels.aisInit(model, foldIn(key, 0), chains, ws);

@@ -9,7 +9,7 @@ import {
   type RbmGradient,
   type RbmKernels,
   RbmWorkspace,
-  typedArrayRbmKernels,
+  defaultRbmKernels,
 } from "./kernels.ts";
 import type { RbmModel } from "./model.ts";
 
@@ -18,6 +18,7 @@ export interface CdOptions {
   k?: number;
   /** Persistent chains: PCD-k; without them chains restart at the data (CD-k). */
   persistent?: GibbsChains;
+  /** Default: the selected backend's kernels (native when the addon is loaded). */
   kernels?: RbmKernels;
   workspace?: RbmWorkspace;
 }
@@ -39,7 +40,7 @@ export function cdGradient(
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`batch size must be ≥ 1, got ${n}`);
   if (data.length < n * model.nv)
     throw new RangeError(`data holds fewer than ${n} states of ${model.nv} bits`);
-  const kernels = opts.kernels ?? typedArrayRbmKernels;
+  const kernels = opts.kernels ?? defaultRbmKernels();
   kernels.cdGradient(
     model,
     key,
