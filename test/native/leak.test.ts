@@ -8,9 +8,20 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { loadNative } from "../../src/backend/native/load.ts";
+import { nativeRbmKernels } from "../../src/backend/native/rbm.ts";
 import { createMlpEnergy } from "../../src/energies/mlp.ts";
-import { keyFromSeed, Stream } from "../../src/random/key.ts";
+import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
+import { createAisChains, createGibbsChains, createGradient, RbmWorkspace } from "../../src/rbm/kernels.ts";
+import { RbmModel } from "../../src/rbm/model.ts";
+
+/** A full garbage collection, so that short-lived JavaScript objects (keys, views) do not count as leaks. */
+function collect(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
 
 const skip = loadNative() ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
 
@@ -65,5 +76,55 @@ describe("native memory", { skip }, () => {
     } finally {
       e.dispose();
     }
+  });
+
+  test("10⁵ calls of the RBM kernels (conditionals, free energy, Gibbs, CD, AIS) keep RSS and external flat", () => {
+    const K = nativeRbmKernels;
+    const m = RbmModel.random(keyFromSeed(2), 13, 7, 0.5);
+    const ws = new RbmWorkspace();
+    const n = 5;
+    const v = new Uint8Array(n * 13).map((_, i) => i % 2);
+    const h = new Uint8Array(n * 7).map((_, i) => (i >> 1) % 2);
+    const ph = new Float32Array(n * 7);
+    const pv = new Float32Array(n * 13);
+    const f = new Float64Array(n);
+    const gibbs = createGibbsChains(m, n);
+    const aisChains = createAisChains(m, n);
+    const grad = createGradient(m);
+    const key = keyFromSeed(3);
+    K.aisInit(m, key, aisChains, ws);
+    const round = (calls: number) => {
+      for (let i = 0; i < calls; i++) {
+        switch (i % 6) {
+          case 0:
+            K.hiddenProbs(m, v, n, 1, ph, ws);
+            break;
+          case 1:
+            K.visibleProbs(m, h, n, 0.5, pv, ws);
+            break;
+          case 2:
+            K.freeEnergy(m, v, n, f, ws);
+            break;
+          case 3:
+            K.gibbsSweep(m, foldIn(key, i), gibbs, 1, 1, ws);
+            break;
+          case 4:
+            K.cdGradient(m, foldIn(key, i), v, n, 1, grad, ws);
+            break;
+          default:
+            K.aisSweep(m, foldIn(key, i), aisChains, 0.4, 0.5, ws);
+        }
+      }
+    };
+    round(20_000);
+    collect();
+    const m0 = process.memoryUsage();
+    round(100_000);
+    collect();
+    const m1 = process.memoryUsage();
+    const drss = (m1.rss - m0.rss) / 2 ** 20;
+    const dext = (m1.external - m0.external) / 2 ** 20;
+    assert.ok(drss < 8, `RSS grew by ${drss.toFixed(2)} MB over 10⁵ calls`);
+    assert.ok(dext < 1, `external memory grew by ${dext.toFixed(2)} MB over 10⁵ calls`);
   });
 });
