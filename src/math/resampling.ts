@@ -4,6 +4,7 @@
  * baseline; stratified, systematic and residual have lower variance of offspring counts.
  * Indices come out sorted by ancestor, which keeps the gather that follows cache friendly.
  */
+import { nativeMultinomial } from "../backend/native/resample.ts";
 import { type Key, Stream } from "../random/key.ts";
 
 export type ResamplingScheme = "multinomial" | "systematic" | "stratified" | "residual";
@@ -53,6 +54,19 @@ let aliasWork = new Int32Array(0);
  */
 export function multinomial(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
   const s = total(w);
+  if (nativeMultinomial(w, s, new Stream(key).stateWords(), out.length === m ? out : out.subarray(0, m)))
+    return out;
+  return multinomialAlias(key, w, s, m, out);
+}
+
+/** The TypeScript alias method (the native kernel performs the same operations). */
+export function multinomialAlias(
+  key: Key,
+  w: Float64Array,
+  s: number,
+  m: number,
+  out: Int32Array,
+): Int32Array {
   const n = w.length;
   if (aliasProb.length < n) {
     aliasProb = new Float64Array(n);

@@ -127,6 +127,14 @@ export class Stream {
     if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
   }
 
+  /**
+   * The generator's 4-word state, shared (not copied): native kernels that draw from this stream read and
+   * advance it in place, so the stream continues where they stopped.
+   */
+  stateWords(): Int32Array {
+    return this.s;
+  }
+
   /** Next uniform uint32. */
   nextU32(): number {
     const s = this.s;

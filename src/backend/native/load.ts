@@ -11,6 +11,11 @@ import { fileURLToPath } from "node:url";
 
 /** The addon's exports (native/src/*.cc, registered with EBM_EXPORT). */
 export interface NativeAddon {
+  /**
+   * Multinomial resampling by the alias method (native/src/resample.cc): m = out.length ancestors from
+   * weights w with Σw = total, drawn from the xoshiro128** state (4 words, advanced in place).
+   */
+  resampleMultinomial(w: Float64Array, total: number, state: Int32Array, out: Int32Array): void;
   getThreads(): number;
   setThreads(n: number): number;
   /** C ← α·op(A)·op(B) + β·C, row-major float32, on the thread pool (native/src/gemm.h). */
