@@ -18,8 +18,8 @@ import type { MhInfo } from "../types.ts";
 import {
   checkBeta,
   checkEnumerable,
-  copyStates,
   type DiscreteGradState,
+  gradStateOps,
   type DiscreteOptions,
   type DiscreteSampler,
   type ExactTransitions,
@@ -70,22 +70,10 @@ export function gibbsWithGradients(
   const beta = checkBeta(opts.beta);
   const d = energy.sites;
   const scratch = new Scratch();
-  const refresh = (state: DiscreteGradState) => {
-    energy.energyAndRelaxedGrad(state.x, state.n, state.u, state.grad);
-    return state;
-  };
+  const { init, refresh } = gradStateOps(energy);
   return {
     stateSites: d,
-    init(x: Uint8Array, n: number) {
-      const state = {
-        n,
-        sites: d,
-        x: copyStates(x, n, d),
-        u: new Float64Array(n),
-        grad: new Float64Array(n * d),
-      };
-      return refresh(state);
-    },
+    init,
     step(key: Key, state: DiscreteGradState) {
       const rng = new Stream(key);
       const n = state.n;

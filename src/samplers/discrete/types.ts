@@ -12,7 +12,7 @@
  * (`transitionRow`), computed from the energy by enumeration; tests check π P = π with them and that
  * `step` samples them.
  */
-import type { DiscreteEnergy } from "../../energies/discrete.ts";
+import type { DiscreteEnergy, RelaxedGradient } from "../../energies/discrete.ts";
 import { MAX_ENUMERABLE_SITES } from "../../energies/discrete.ts";
 import type { Key } from "../../random/key.ts";
 import type { StepInfo } from "../types.ts";
@@ -124,4 +124,22 @@ export class Scratch {
     }
     return a;
   }
+}
+
+/**
+ * `init` and `refresh` of the state of a gradient-informed kernel (GWG, DMALA): the states (copied), U,
+ * and the relaxed energy's gradient ∇Ũ, evaluated together.
+ */
+export function gradStateOps(energy: DiscreteEnergy & RelaxedGradient): {
+  init(x: Uint8Array, n: number): DiscreteGradState;
+  refresh(state: DiscreteGradState): DiscreteGradState;
+} {
+  const d = energy.sites;
+  const refresh = (state: DiscreteGradState) => {
+    energy.energyAndRelaxedGrad(state.x, state.n, state.u, state.grad);
+    return state;
+  };
+  const init = (x: Uint8Array, n: number) =>
+    refresh({ n, sites: d, x: copyStates(x, n, d), u: new Float64Array(n), grad: new Float64Array(n * d) });
+  return { init, refresh };
 }
