@@ -19,6 +19,7 @@
  *    directly or through subset-sum tables built once per W version and cached in the workspace
  *    (linalg.ts); which one is chosen from how many rows will reuse the table (AIS: many, W fixed).
  */
+import { Scratch } from "../math/scratch.ts";
 import { nativeRbmKernels } from "../backend/native/rbm.ts";
 import { selectBackend } from "../backend/select.ts";
 import type { Key } from "../random/key.ts";
@@ -137,51 +138,11 @@ export interface RbmKernels {
 }
 
 /** Grow-only scratch buffers and the cached transpose of W. One per thread of work; not re-entrant. */
-export class RbmWorkspace {
-  private f32 = new Map<string, Float32Array>();
-  private f64 = new Map<string, Float64Array>();
-  private u8 = new Map<string, Uint8Array>();
-  private i32 = new Map<string, Int32Array>();
+export class RbmWorkspace extends Scratch {
   private wt = new Float32Array(0);
   private wtModel: RbmModel | null = null;
   private wtVersion = -1;
   private tables = new Map<string, { model: RbmModel; version: number; g: number; table: Float32Array }>();
-
-  float32(name: string, len: number): Float32Array {
-    let a = this.f32.get(name);
-    if (!a || a.length < len) {
-      a = new Float32Array(len);
-      this.f32.set(name, a);
-    }
-    return a;
-  }
-
-  float64(name: string, len: number): Float64Array {
-    let a = this.f64.get(name);
-    if (!a || a.length < len) {
-      a = new Float64Array(len);
-      this.f64.set(name, a);
-    }
-    return a;
-  }
-
-  uint8(name: string, len: number): Uint8Array {
-    let a = this.u8.get(name);
-    if (!a || a.length < len) {
-      a = new Uint8Array(len);
-      this.u8.set(name, a);
-    }
-    return a;
-  }
-
-  int32(name: string, len: number): Int32Array {
-    let a = this.i32.get(name);
-    if (!a || a.length < len) {
-      a = new Int32Array(len);
-      this.i32.set(name, a);
-    }
-    return a;
-  }
 
   /**
    * The subset-sum table (linalg.ts) of W (`which` = "W", groups of g visible rows) or of Wᵀ ("Wt", groups

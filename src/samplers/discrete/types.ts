@@ -93,38 +93,7 @@ export function checkEnumerable(bits: number, out: Float64Array): number {
 }
 
 /** Grow-only scratch buffers (kernels reuse them across steps; not re-entrant). */
-export class Scratch {
-  private f64 = new Map<string, Float64Array>();
-  private u8 = new Map<string, Uint8Array>();
-  private i32 = new Map<string, Int32Array>();
-
-  float64(name: string, len: number): Float64Array {
-    let a = this.f64.get(name);
-    if (!a || a.length < len) {
-      a = new Float64Array(len);
-      this.f64.set(name, a);
-    }
-    return a;
-  }
-
-  uint8(name: string, len: number): Uint8Array {
-    let a = this.u8.get(name);
-    if (!a || a.length < len) {
-      a = new Uint8Array(len);
-      this.u8.set(name, a);
-    }
-    return a;
-  }
-
-  int32(name: string, len: number): Int32Array {
-    let a = this.i32.get(name);
-    if (!a || a.length < len) {
-      a = new Int32Array(len);
-      this.i32.set(name, a);
-    }
-    return a;
-  }
-}
+export { Scratch } from "../../math/scratch.ts";
 
 /**
  * `init` and `refresh` of the state of a gradient-informed kernel (GWG, DMALA): the states (copied), U,
