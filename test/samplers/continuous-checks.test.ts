@@ -9,7 +9,6 @@ import { describe, test } from "node:test";
 import type { Energy } from "../../src/energies/contract.ts";
 import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { MixtureEnergy } from "../../src/energies/mixture.ts";
-import type { Key } from "../../src/random/key.ts";
 import { foldIn, keyFromSeed, normal } from "../../src/random/key.ts";
 import { hmc, kineticEnergy, leapfrog } from "../../src/samplers/hmc.ts";
 import { kineticLangevin } from "../../src/samplers/kinetic.ts";
@@ -17,23 +16,7 @@ import { mala, malaLogRatio, malaLogRatios } from "../../src/samplers/mala.ts";
 import { rwm } from "../../src/samplers/rwm.ts";
 import type { ChainState, MhInfo, Sampler, StepInfo } from "../../src/samplers/types.ts";
 import { ula } from "../../src/samplers/ula.ts";
-
-/** Runs `steps` steps; returns the mean acceptance probability (NaN without MH) and the divergences. */
-function runChains<S extends ChainState>(
-  sampler: Sampler<S, StepInfo & { acceptProb?: Float64Array }>,
-  state: S,
-  steps: number,
-  key: Key,
-): { accept: number; divergent: number } {
-  let acc = 0;
-  let div = 0;
-  for (let t = 0; t < steps; t++) {
-    const { info } = sampler.step(foldIn(key, t), state);
-    if (info.acceptProb) for (const a of info.acceptProb) acc += a;
-    for (const d of info.divergent) div += d;
-  }
-  return { accept: acc / (steps * state.n), divergent: div };
-}
+import { runChains } from "./run-chains.ts";
 
 /** Mean of x² over a 1-D batch (the variance, the mean being known to be 0). */
 function secondMoment(x: Float64Array): number {

@@ -8,33 +8,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { MixtureEnergy } from "../../src/energies/mixture.ts";
-import type { Key } from "../../src/random/key.ts";
-import { foldIn, keyFromSeed, normal } from "../../src/random/key.ts";
+import { keyFromSeed, normal } from "../../src/random/key.ts";
 import { hmc } from "../../src/samplers/hmc.ts";
 import { kineticLangevin } from "../../src/samplers/kinetic.ts";
 import { mala } from "../../src/samplers/mala.ts";
 import { rwm } from "../../src/samplers/rwm.ts";
 import type { ChainState, Sampler, StepInfo } from "../../src/samplers/types.ts";
+import { runChains } from "./run-chains.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
-
-/** Steps `steps` times; returns the mean acceptance probability (NaN without MH) and the divergences. */
-function runChains<S extends ChainState>(
-  sampler: Sampler<S, StepInfo & { acceptProb?: Float64Array }>,
-  state: S,
-  steps: number,
-  key: Key,
-): { accept: number; divergent: number } {
-  let acc = 0;
-  let div = 0;
-  for (let t = 0; t < steps; t++) {
-    const { info } = sampler.step(foldIn(key, t), state);
-    if (info.acceptProb) for (const a of info.acceptProb) acc += a;
-    for (const d of info.divergent) div += d;
-  }
-  return { accept: acc / (steps * state.n), divergent: div };
-}
 
 /**
  * The 5-D target: Σ_ij = s_i s_j 0.6^{|i−j|}, s = (1.2, 1, 0.9, 1.1, 1); eigenvalues 0.26 … 2.84, so the
