@@ -70,6 +70,7 @@ class Args {
   float* f32(size_t i, size_t* len) { return static_cast<float*>(typed(i, napi_float32_array, "a Float32Array", len)); }
   double* f64(size_t i, size_t* len) { return static_cast<double*>(typed(i, napi_float64_array, "a Float64Array", len)); }
   int32_t* i32(size_t i, size_t* len) { return static_cast<int32_t*>(typed(i, napi_int32_array, "an Int32Array", len)); }
+  uint8_t* u8(size_t i, size_t* len) { return static_cast<uint8_t*>(typed(i, napi_uint8_array, "a Uint8Array", len)); }
 
   /** Fails with a RangeError unless `have >= need`. */
   void need(size_t have, size_t need, const char* name) {

@@ -107,6 +107,13 @@ function solveZiggurat(): number {
 /** The ziggurat's base r (exported for tests; Marsaglia & Tsang give 3.6541528853610088). */
 export const ZIGGURAT_R = ZIG_R;
 
+/** The ziggurat tables, for native kernels that draw the same normals from a stream's state (read-only). */
+export const ZIGGURAT_TABLES: { readonly x: Float64Array; readonly f: Float64Array; readonly r: number } = {
+  x: ZIG_X,
+  f: ZIG_F,
+  r: ZIG_R,
+};
+
 /** A fast sequential generator (xoshiro128**) seeded from a key. Not shared: one per consumer. */
 export class Stream {
   /**

@@ -11,7 +11,8 @@
  */
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
-import { Stream } from "../random/key.ts";
+import { Stream, ZIGGURAT_TABLES } from "../random/key.ts";
+import { nativeMalaKernels } from "../backend/native/langevin.ts";
 import { checkParams, metropolisSelect, ProposalBuffers } from "./rwm.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler, TemperedOptions } from "./types.ts";
 import { initChainState } from "./ula.ts";
@@ -95,6 +96,7 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
     noise[j] = Math.sqrt(2 * h * a);
     invMass[j] = 1 / a;
   }
+  const params = Float64Array.of(beta, 1 / (4 * h)); // for the native select
   const buf = new ProposalBuffers();
   return {
     init: (position, n) => initChainState(energy, position, n),
@@ -105,6 +107,33 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
       const x = state.position;
       const g = state.grad;
       const y = buf.position;
+      const native = nativeMalaKernels();
+      if (native) {
+        // Same step in the addon: proposal with its normals, then (after the energy) the MH select.
+        const words = rng.stateWords();
+        const zig = ZIGGURAT_TABLES;
+        native.malaPropose(x, g, drift, noise, words, zig.x, zig.f, zig.r, y);
+        energy.energyAndGrad(y, n, buf.u, buf.grad);
+        const acceptProb = new Float64Array(n);
+        const accepted = new Uint8Array(n);
+        const divergent = new Uint8Array(n);
+        native.malaSelect(
+          x,
+          g,
+          state.u,
+          y,
+          buf.grad,
+          buf.u,
+          drift,
+          invMass,
+          params,
+          words,
+          acceptProb,
+          accepted,
+          divergent,
+        );
+        return { state, info: { divergent, acceptProb, accepted } };
+      }
       rng.fillNormal(y.subarray(0, n * dim)); // ξ first (bulk draws are faster), then y = x − drift∇U + noise·ξ
       for (let i = 0; i < n; i++)
         for (let j = 0; j < dim; j++) {
