@@ -13,36 +13,16 @@
 
 #include "napi_util.h"
 #include "registry.h"
+#include "xoshiro.h"
 
 namespace ebm {
 namespace {
 
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
 struct Xoshiro {
   uint32_t s[4];
-  inline uint32_t next() {
-    const uint32_t r = rotl(s[1] * 5u, 7) * 9u;
-    const uint32_t t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return r;
-  }
-  inline double uniform() {
-    const double a = static_cast<double>(next() >> 5);
-    const double b = static_cast<double>(next() >> 6);
-    return (a * 67108864.0 + b) * 0x1p-53;
-  }
-  inline double uniform_open() {
-    const double a = static_cast<double>(next() >> 5);
-    const double b = static_cast<double>(next() >> 6);
-    const double u = (a * 67108864.0 + b + 0.5) * 0x1p-53;
-    return u < 1 ? u : 1 - 0x1p-53;
-  }
+  inline uint32_t next() { return xoshiro_next(s); }
+  inline double uniform() { return xoshiro_uniform(s); }
+  inline double uniform_open() { return xoshiro_uniform_open(s); }
 };
 
 struct Ziggurat {

@@ -32,6 +32,7 @@
 
 #include "gemm.h"
 #include "registry.h"
+#include "xoshiro.h"
 #include "threadpool.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -57,7 +58,6 @@ inline uint32_t fmix32(uint32_t h) {
   return h;
 }
 
-inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
 /** xoshiro128**, seeded from a key like Stream's constructor. */
 struct Xoshiro {
@@ -73,17 +73,7 @@ struct Xoshiro {
     if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;
   }
 
-  inline uint32_t next() {
-    const uint32_t r = rotl32(s[1] * 5u, 7) * 9u;
-    const uint32_t t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl32(s[3], 11);
-    return r;
-  }
+  inline uint32_t next() { return xoshiro_next(s); }
 
   /** The state after `n` more words (O(log n) GF(2) matrix–vector products). */
   void jump(uint64_t n);

@@ -9,34 +9,9 @@
 
 #include "napi_util.h"
 #include "registry.h"
+#include "xoshiro.h"
 
 namespace ebm {
-
-namespace {
-
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
-/** xoshiro128** next word, as Stream.nextU32. */
-inline uint32_t next_u32(uint32_t* s) {
-  const uint32_t r = rotl(s[1] * 5u, 7) * 9u;
-  const uint32_t t = s[1] << 9;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 11);
-  return r;
-}
-
-/** Stream.uniform: 53 random bits in [0, 1). */
-inline double uniform(uint32_t* s) {
-  const double a = static_cast<double>(next_u32(s) >> 5);
-  const double b = static_cast<double>(next_u32(s) >> 6);
-  return (a * 67108864.0 + b) * 0x1p-53;
-}
-
-}  // namespace
 
 /**
  * m ancestors drawn from Categorical(w / total) into `out` (sorted by ancestor), from the stream state
@@ -84,7 +59,7 @@ void multinomial_alias(const double* w, int n, double total, uint32_t* state, in
   for (int i = 0; i < n; i++) counts[i] = 0;
   uint32_t st[4] = {state[0], state[1], state[2], state[3]};  // local: `counts` may alias the caller's state
   for (int k = 0; k < m; k++) {
-    double u = uniform(st) * n;
+    double u = xoshiro_uniform(st) * n;
     asm("" : "+x"(u));  // u is rounded to a double here, as in JavaScript
     int col = static_cast<int>(u);
     if (col > n - 1) col = n - 1;

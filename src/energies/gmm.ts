@@ -10,6 +10,7 @@
  * without constants) this is a fixed target, e.g. for mode-mass checks through `responsibilities` and
  * `modeMasses`.
  */
+import { normalizedWeights } from "../math/logspace.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { Energy, ExactlySampleable, KnownLogZ } from "./contract.ts";
@@ -154,14 +155,8 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
       this.resp.fill(Number.NaN);
       return Number.isNaN(m) ? Number.NaN : Number.POSITIVE_INFINITY;
     }
-    let s = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(this.resp[j] - m);
-      this.resp[j] = e;
-      s += e;
-    }
-    for (let j = 0; j < k; j++) this.resp[j] /= s;
-    return -(m + Math.log(s));
+    // Responsibilities r_j = softmax of the log terms, in place; U = −logsumexp.
+    return -normalizedWeights(this.resp, this.resp);
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {

@@ -9,6 +9,7 @@
  * q = e^{−z} / (1 + e^{−z}). Everything is closed form: gradients, log Z, exact samples, and the exact
  * score-matching objective with its parameter gradient.
  */
+import { normalizedWeights } from "../math/logspace.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { ExactlySampleable, KnownLogZ, ScoreMatchable, TrainableEnergy } from "./contract.ts";
@@ -118,14 +119,9 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
       this.resp[j] = l;
       if (l > m) m = l;
     }
-    let s = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(this.resp[j] - m);
-      this.resp[j] = e;
-      s += e;
-    }
-    for (let j = 0; j < k; j++) this.resp[j] /= s;
-    return -(m + Math.log(s));
+    if (!Number.isFinite(m)) return Number.NaN; // x not finite
+    // Responsibilities r_j = softmax of the log terms, in place; U = −logsumexp.
+    return -normalizedWeights(this.resp, this.resp);
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {
