@@ -25,6 +25,8 @@ const result = spawnSync(
   [
     "--import",
     "tsx",
+    "--import",
+    "./test/setup.ts",
     "--test",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",

@@ -1,7 +1,26 @@
 /**
- * The public API of the library. The CLI (src/cli) and any web page use only what is exported here.
+ * The core of the library: what runs on every host (Node and a browser). It imports no `node:*` module,
+ * reads no file and no environment variable; the Node entry (src/node.ts) adds files, target loading, the
+ * native addon and figure rendering. The CLI and the web page use only these two entries.
+ *
+ * Backends available here: "typescript" (every kernel's portable implementation) and "wasm" (MLP energies
+ * on TensorFlow.js). Choose with setBackend(); backendInfo() says what runs.
  */
+import "./backend/tfjs/register.ts";
 
+export {
+  backendInfo,
+  type BackendInfo,
+  type BackendSpec,
+  defineKernel,
+  Kernel,
+  registerBackend,
+  registerKernel,
+  selectedBackend,
+  setBackend,
+  setThreads,
+} from "./kernels/registry.ts";
+export { setTfWasmPrefix } from "./backend/tfjs/init.ts";
 export * from "./energies/banana.ts";
 export * from "./energies/contract.ts";
 export * from "./energies/discrete.ts";
@@ -13,9 +32,6 @@ export { MixtureEnergy, type MixtureSpec } from "./energies/mixture.ts";
 export * from "./energies/mlp.ts";
 export * from "./energies/rbm.ts";
 export * from "./experiments/gmm1d.ts";
-export { writeFileAtomic } from "./io/files.ts";
-export * from "./io/safetensors.ts";
-export * from "./io/samples.ts";
 export * from "./math/logspace.ts";
 export * from "./math/resampling.ts";
 export * from "./eval/diagnostics.ts";
@@ -25,11 +41,12 @@ export * from "./objectives/objective.ts";
 export * from "./objectives/score-matching.ts";
 export * from "./objectives/walkers-init.ts";
 export * from "./random/key.ts";
+export * from "./rbm/index.ts";
+export * from "./samplers/adaptation.ts";
 export * from "./samplers/discrete/index.ts";
 export * from "./samplers/index.ts";
 export * from "./smc/jarzynski.ts";
 export * from "./smc/walkers.ts";
-export * from "./targets/load.ts";
 export * from "./train/optim.ts";
 export * from "./train/trainer.ts";
-export * from "./viz/index.ts";
+export * from "./math/matmul.ts";

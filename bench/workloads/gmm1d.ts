@@ -3,19 +3,19 @@
  * resampling step alone (same definition as the peer's `resample_multinomial_n4096`).
  */
 import {
+  GMM1D_DEFAULTS,
+  MixtureEnergy,
+  Stream,
   essFromWeights,
   foldIn,
-  GMM1D_DEFAULTS,
   gatherRows,
   jarzynski,
   keyFromSeed,
-  MixtureEnergy,
   multinomial,
   normalizedWeights,
-  Stream,
   sgd,
   zFromQ,
-} from "../../src/index.ts";
+} from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
 const gmm1dJarzynskiIter: Workload = {

@@ -6,12 +6,20 @@
  * their distributions match. The energy's methods are synchronous and return float64 results read back
  * from the backend, so every call includes the whole computation.
  */
-import { selectBackend } from "../../src/backend/select.ts";
-import { isLangevinProposer } from "../../src/energies/contract.ts";
-import { createMlpEnergy, type MlpSpec } from "../../src/energies/mlp.ts";
-import { jarzynski } from "../../src/objectives/jarzynski.ts";
-import { foldIn, type Key, keyFromSeed, Stream, split } from "../../src/random/key.ts";
-import { adam, applyUpdates } from "../../src/train/optim.ts";
+import {
+  matmulPlan,
+  Stream,
+  adam,
+  applyUpdates,
+  createMlpEnergy,
+  foldIn,
+  isLangevinProposer,
+  jarzynski,
+  keyFromSeed,
+  split,
+  type Key,
+  type MlpSpec,
+} from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
 /** The peer's shared energy MLP (no confinement term in the timing workloads). */
@@ -166,12 +174,8 @@ const matmul: Workload = {
   async setup() {
     const n = 1024;
     const normals = new Stream(keyFromSeed(0)).fillNormal(new Float32Array(2 * n * n)) as Float32Array;
-    if (selectBackend() === "native") {
-      const { createNativeMatmulBenchmark } = await import("../../src/backend/native/gemm.ts");
-      return createNativeMatmulBenchmark(n, normals);
-    }
-    const { createMatmulBenchmark } = await import("../../src/backend/tfjs/ops.ts");
-    return createMatmulBenchmark(n, normals);
+    const product = await matmulPlan(normals.subarray(0, n * n), normals.subarray(n * n), n, n, n);
+    return () => product()[0];
   },
 };
 

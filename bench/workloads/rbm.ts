@@ -18,11 +18,19 @@
  * Kernels: defaultRbmKernels() at setup, i.e. native (native/src/rbm.cc: GEMMs on the 0/1 states, thread
  * pool) when the addon is loaded, the typed-array kernels with `--backend wasm` / EBM_BACKEND=wasm.
  */
-import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
-import { ais, type AisResult, independentUnitsLogZ } from "../../src/rbm/ais.ts";
-import { createGradient, defaultRbmKernels, RbmWorkspace } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
-import { cdStep } from "../../src/rbm/train.ts";
+import {
+  RbmModel,
+  RbmWorkspace,
+  Stream,
+  ais,
+  cdStep,
+  createGradient,
+  defaultRbmKernels,
+  foldIn,
+  independentUnitsLogZ,
+  keyFromSeed,
+  type AisResult,
+} from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
 const NV = 784;

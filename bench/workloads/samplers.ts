@@ -7,12 +7,16 @@
  * One call = 10 transitions of a batch of 10 chains = 100 draws, the chains carrying over from call to
  * call. Draws per second = 1000 · 100 / median_ms.
  */
-import type { Energy } from "../../src/energies/contract.ts";
-import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
-import { windowAdaptation } from "../../src/samplers/adaptation.ts";
-import { mala } from "../../src/samplers/mala.ts";
-import { nuts } from "../../src/samplers/nuts.ts";
-import type { KernelParams } from "../../src/samplers/types.ts";
+import {
+  Stream,
+  foldIn,
+  keyFromSeed,
+  mala,
+  nuts,
+  windowAdaptation,
+  type Energy,
+  type KernelParams,
+} from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
 /** U(x) = ½|x|², ∇U = x: the d-dimensional standard Gaussian. */

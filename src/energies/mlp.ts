@@ -8,11 +8,10 @@
  *
  * Two backends run the network, both float32 inside and float64 at the contract boundary, with the same θ
  * for the same key: "native" (the C++ addon built by `npm ci`, src/backend/native/) and "wasm"
- * (TensorFlow.js, src/backend/tfjs/). `createMlpEnergy` picks one through src/backend/select.ts (explicit
- * option, else EBM_BACKEND, else native when the addon loads). Nothing here imports tfjs or the addon: the
- * backend is loaded on first use, so code that never builds an MLP never loads either.
+ * (TensorFlow.js, src/backend/tfjs/). Each registers an `MLP_FACTORY` kernel; `createMlpEnergy` takes the
+ * selected backend's (src/kernels/registry.ts). Nothing here imports tfjs or the addon.
  */
-import type { BackendName } from "../backend/select.ts";
+import { defineKernel } from "../kernels/registry.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { ScoreMatchable, TrainableEnergy } from "./contract.ts";
@@ -81,31 +80,33 @@ export function initMlpParams(spec: MlpSpec, key: Key): Float64Array {
   return theta;
 }
 
+/** Builds an MLP energy with θ initialised from `key` (backends register one: native, TensorFlow.js wasm). */
+export type MlpFactory = (spec: MlpSpec, key: Key) => Promise<MlpEnergy>;
+
+/** No TypeScript implementation: a network needs the wasm (TensorFlow.js) or native backend. */
+export const MLP_FACTORY = defineKernel<MlpFactory>("mlp");
+
 export interface MlpOptions {
-  /** Force a backend (default: EBM_BACKEND, else native when available). */
-  backend?: BackendName;
+  /** Run on this backend (and those below it) instead of the selected one. */
+  backend?: string;
 }
 
-const backendOf = new WeakMap<object, BackendName>();
+const backendOf = new WeakMap<object, string>();
 
 /** The backend an energy made by `createMlpEnergy` runs on. */
-export function mlpBackend(e: MlpEnergy): BackendName | undefined {
+export function mlpBackend(e: MlpEnergy): string | undefined {
   return backendOf.get(e);
 }
 
 /** Builds an MLP energy with parameters initialised from `key`, on the selected backend. */
 export async function createMlpEnergy(spec: MlpSpec, key: Key, opts: MlpOptions = {}): Promise<MlpEnergy> {
   validateMlpSpec(spec);
-  const { selectBackend } = await import("../backend/select.ts");
-  const backend = selectBackend(opts.backend);
-  let e: MlpEnergy;
-  if (backend === "native") {
-    const { createNativeMlpEnergy } = await import("../backend/native/mlp.ts");
-    e = await createNativeMlpEnergy(spec, key);
-  } else {
-    const { createTfMlpEnergy } = await import("../backend/tfjs/mlp.ts");
-    e = await createTfMlpEnergy(spec, key);
-  }
+  const { impl, backend } =
+    opts.backend === undefined
+      ? { impl: MLP_FACTORY.get(), backend: MLP_FACTORY.backend() }
+      : MLP_FACTORY.from(opts.backend);
+  if (!impl) throw new Error(`no available backend runs MLP energies (selected: ${backend || "none"})`);
+  const e = await impl(spec, key);
   backendOf.set(e, backend);
   return e;
 }

@@ -4,7 +4,7 @@
  * baseline; stratified, systematic and residual have lower variance of offspring counts.
  * Indices come out sorted by ancestor, which keeps the gather that follows cache friendly.
  */
-import { nativeMultinomial } from "../backend/native/resample.ts";
+import { defineKernel } from "../kernels/registry.ts";
 import { type Key, Stream } from "../random/key.ts";
 
 export type ResamplingScheme = "multinomial" | "systematic" | "stratified" | "residual";
@@ -54,20 +54,21 @@ let aliasWork = new Int32Array(0);
  */
 export function multinomial(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {
   const s = total(w);
-  if (nativeMultinomial(w, s, new Stream(key).stateWords(), out.length === m ? out : out.subarray(0, m)))
-    return out;
-  return multinomialAlias(key, w, s, m, out);
+  MULTINOMIAL.require()(w, s, new Stream(key), out.length === m ? out : out.subarray(0, m));
+  return out;
 }
 
+/**
+ * The multinomial-resampling kernel: out.length ancestors from weights w with Σw = total, drawn from
+ * `rng` (advanced in place). Every implementation performs the same operations on the same draws, so the
+ * ancestors are identical on every backend.
+ */
+export type MultinomialKernel = (w: Float64Array, total: number, rng: Stream, out: Int32Array) => void;
+
 /** The TypeScript alias method (the native kernel performs the same operations). */
-export function multinomialAlias(
-  key: Key,
-  w: Float64Array,
-  s: number,
-  m: number,
-  out: Int32Array,
-): Int32Array {
+export function multinomialAlias(w: Float64Array, s: number, rng: Stream, out: Int32Array): void {
   const n = w.length;
+  const m = out.length;
   if (aliasProb.length < n) {
     aliasProb = new Float64Array(n);
     aliasIndex = new Int32Array(n);
@@ -105,7 +106,6 @@ export function multinomialAlias(
   // Draws as offspring counts (in `work`), then written out in ancestor order.
   const counts = work;
   counts.fill(0, 0, n);
-  const rng = new Stream(key);
   for (let k = 0; k < m; k++) {
     const u = rng.uniform() * n;
     // `u | 0` keeps the column a small integer (Math.floor returns a double: 2.5× slower indexing here);
@@ -117,8 +117,9 @@ export function multinomialAlias(
   }
   let k = 0;
   for (let i = 0; i < n; i++) for (let c = counts[i]; c > 0; c--) out[k++] = i;
-  return out;
 }
+
+export const MULTINOMIAL = defineKernel<MultinomialKernel>("resample.multinomial", multinomialAlias);
 
 /** One uniform per stratum [k/M, (k+1)/M). */
 export function stratified(key: Key, w: Float64Array, m = w.length, out = new Int32Array(m)): Int32Array {

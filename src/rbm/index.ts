@@ -5,13 +5,21 @@ export {
   createAisChains,
   createGibbsChains,
   createGradient,
+  defaultRbmKernels,
+  RBM_KERNELS,
   type GibbsChains,
   type RbmGradient,
   type RbmKernels,
   RbmWorkspace,
   typedArrayRbmKernels,
 } from "./kernels.ts";
-export { cdGradient, type CdOptions, cdStep, type CdStepOptions, sgdUpdate } from "./train.ts";
+export {
+  cdGradient,
+  type CdOptions as RbmCdOptions,
+  cdStep,
+  type CdStepOptions,
+  sgdUpdate,
+} from "./train.ts";
 export {
   ais,
   type AisOptions,

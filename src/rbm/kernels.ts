@@ -20,8 +20,7 @@
  *    (linalg.ts); which one is chosen from how many rows will reuse the table (AIS: many, W fixed).
  */
 import { Scratch } from "../math/scratch.ts";
-import { nativeRbmKernels } from "../backend/native/rbm.ts";
-import { selectBackend } from "../backend/select.ts";
+import { defineKernel } from "../kernels/registry.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import {
@@ -457,12 +456,14 @@ export const typedArrayRbmKernels: RbmKernels = {
   },
 };
 
+/** The RBM kernels; the typed-array ones run where no backend provides faster ones. */
+export const RBM_KERNELS = defineKernel<RbmKernels>("rbm", typedArrayRbmKernels);
+
 /**
- * The kernels of the selected backend (src/backend/select.ts): the native ones (native/src/rbm.cc) when the
- * addon is loaded, unless EBM_BACKEND=wasm, else the typed-array ones. Same contract and draw order; the
- * results agree to float32 rounding (see src/backend/native/rbm.ts). Throws if EBM_BACKEND=native but the
- * addon is unavailable.
+ * The kernels of the selected backend (src/kernels/registry.ts): the native ones (native/src/rbm.cc) when
+ * the addon is loaded and selected, else the typed-array ones. Same contract and draw order; the results
+ * agree to float32 rounding (see src/backend/native/rbm.ts).
  */
 export function defaultRbmKernels(): RbmKernels {
-  return selectBackend() === "native" ? nativeRbmKernels : typedArrayRbmKernels;
+  return RBM_KERNELS.require();
 }

@@ -6,3 +6,4 @@ export * from "./rwm.ts";
 export * from "./types.ts";
 export * from "./ula.ts";
 export * from "./run.ts";
+export * from "./nuts.ts";

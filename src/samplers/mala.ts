@@ -12,12 +12,51 @@
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { Stream, ZIGGURAT_TABLES } from "../random/key.ts";
-import { nativeMalaKernels } from "../backend/native/langevin.ts";
+import { defineKernel } from "../kernels/registry.ts";
 import { checkParams, metropolisSelect, ProposalBuffers } from "./rwm.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler, TemperedOptions } from "./types.ts";
 import { initChainState } from "./ula.ts";
 
 export type MalaOptions = KernelParams & TemperedOptions;
+
+/**
+ * An accelerated MALA step for energies evaluated by the caller (the native addon provides one; the
+ * TypeScript step below is the reference and runs when no backend does). Both draw the same normals from
+ * the Stream whose state words are passed, so results are identical.
+ */
+export interface MalaStepKernels {
+  /** y = x − drift∘∇U + noise∘ξ with ξ the Stream's ziggurat normals (tables passed in). */
+  malaPropose(
+    x: Float64Array,
+    g: Float64Array,
+    drift: Float64Array,
+    noise: Float64Array,
+    state: Int32Array,
+    zigX: Float64Array,
+    zigF: Float64Array,
+    zigR: number,
+    y: Float64Array,
+  ): void;
+  /** MALA log ratio, accept/reject and row copy, in place on (x, gx, ux); params = [β, 1/(4h)]. */
+  malaSelect(
+    x: Float64Array,
+    gx: Float64Array,
+    ux: Float64Array,
+    y: Float64Array,
+    gy: Float64Array,
+    uy: Float64Array,
+    drift: Float64Array,
+    invMass: Float64Array,
+    params: Float64Array,
+    state: Int32Array,
+    acceptProb: Float64Array,
+    accepted: Uint8Array,
+    divergent: Uint8Array,
+  ): void;
+}
+
+/** No TypeScript implementation: without a backend's, `mala` runs its own loop. */
+export const MALA_STEP = defineKernel<MalaStepKernels>("mala.step");
 
 /**
  * log r of the move x → y for the chain whose rows start at `offX` in (x, gx) and `offY` in (y, gy):
@@ -107,7 +146,7 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
       const x = state.position;
       const g = state.grad;
       const y = buf.position;
-      const native = nativeMalaKernels();
+      const native = MALA_STEP.get();
       if (native) {
         // Same step in the addon: proposal with its normals, then (after the energy) the MH select.
         const words = rng.stateWords();

@@ -10,10 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { loadNative } from "../../src/backend/native/load.ts";
+import { nativeAddon } from "./addon.ts";
 import { keyFromSeed, Stream } from "../../src/random/key.ts";
 
-const addon = loadNative();
+const addon = nativeAddon;
 const skip = addon ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
 const U = 2 ** -24;
 

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { loadNative } from "../../src/backend/native/load.ts";
+import { nativeAddon, skipNative as skip } from "./addon.ts";
 import { nativeRbmKernels } from "../../src/backend/native/rbm.ts";
 import { createMlpEnergy } from "../../src/energies/mlp.ts";
 import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
@@ -23,11 +23,9 @@ function collect(): void {
   (runInNewContext("gc") as () => void)();
 }
 
-const skip = loadNative() ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
-
 describe("native memory", { skip }, () => {
   test("10⁵ calls of energy, energyAndGrad, paramGrad, langevinStep and sgemm keep RSS and external flat", async () => {
-    const addon = loadNative()!;
+    const addon = nativeAddon!;
     const e = await createMlpEnergy({ inputDim: 2, hidden: [16, 16], activation: "silu" }, keyFromSeed(0), {
       backend: "native",
     });

@@ -7,12 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nativeMalaKernels } from "../../src/backend/native/langevin.ts";
+import { MALA_STEP } from "../../src/samplers/mala.ts";
+import { skipNative as skip } from "./addon.ts";
 import { keyFromSeed, Stream, ZIGGURAT_TABLES as Z } from "../../src/random/key.ts";
 import { malaLogRatios } from "../../src/samplers/mala.ts";
 
-const native = nativeMalaKernels();
-const skip = native ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
+const native = MALA_STEP.get();
 
 test(
   "malaPropose with zero drift and unit noise returns the stream's normals, and advances it",

@@ -15,13 +15,13 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { getNativeThreads, loadNative, setNativeThreads } from "../../src/backend/native/load.ts";
+import { backendInfo, setThreads } from "../../src/node.ts";
+import { skipNative as skip } from "./addon.ts";
 import { isLangevinProposer } from "../../src/energies/contract.ts";
 import { createMlpEnergy, type MlpEnergy, type MlpSpec, mlpBackend } from "../../src/energies/mlp.ts";
 import { keyFromSeed, Stream } from "../../src/random/key.ts";
 import { assertClose } from "../helpers.ts";
 
-const skip = loadNative() ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
 const ACTS = ["silu", "softplus", "tanh", "elu"] as const;
 
 const ACT64 = {
@@ -302,13 +302,13 @@ describe("native MLP: Langevin proposal, determinism, threads", { skip }, () => 
     // The kernels split work by tile (U, ∇ₓU) and into a fixed number of float64 accumulators (∂θ) that
     // depend on n only, so the thread count changes who computes what, never how.
     const e = await createMlpEnergy(sp, keyFromSeed(11), { backend: "native" });
-    const before = getNativeThreads();
+    const before = backendInfo().threads;
     try {
       for (const n of [1500, 4096 + 77]) {
         const { x, w } = data(12, n, 2);
         const runs: Outputs[] = [];
         for (const t of [2, 2, 1, 3]) {
-          setNativeThreads(t);
+          setThreads(t);
           runs.push(evaluate(e, x, n, w));
         }
         assert.deepEqual(runs[0], runs[1], "2 threads, twice");
@@ -316,7 +316,7 @@ describe("native MLP: Langevin proposal, determinism, threads", { skip }, () => 
         assert.deepEqual(runs[0], runs[3], "2 vs 3 threads");
       }
     } finally {
-      setNativeThreads(before);
+      setThreads(before);
       e.dispose();
     }
   });

@@ -26,7 +26,8 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { getNativeThreads, loadNative, setNativeThreads } from "../../src/backend/native/load.ts";
+import { backendInfo, setBackend, setThreads } from "../../src/node.ts";
+import { nativeAddon, skipNative as skip } from "./addon.ts";
 import { nativeRbmKernels as N } from "../../src/backend/native/rbm.ts";
 import { foldIn, type Key, keyFromSeed, Stream } from "../../src/random/key.ts";
 import { ais, exactLogZ } from "../../src/rbm/ais.ts";
@@ -42,8 +43,6 @@ import {
 } from "../../src/rbm/kernels.ts";
 import { RbmModel } from "../../src/rbm/model.ts";
 import { sgdUpdate } from "../../src/rbm/train.ts";
-
-const skip = loadNative() ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
 
 const U = 2 ** -24;
 const gamma = (k: number) => (k * U) / (1 - k * U);
@@ -161,7 +160,7 @@ function ifNoNearTie(t: { diagnostic(msg: string): void }, margin: number, what:
 
 describe("native RBM kernels vs typed-array kernels", { skip }, () => {
   test("the stream's jump-ahead reproduces xoshiro128** word for word", () => {
-    const a = loadNative()!;
+    const a = nativeAddon!;
     const key = keyFromSeed(42);
     const s = new Stream(key);
     const offsets = [0, 1, 31, 12345, (1 << 20) + 7];
@@ -465,32 +464,29 @@ function runAll(): (Uint8Array | Float32Array | Float64Array)[] {
 
 describe("native RBM kernels: determinism, threads, selection", { skip }, () => {
   test("same key → bit-identical outputs; 1 and 2 threads agree bit for bit", () => {
-    const before = getNativeThreads();
+    const before = backendInfo().threads;
     try {
-      setNativeThreads(2);
+      setThreads(2);
       const a = runAll();
       const b = runAll();
-      setNativeThreads(1);
+      setThreads(1);
       const c = runAll();
       for (let q = 0; q < a.length; q++) {
         assert.ok(sameBits(a[q], b[q]), `output ${q}: run to run`);
         assert.ok(sameBits(a[q], c[q]), `output ${q}: 1 vs 2 threads`);
       }
     } finally {
-      setNativeThreads(before);
+      setThreads(before);
     }
   });
 
-  test("defaultRbmKernels: native unless EBM_BACKEND=wasm", () => {
-    const old = process.env.EBM_BACKEND;
+  test("defaultRbmKernels: native when selected, typed-array under setBackend('wasm')", () => {
+    assert.equal(defaultRbmKernels().name, "native");
     try {
-      delete process.env.EBM_BACKEND;
-      assert.equal(defaultRbmKernels().name, "native");
-      process.env.EBM_BACKEND = "wasm";
+      setBackend("wasm");
       assert.equal(defaultRbmKernels().name, "typed-array");
     } finally {
-      if (old === undefined) delete process.env.EBM_BACKEND;
-      else process.env.EBM_BACKEND = old;
+      setBackend("auto");
     }
   });
 });
@@ -498,7 +494,7 @@ describe("native RBM kernels: determinism, threads, selection", { skip }, () => 
 describe("RBM kernel selection without the addon", () => {
   test("defaultRbmKernels falls back to the typed-array kernels when the addon is missing", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-    const child = `import { defaultRbmKernels } from "./src/rbm/kernels.ts"; console.log(defaultRbmKernels().name);`;
+    const child = `import { defaultRbmKernels } from "./src/node.ts"; console.log(defaultRbmKernels().name);`;
     const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", child], {
       cwd: root,
       encoding: "utf8",

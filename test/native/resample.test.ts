@@ -4,11 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadNative } from "../../src/backend/native/load.ts";
+import { skipNative as skip } from "./addon.ts";
 import { multinomial, multinomialAlias } from "../../src/math/resampling.ts";
 import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
-
-const skip = loadNative() ? false : "native addon not available (EBM_BACKEND=wasm or not built): skipped";
 
 test("native multinomial = TypeScript alias method, bit for bit (300 cases)", { skip }, () => {
   for (let t = 0; t < 300; t++) {
@@ -25,7 +23,8 @@ test("native multinomial = TypeScript alias method, bit for bit (300 cases)", { 
     for (const v of w) s += v;
     const key = foldIn(keyFromSeed(99), t);
     const native = multinomial(key, w, m);
-    const ts = multinomialAlias(key, w, s, m, new Int32Array(m));
+    const ts = new Int32Array(m);
+    multinomialAlias(w, s, new Stream(key), ts);
     assert.deepEqual(native, ts, `case ${t}: n = ${n}, m = ${m}, spread ${spread}`);
   }
 });

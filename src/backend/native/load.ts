@@ -1,7 +1,8 @@
 /**
  * Loads the native addon (native/build/Release/ebm_native.node, built by `npm ci` through
  * scripts/build-native.mjs) once, on first use. Returns undefined when the addon is absent (no compiler at
- * install time, a failed build) or when the environment disables it with EBM_BACKEND=wasm. The ONE module
+ * install time, a failed build). It is loaded only when the registry first selects the native backend
+ * (src/backend/native/register.ts), so EBM_BACKEND=wasm never loads it. The ONE module
  * that touches the addon: other files under src/backend/native/ take it from here. EBM_NATIVE_ADDON may
  * name another .node file (tests use a missing path to simulate an unbuilt addon).
  */
@@ -222,9 +223,8 @@ const ADDON_PATH = fileURLToPath(new URL("../../../native/build/Release/ebm_nati
 let addon: NativeAddon | null | undefined;
 let loadError: string | undefined;
 
-/** The addon, or undefined if it is not built or EBM_BACKEND=wasm. Loaded once. */
+/** The addon, or undefined if it is not built (or failed to load). Loaded once. */
 export function loadNative(): NativeAddon | undefined {
-  if (process.env.EBM_BACKEND === "wasm") return undefined;
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(process.env.EBM_NATIVE_ADDON || ADDON_PATH) as NativeAddon;
@@ -240,17 +240,4 @@ export function loadNative(): NativeAddon | undefined {
 /** Why the addon could not be loaded (undefined if it loaded or was not tried). */
 export function nativeLoadError(): string | undefined {
   return loadError;
-}
-
-/** Threads the native kernels use (default os.availableParallelism()); 1 if the addon is not loaded. */
-export function getNativeThreads(): number {
-  return loadNative()?.getThreads() ?? 1;
-}
-
-/** Sets the native thread count (integer ≥ 1); returns the count in effect. */
-export function setNativeThreads(n: number): number {
-  if (!(Number.isInteger(n) && n >= 1 && n <= 256))
-    throw new RangeError(`threads must be an integer in [1, 256], got ${n}`);
-  const a = loadNative();
-  return a ? a.setThreads(n) : 1;
 }

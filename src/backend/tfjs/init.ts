@@ -5,9 +5,9 @@
  *
  * Two things happen in `ensureTfBackend()` (idempotent, call it before any tensor op):
  *
- * 1. The WASM backend is selected, with its .wasm binaries read from the installed package's `dist/`
- *    folder (resolved through node's module resolution), so nothing is ever downloaded. In Node the
- *    backend runs single-threaded (no SharedArrayBuffer worker pool), with SIMD when available.
+ * 1. The WASM backend is selected, with its .wasm binaries read from the prefix set by `setTfWasmPrefix`
+ *    (the Node entry sets the installed package's `dist/` folder, so nothing is ever downloaded). In Node
+ *    the backend runs single-threaded (no SharedArrayBuffer worker pool), with SIMD when available.
  *
  * 2. Kernel gradients are registered. tfjs-core's main entry registers NO gradients (they live in
  *    `dist/register_all_gradients.js`, which only the `@tensorflow/tfjs` union package imports, and deep
@@ -19,14 +19,22 @@
  *    under differentiation and gradients of any order are correct. The matmul gradients use explicit
  *    transposes: the wasm kernel's transposeA/transposeB path is ~10× slower than transpose + plain matmul.
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
 
 export { tf };
 
 let ready: Promise<void> | undefined;
+let wasmPrefix: string | undefined;
+
+/**
+ * Where the tfjs-backend-wasm binaries are: a folder prefix ending in "/" to which emscripten appends the
+ * file name (tfjs-backend-wasm[-simd|-threaded-simd].wasm). The Node entry points it at the package's dist
+ * folder; in a browser, tfjs's default (next to the script) applies unless a page sets it.
+ */
+export function setTfWasmPrefix(prefix: string): void {
+  wasmPrefix = prefix;
+}
 
 /** Selects the WASM backend and registers the kernel gradients (once; later calls return the same promise). */
 export function ensureTfBackend(): Promise<void> {
@@ -40,10 +48,7 @@ export function ensureTfBackend(): Promise<void> {
 }
 
 async function init(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
-  // A directory prefix: emscripten appends the file name (tfjs-backend-wasm[-simd|-threaded-simd].wasm).
-  setWasmPaths(`${join(pkgDir, "dist")}/`);
+  if (wasmPrefix !== undefined) setWasmPaths(wasmPrefix);
   const ok = await tf.setBackend("wasm");
   if (!ok || tf.getBackend() !== "wasm") throw new Error("tfjs: could not initialise the wasm backend");
   registerKernelGradients();

@@ -210,19 +210,22 @@ export const elu = activationOp("elu");
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * Dense float32 matmul benchmark: two n×n matrices with N(0,1) entries from `normals` (2n² draws: a then
- * b, row-major). Each call of the returned function computes a·b with the plain tfjs matMul, reads the
- * product back (so the call includes the whole computation), frees it and returns c[0][0].
+ * The matmul plan on tfjs: a and b are uploaded once; each call computes c = a·b and reads it back.
  */
-export async function createMatmulBenchmark(n: number, normals: Float32Array): Promise<() => number> {
+export async function tfMatmulPlan(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+): Promise<() => Float32Array> {
   await ensureTfBackend();
-  if (normals.length < 2 * n * n) throw new RangeError(`need ${2 * n * n} normal draws`);
-  const a = tf.tensor2d(normals.subarray(0, n * n), [n, n]);
-  const b = tf.tensor2d(normals.subarray(n * n, 2 * n * n), [n, n]);
+  const ta = tf.tensor2d(a.subarray(0, m * k), [m, k]);
+  const tb = tf.tensor2d(b.subarray(0, k * n), [k, n]);
   return () => {
-    const c = tf.matMul(a, b);
+    const c = tf.matMul(ta, tb);
     try {
-      return c.dataSync()[0];
+      return c.dataSync() as Float32Array;
     } finally {
       c.dispose();
     }

@@ -7,8 +7,7 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { allWorkloads } from "../../../bench/registry.ts";
 import { DEFAULT_TIMING, timeWorkload, type WorkloadResult } from "../../../bench/workload.ts";
-import { getNativeThreads, nativeLoadError, setNativeThreads } from "../../backend/native/load.ts";
-import { selectBackend } from "../../backend/select.ts";
+import { backendInfo, setBackend, setThreads } from "../../node.ts";
 import { parseNumber, UserError } from "../errors.ts";
 
 interface BenchOptions {
@@ -22,26 +21,23 @@ interface BenchOptions {
 }
 
 /** Applies --backend and --threads; returns the backend and thread count the workloads will use. */
-function configureBackend(opts: BenchOptions): { backend: string; threads: number } {
-  if (opts.backend !== undefined) {
-    if (opts.backend !== "native" && opts.backend !== "wasm")
-      throw new UserError(`--backend must be native or wasm, got '${opts.backend}'`);
-    process.env.EBM_BACKEND = opts.backend; // the workloads build their energies through select.ts
-  }
-  let backend: string;
+function configureBackend(opts: BenchOptions): { backend: string; threads: number; why: string } {
+  if (opts.backend !== undefined) setBackend(opts.backend, "--backend");
   try {
-    backend = selectBackend();
+    const info = backendInfo();
+    if (opts.threads !== undefined) {
+      const t = parseNumber("--threads", opts.threads);
+      if (!(Number.isInteger(t) && t >= 1 && t <= 256))
+        throw new UserError("--threads must be an integer in [1, 256]");
+      setThreads(t);
+    }
+    // Say why when a faster backend was expected but passed over.
+    const why = info.fallback.map((f) => ` (${f.backend} unavailable: ${f.reason})`).join("");
+    return { backend: info.name, threads: backendInfo().threads, why };
   } catch (err) {
-    throw new UserError((err as Error).message);
+    if (err instanceof UserError) throw err;
+    throw new UserError((err as Error).message.replace(/^threads/, "--threads"));
   }
-  if (opts.threads !== undefined) {
-    const t = parseNumber("--threads", opts.threads);
-    if (!(Number.isInteger(t) && t >= 1 && t <= 256))
-      throw new UserError("--threads must be an integer in [1, 256]");
-    if (backend === "native") setNativeThreads(t);
-    else if (t !== 1) throw new UserError("--threads: the wasm backend runs on 1 thread");
-  }
-  return { backend, threads: backend === "native" ? getNativeThreads() : 1 };
 }
 
 type PeerBench = Record<string, { median_ms?: number; gflops_at_median?: number }>;
@@ -67,7 +63,7 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     for (const w of all) console.log(`${w.name.padEnd(40)} ${w.description}`);
     return;
   }
-  const { backend, threads } = configureBackend(opts);
+  const { backend, threads, why } = configureBackend(opts);
   const minSeconds = parseNumber("--min-seconds", opts.minSeconds);
   if (!(minSeconds > 0)) throw new UserError("--min-seconds must be positive");
   let selected = all;
@@ -81,11 +77,6 @@ export async function runBench(opts: BenchOptions): Promise<void> {
   const peer = opts.compare ? loadPeer(opts.compare) : undefined;
   const results: Record<string, WorkloadResult> = {};
   if (!opts.json) {
-    // Say why when the fast path was expected but is not there.
-    const why =
-      backend === "wasm" && opts.backend === undefined && process.env.EBM_BACKEND === undefined
-        ? ` (native addon unavailable: ${(nativeLoadError() ?? "not built").split("\n")[0]})`
-        : "";
     console.log(`backend ${backend}, threads ${threads}${why}`);
     const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
     if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));

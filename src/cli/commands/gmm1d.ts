@@ -17,7 +17,7 @@ import {
   type Series,
   validateGmm1dOptions,
   writeFileAtomic,
-} from "../../index.ts";
+} from "../../node.ts";
 import { parseInteger, parseNumber, parseNumberList, UserError } from "../errors.ts";
 import { progressBar } from "../progress.ts";
 

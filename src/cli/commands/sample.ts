@@ -20,7 +20,7 @@ import {
   summarize,
   TargetError,
   writeSamples,
-} from "../../index.ts";
+} from "../../node.ts";
 import { parseInteger, parseNumber, UserError } from "../errors.ts";
 import { progressBar } from "../progress.ts";
 

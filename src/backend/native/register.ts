@@ -1,0 +1,48 @@
+/**
+ * Registers the "native" backend (the C++ addon, native/): its MLP energy, RBM kernels, MALA step and
+ * multinomial resampling, each a drop-in for the kernel the domain module declares. The addon is loaded
+ * only when the backend is first selected (under "auto" or when asked for by name).
+ */
+import { MLP_FACTORY } from "../../energies/mlp.ts";
+import { registerBackend, registerKernel } from "../../kernels/registry.ts";
+import { MATMUL } from "../../math/matmul.ts";
+import { MULTINOMIAL } from "../../math/resampling.ts";
+import { RBM_KERNELS } from "../../rbm/kernels.ts";
+import { MALA_STEP } from "../../samplers/mala.ts";
+import { createNativeMlpEnergy } from "./mlp.ts";
+import { loadNative, nativeLoadError, type NativeAddon } from "./load.ts";
+import { nativeRbmKernels } from "./rbm.ts";
+
+function addon(): NativeAddon {
+  const a = loadNative();
+  if (!a) throw new Error(`native addon unavailable: ${nativeLoadError() ?? "not loaded"}`);
+  return a;
+}
+
+registerBackend({
+  name: "native",
+  priority: 20,
+  init: () =>
+    loadNative()
+      ? undefined
+      : `addon not built (${nativeLoadError() ?? "unknown error"}); run npm ci with a C++ compiler`,
+  getThreads: () => addon().getThreads(),
+  setThreads: (n) => addon().setThreads(n),
+});
+registerKernel("native", MLP_FACTORY, createNativeMlpEnergy);
+registerKernel("native", RBM_KERNELS, nativeRbmKernels);
+registerKernel("native", MULTINOMIAL, (w, total, rng, out) =>
+  addon().resampleMultinomial(w, total, rng.stateWords(), out),
+);
+registerKernel("native", MALA_STEP, {
+  malaPropose: (...args) => addon().malaPropose(...args),
+  malaSelect: (...args) => addon().malaSelect(...args),
+});
+registerKernel("native", MATMUL, async (a, b, m, k, n) => {
+  const c = new Float32Array(m * n);
+  const native = addon();
+  return () => {
+    native.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+    return c;
+  };
+});

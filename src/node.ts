@@ -1,0 +1,23 @@
+/**
+ * The Node entry: the core (src/index.ts) plus what needs Node — files (atomic writes, safetensors,
+ * sample files), target files, figure rendering, and the native addon's backend. Importing it registers
+ * the native backend, points TensorFlow.js at its installed wasm binaries, and passes EBM_BACKEND (if set)
+ * to the one backend policy (src/kernels/registry.ts), so `auto` picks the addon when it is built.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { setTfWasmPrefix } from "./backend/tfjs/init.ts";
+import { setBackend } from "./kernels/registry.ts";
+import "./backend/native/register.ts";
+
+export * from "./index.ts";
+export { writeFileAtomic } from "./io/files.ts";
+export * from "./io/safetensors.ts";
+export * from "./io/samples.ts";
+export * from "./targets/load.ts";
+export * from "./viz/index.ts";
+export { loadNative, nativeLoadError } from "./backend/native/load.ts";
+
+const tfWasmPackage = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json");
+setTfWasmPrefix(`${join(dirname(tfWasmPackage), "dist")}/`);
+if (process.env.EBM_BACKEND) setBackend(process.env.EBM_BACKEND, "EBM_BACKEND");
