@@ -50,3 +50,4 @@ export * from "./smc/walkers.ts";
 export * from "./train/optim.ts";
 export * from "./train/trainer.ts";
 export * from "./math/matmul.ts";
+export * from "./math/errors.ts";

@@ -11,7 +11,7 @@ import { setBackend } from "./kernels/registry.ts";
 import "./backend/native/register.ts";
 
 export * from "./index.ts";
-export { writeFileAtomic } from "./io/files.ts";
+export { checkOutputDir, checkOutputFile, ensureDir, OutputError, writeFileAtomic } from "./io/files.ts";
 export * from "./io/safetensors.ts";
 export * from "./io/samples.ts";
 export * from "./targets/load.ts";

@@ -24,3 +24,11 @@ export function parseNumberList(name: string, value: string, length?: number): n
     throw new UserError(`${name} needs ${length} comma-separated numbers, got '${value}'`);
   return parts.map((p) => parseNumber(name, p));
 }
+
+/** A seed: an integer of magnitude at most 2^53 (beyond that, distinct seeds would collide). */
+export function parseSeed(name: string, value: string): number {
+  const v = parseNumber(name, value);
+  if (!Number.isSafeInteger(v))
+    throw new UserError(`${name} must be an integer within ±2^53, got '${value}'`);
+  return v;
+}

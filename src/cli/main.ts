@@ -1,16 +1,26 @@
 /**
- * The `ebm` command line. Commands call the library's public API only (src/index.ts). User errors
- * print one line and exit with code 2; unexpected failures print the error and exit with code 1.
+ * The `ebm` command line. Commands call the library's public API only (src/node.ts).
+ *
+ * One error boundary for every command: user errors (bad options, files, outputs) print one line and exit
+ * with code 2; numerical failures during a run (NumericalError) one line and code 3; anything else one
+ * line starting "internal error" and code 1, with the stack only under --debug. A closed stdout (a pipe
+ * into `head`) ends the process quietly.
  */
+import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
+import { NumericalError, OutputError } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { UserError } from "./errors.ts";
 
+const VERSION = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
 function program(): Command {
   const root = new Command("ebm")
     .description("Energy-based models: define, sample, train and measure ρ = e^{−U}/Z.")
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .option("--debug", "print the stack of internal errors")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
@@ -45,7 +55,7 @@ function program(): Command {
     .option("--json", "print one JSON object on the last line of stdout")
     .option("--compare <peer.json>", "add a column with the ratio to a PyTorch peer run (peer/run.sh output)")
     .option("--min-seconds <s>", "minimum timed seconds per workload", "2")
-    .option("--backend <name>", "native or wasm (default: EBM_BACKEND, else native when built)")
+    .option("--backend <name>", "auto, native, wasm or typescript (default: EBM_BACKEND, else auto)")
     .option("--threads <n>", "threads of the native backend (default: available cores)")
     .action(runBench);
 
@@ -53,7 +63,23 @@ function program(): Command {
   return root;
 }
 
+/** The first line of a message, with control characters (terminal escapes) shown as \xNN. */
+function oneLine(message: string): string {
+  let out = "";
+  for (const ch of message.split("\n")[0]) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<void> {
+  // A reader that went away (`ebm sample … | head -1`) is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const debug = argv.includes("--debug");
   try {
     await program().parseAsync(argv);
   } catch (err) {
@@ -62,12 +88,21 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`ebm: error: ${err.message}\n`);
+    if (err instanceof UserError || err instanceof OutputError) {
+      process.stderr.write(`ebm: error: ${oneLine(err.message)}\n`);
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`ebm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    if (err instanceof NumericalError) {
+      process.stderr.write(`ebm: numerical failure: ${oneLine(err.message)}\n`);
+      process.exitCode = 3;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(
+      `ebm: internal error: ${oneLine(message)}${debug ? "" : " (run with --debug for the stack)"}\n`,
+    );
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 1;
   }
 }

@@ -16,9 +16,16 @@
  * `writeFileAtomic`; larger ones are streamed in chunks to a temporary file in the destination folder,
  * which is renamed over the destination at the end and removed on any error.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
-import { writeFileAtomic } from "./files.ts";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { dirname, extname } from "node:path";
+import {
+  commitTemp,
+  ensureDir,
+  releaseTemp,
+  reserveTemp,
+  resolveDestination,
+  writeFileAtomic,
+} from "./files.ts";
 
 export type SampleKind = "real" | "bits" | "spins";
 
@@ -77,8 +84,6 @@ export function bitsToSpins(bits: ArrayLike<number>, count = bits.length): Int8A
   return out;
 }
 
-let counter = 0;
-
 /**
  * Writes the concatenation of `chunks` to `path` atomically. Chunks are kept in memory up to
  * `maxInMemoryBytes` and written with `writeFileAtomic`; past that, everything goes to a temporary file
@@ -94,6 +99,7 @@ export function writeChunksAtomic(
   let heldBytes = 0;
   let fd: number | undefined;
   let tmp: string | undefined;
+  let dest: { path: string; mode?: number } | undefined;
   try {
     for (const chunk of chunks) {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
@@ -101,9 +107,9 @@ export function writeChunksAtomic(
         held.push(bytes);
         heldBytes += bytes.length;
         if (heldBytes > maxInMemoryBytes) {
-          const dir = dirname(path);
-          mkdirSync(dir, { recursive: true });
-          tmp = join(dir, `.${basename(path)}.${process.pid}.s${counter++}.tmp`);
+          dest = resolveDestination(path);
+          ensureDir(dirname(dest.path));
+          tmp = reserveTemp(dest.path, "s");
           fd = openSync(tmp, "w");
           for (const h of held) writeAll(fd, h);
           held.length = 0;
@@ -118,7 +124,7 @@ export function writeChunksAtomic(
     }
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp as string, path);
+    commitTemp(tmp as string, dest!);
   } catch (err) {
     if (fd !== undefined) {
       try {
@@ -127,7 +133,10 @@ export function writeChunksAtomic(
         // already failing: the original error matters
       }
     }
-    if (tmp !== undefined) rmSync(tmp, { force: true });
+    if (tmp !== undefined) {
+      rmSync(tmp, { force: true });
+      releaseTemp(tmp);
+    }
     throw err;
   }
 }

@@ -17,8 +17,10 @@ import {
   type Series,
   validateGmm1dOptions,
   writeFileAtomic,
+  checkOutputDir,
+  ensureDir,
 } from "../../node.ts";
-import { parseInteger, parseNumber, parseNumberList, UserError } from "../errors.ts";
+import { parseInteger, parseNumber, parseNumberList, parseSeed, UserError } from "../errors.ts";
 import { progressBar } from "../progress.ts";
 
 interface RawOptions {
@@ -55,7 +57,7 @@ function parseOptions(raw: RawOptions): Gmm1dOptions {
       throw new UserError(`--methods: unknown method '${m}' (choose from ${GMM1D_METHODS.join(", ")})`);
   const [a, b] = parseNumberList("--modes", raw.modes, 2);
   const opts: Gmm1dOptions = {
-    seed: parseNumber("--seed", raw.seed),
+    seed: parseSeed("--seed", raw.seed),
     q: parseNumber("--q", raw.q),
     modes: [a, b],
     walkers: parseInteger("--walkers", raw.walkers),
@@ -210,6 +212,14 @@ function markdown(r: Gmm1dResult, summary: Record<string, unknown>): string {
 export async function runGmm1dCommand(raw: RawOptions): Promise<void> {
   const opts = parseOptions(raw);
   const outDir = resolve(raw.out);
+  try {
+    // Before the run, not after it: the folder is created now (a pseudo file system such as /proc
+    // refuses here, in a second, instead of after minutes of work).
+    checkOutputDir(outDir);
+    ensureDir(outDir);
+  } catch (err) {
+    throw new UserError(`--out: ${(err as Error).message}`);
+  }
   const progress = progressBar(raw.progress && !raw.json);
   let result: Gmm1dResult;
   try {

@@ -1,0 +1,105 @@
+/**
+ * The CLI's error boundary and output checks: --version, integer seeds, --out validated before the run
+ * (under a file, a pseudo file system) with one line and exit 2, a reader that closes stdout early, and
+ * atomic writes that keep an existing file's mode and follow symbolic links.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { writeFileAtomic } from "../../src/node.ts";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
+const tmp = mkdtempSync(join(tmpdir(), "ebm-boundary-"));
+
+function ebm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1" },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp, code = 2) {
+  assert.equal(r.code, code, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+describe("ebm error boundary", () => {
+  test("--version prints the package version", () => {
+    const r = ebm("--version");
+    assert.equal(r.code, 0);
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8"));
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  test("seeds must be integers within 2^53", () => {
+    for (const seed of ["1.5", "1e300", "abc"])
+      assertOneLineError(ebm("reproduce", "gmm1d", "--seed", seed, "--out", join(tmp, "s")), /--seed/);
+    assert.equal(existsSync(join(tmp, "s")), false);
+  });
+
+  test("--out under a file or in /proc fails before the run, in about a second, writing nothing", () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "x");
+    for (const out of [join(file, "report"), file, "/proc/ebm-no-such-dir/out"]) {
+      const t0 = performance.now();
+      const r = ebm("reproduce", "gmm1d", "--out", out);
+      assertOneLineError(r, /^ebm: error: --out: /);
+      assert.ok(performance.now() - t0 < 10_000, "refused before the run");
+    }
+    assert.equal(readFileSync(file, "utf8"), "x");
+  });
+
+  test("a reader that closes stdout early ends the process quietly", async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, "reproduce", "gmm1d", "--iters", "20", "--methods", "cd", "--out", join(tmp, "pipe"), "--json"],
+      { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const code = await new Promise<number | null>((res) => child.on("close", (c) => res(c)));
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, "");
+  });
+});
+
+describe("writeFileAtomic", () => {
+  test("overwriting keeps the file's mode", () => {
+    const p = join(tmp, "mode.txt");
+    writeFileSync(p, "old");
+    chmodSync(p, 0o600);
+    writeFileAtomic(p, "new");
+    assert.equal(readFileSync(p, "utf8"), "new");
+    assert.equal(statSync(p).mode & 0o777, 0o600);
+  });
+
+  test("a symbolic link is kept and its target replaced", () => {
+    const target = join(tmp, "target.txt");
+    const link = join(tmp, "link.txt");
+    writeFileSync(target, "old");
+    symlinkSync(target, link);
+    writeFileAtomic(link, "new");
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(readlinkSync(link), target);
+    assert.equal(readFileSync(target, "utf8"), "new");
+  });
+});
