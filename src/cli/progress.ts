@@ -1,6 +1,8 @@
 /**
- * Progress bars for long work: shown on an interactive terminal only (never in --json mode, in CI, or
- * when stderr is redirected), so machine-readable output stays clean.
+ * Progress for long work, on stderr so that stdout stays machine-readable. On an interactive terminal: a
+ * bar. Otherwise (a log file, CI): a plain line such as "ebm: PCD 1200/3000 (40%)" at most every
+ * `intervalMs` (default 10 s), so short runs print nothing and long ones show they are alive. Disabled
+ * by --no-progress and in --json mode.
  */
 import cliProgress from "cli-progress";
 
@@ -9,9 +11,21 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(enabled: boolean): Progress {
-  const interactive = enabled && process.stderr.isTTY === true && !process.env.CI;
-  if (!interactive) return { update() {}, stop() {} };
+export function progressBar(enabled: boolean, intervalMs = 10_000): Progress {
+  if (!enabled) return { update() {}, stop() {} };
+  const interactive = process.stderr.isTTY === true && !process.env.CI;
+  if (!interactive) {
+    let last = performance.now();
+    return {
+      update(label, done, total) {
+        const now = performance.now();
+        if (now - last < intervalMs) return;
+        last = now;
+        process.stderr.write(`ebm: ${label} ${done}/${total} (${Math.round((100 * done) / total)}%)\n`);
+      },
+      stop() {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
