@@ -14,6 +14,7 @@ import {
   multinomial,
   normalizedWeights,
   sgd,
+  trainer,
   zFromQ,
 } from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
@@ -29,22 +30,14 @@ const gmm1dJarzynskiIter: Workload = {
     target.sampleExact(key, o.dataSize, data);
     const model = MixtureEnergy.twoWell(o.modes[0], o.modes[1], 0);
     const objective = jarzynski({ walkers: o.walkers, step: o.step, resample: o.resample });
-    const optimizer = sgd(o.lr);
-    let state = objective.init(foldIn(key, 1), model);
-    let optState = optimizer.init(model.getParams());
-    const grad = new Float64Array(model.numParams);
+    // The library's trainer, one iteration per call, with the state carried across calls.
+    const t = trainer({ model, objective, optimizer: sgd(o.lr), data: { x: data, n: o.dataSize } });
+    let state = t.init(foldIn(key, 1));
     let k = 0;
     return () => {
-      // The trainer's loop body, one iteration per call, with the state carried across calls.
-      const kk = foldIn(key, 2 + k++);
-      objective.gradient(kk, state, model, { x: data, n: o.dataSize }, grad);
-      const r = optimizer.update(grad, optState, model.getParams());
-      optState = r.state;
-      const p = model.getParams();
-      for (let i = 0; i < p.length; i++) p[i] += r.updates[i];
-      model.setParams(p);
-      objective.afterUpdate(foldIn(kk, 1), state, model);
-      if (k % 5000 === 0) state = objective.init(foldIn(key, 1), model);
+      t.step(foldIn(key, 2 + k++), state);
+      // Restart the walkers now and then, so long timing runs stay on the experiment's regime.
+      if (k % 5000 === 0) state = t.init(foldIn(key, 1));
     };
   },
 };

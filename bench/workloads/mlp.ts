@@ -10,13 +10,12 @@ import {
   matmulPlan,
   Stream,
   adam,
-  applyUpdates,
   createMlpEnergy,
   foldIn,
-  isLangevinProposer,
   jarzynski,
   keyFromSeed,
-  split,
+  trainer,
+  ula as ulaKernel,
   type Key,
   type MlpSpec,
 } from "../../src/node.ts";
@@ -59,25 +58,13 @@ const ula: Workload = {
     const key = keyFromSeed(0);
     const model = await createMlpEnergy(MLP2D, key);
     const n = 4096;
-    const x = new Stream(foldIn(key, 1)).fillNormal(new Float64Array(2 * n)) as Float64Array;
-    const u = new Float64Array(n);
-    const g = new Float64Array(2 * n);
-    const noise = new Stream(foldIn(key, 2));
-    const sq = Math.sqrt(2 * H);
-    if (isLangevinProposer(model)) {
-      // The same step as below in one fused call: ∇U(x) is cached from the previous step (as a sampler
-      // does), the move and the evaluation of U, ∇U at the new point run natively.
-      const xi = new Float64Array(2 * n);
-      model.energyAndGrad(x, n, u, g);
-      return () => {
-        noise.fillNormal(xi);
-        model.langevinStep(x, g, xi, n, H, x, u, g);
-      };
-    }
-    return () => {
-      model.energyAndGrad(x, n, u, g);
-      for (let k = 0; k < 2 * n; k++) x[k] += -H * g[k] + sq * noise.normal();
-    };
+    // The library's ULA kernel: ∇U(x) cached in the state, the move and U, ∇U at the new points in one
+    // call when the energy has a fused Langevin move (the native MLP does).
+    const kernel = ulaKernel(model);
+    const state = kernel.init(new Stream(foldIn(key, 1)).fillNormal(new Float64Array(2 * n)), n);
+    const params = { step: H };
+    let call = 0;
+    return () => kernel.step(foldIn(key, 2 + call++), state, params);
   },
 };
 
@@ -107,7 +94,6 @@ const jarzynskiIter: Workload = {
     const model = await createMlpEnergy(MLP2D, key);
     const n = 4096;
     const pool = gmm4Sample(foldIn(key, 3), 100000);
-    const batch = new Float64Array(2 * n);
     const objective = jarzynski({
       walkers: n,
       step: H,
@@ -115,28 +101,17 @@ const jarzynskiIter: Workload = {
       // As the peer: X₀ ~ N(0, I) with A₀ = 0 (the reference for log Z is then this weighted ensemble).
       init: (k, _m, count) => ({ x: new Stream(k).fillNormal(new Float64Array(2 * count)) }),
     });
-    const state = objective.init(foldIn(key, 1), model);
-    const optimizer = adam(1e-3);
-    let params = model.getParams();
-    let optState = optimizer.init(params);
-    const grad = new Float64Array(model.numParams);
+    // The library's trainer, one iteration per call (batch of n drawn from the pool), state carried over.
+    const t = trainer({
+      model,
+      objective,
+      optimizer: adam(1e-3),
+      data: { x: pool, n: 100000 },
+      batchSize: n,
+    });
+    const state = t.init(foldIn(key, 1));
     let k = 0;
-    return () => {
-      // The trainer's loop body (src/train/trainer.ts), one iteration per call, state carried over.
-      const [kBatch, kGrad, kAfter] = split(foldIn(key, 100 + k++), 3);
-      const rng = new Stream(kBatch);
-      for (let i = 0; i < n; i++) {
-        const j = rng.integer(100000);
-        batch[2 * i] = pool[2 * j];
-        batch[2 * i + 1] = pool[2 * j + 1];
-      }
-      objective.gradient(kGrad, state, model, { x: batch, n }, grad);
-      const r = optimizer.update(grad, optState, params);
-      optState = r.state;
-      params = applyUpdates(params, r.updates);
-      model.setParams(params);
-      objective.afterUpdate(kAfter, state, model);
-    };
+    return () => t.step(foldIn(key, 100 + k++), state);
   },
 };
 

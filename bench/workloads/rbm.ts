@@ -3,9 +3,11 @@
  * 784 × 500 Bernoulli RBM with W, b, c ~ 0.01·N(0, 1) (drawn from keyFromSeed(0), W then b then c).
  *
  * `rbm_cd1_784x500_b128`: one CD-1 SGD step on a fixed batch of 128 Bernoulli(0.5) vectors
- * (keyFromSeed(1)), lr 0.01: ph0 = σ(c + v0W), h0 and v1 sampled, ph1 probabilities,
- * ΔW = lr·(v0ᵀph0 − v1ᵀph1)/128, Δb = lr·mean(v0 − v1), Δc = lr·mean(ph0 − ph1). The parameters evolve
- * from call to call, as in the peer.
+ * (keyFromSeed(1)), lr 0.01: ph0 = σ(c + v0W), h0 and v1 sampled, ph1 probabilities, the loss gradient
+ * g_W = (v1ᵀph1 − v0ᵀph0)/128, g_b = mean(v1 − v0), g_c = mean(ph1 − ph0) (cdGradient), then θ ← θ − lr·g
+ * in float32 (sgdUpdate): the peer's ΔW = lr·(v0ᵀph0 − v1ᵀph1)/128. These are the kernel-level steps of the
+ * library's CD objective (objectives/rbm-cd.ts) without the trainer's float64 parameter copy. The
+ * parameters evolve from call to call, as in the peer.
  *
  * `rbm_ais_784x500_1000betas_100chains`: one AIS estimate of log Z of the (fixed) RBM, 1000 linear betas,
  * 100 chains, base = visible-biases-only model, one Gibbs sweep per beta (keys foldIn(keyFromSeed(2), call)).
@@ -19,16 +21,17 @@
  * pool) when the addon is loaded, the typed-array kernels with `--backend wasm` / EBM_BACKEND=wasm.
  */
 import {
-  RbmModel,
+  Rbm,
   RbmWorkspace,
   Stream,
   ais,
-  cdStep,
+  cdGradient,
   createGradient,
   defaultRbmKernels,
   foldIn,
   independentUnitsLogZ,
   keyFromSeed,
+  sgdUpdate,
   type AisResult,
 } from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
@@ -37,8 +40,8 @@ const NV = 784;
 const NH = 500;
 
 /** The peer's make_rbm: W, b, c ~ 0.01·N(0, 1), seed 0. */
-export function makeBenchRbm(): RbmModel {
-  return RbmModel.random(keyFromSeed(0), NV, NH, 0.01);
+export function makeBenchRbm(): Rbm {
+  return Rbm.random(keyFromSeed(0), NV, NH, 0.01);
 }
 
 const rbmCd1: Workload = {
@@ -57,7 +60,8 @@ const rbmCd1: Workload = {
     const kernels = defaultRbmKernels();
     let call = 0;
     return () => {
-      cdStep(model, foldIn(key, call++), v0, batch, { k: 1, lr: 0.01, kernels, workspace: ws }, grad);
+      cdGradient(model, foldIn(key, call++), v0, batch, { k: 1, kernels, workspace: ws }, grad);
+      sgdUpdate(model, grad, 0.01, kernels);
     };
   },
 };

@@ -7,16 +7,7 @@
  * One call = 10 transitions of a batch of 10 chains = 100 draws, the chains carrying over from call to
  * call. Draws per second = 1000 · 100 / median_ms.
  */
-import {
-  Stream,
-  foldIn,
-  keyFromSeed,
-  mala,
-  nuts,
-  windowAdaptation,
-  type Energy,
-  type KernelParams,
-} from "../../src/node.ts";
+import { Stream, foldIn, keyFromSeed, mala, nuts, windowAdaptation, type Energy } from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
 /** U(x) = ½|x|², ∇U = x: the d-dimensional standard Gaussian. */
@@ -55,15 +46,14 @@ const nutsGauss100: Workload = {
     const dim = 100;
     const energy = standardGaussian(dim);
     const key = keyFromSeed(0);
-    const make = (p: KernelParams) => nuts(energy, p);
+    const kernel = nuts(energy);
     const x0 = new Stream(foldIn(key, 0)).fillNormal(new Float64Array(NUTS_CHAINS * dim));
-    const state = make({ step: 1 }).init(x0, NUTS_CHAINS);
-    const { params } = windowAdaptation(make, { numWarmup: 300 }).run(foldIn(key, 1), state);
-    const kernel = make(params);
+    const state = kernel.init(x0, NUTS_CHAINS);
+    const { params } = windowAdaptation(kernel, { numWarmup: 300 }).run(foldIn(key, 1), state);
     let call = 0;
     return () => {
       const k = foldIn(key, 2 + call++);
-      for (let t = 0; t < NUTS_TRANSITIONS; t++) kernel.step(foldIn(k, t), state);
+      for (let t = 0; t < NUTS_TRANSITIONS; t++) kernel.step(foldIn(k, t), state, params);
     };
   },
 };
@@ -79,11 +69,12 @@ const malaGauss100: Workload = {
     const dim = 100;
     const n = 1000;
     const key = keyFromSeed(0);
-    const kernel = mala(standardGaussian(dim), { step: 0.1 });
+    const kernel = mala(standardGaussian(dim));
+    const params = { step: 0.1 };
     const state = kernel.init(new Stream(foldIn(key, 0)).fillNormal(new Float64Array(n * dim)), n);
     let call = 0;
     return () => {
-      kernel.step(foldIn(key, 1 + call++), state);
+      kernel.step(foldIn(key, 1 + call++), state, params);
     };
   },
 };

@@ -80,6 +80,29 @@ class Args {
            true);
   }
 
+  /** True when argument i is null or undefined (an optional argument left out). */
+  bool nullish(size_t i) {
+    napi_valuetype t;
+    return ok && napi_typeof(env_, argv_[i], &t) == napi_ok && (t == napi_null || t == napi_undefined);
+  }
+
+  // Typed arrays that must hold at least `min` elements (a RangeError naming `name` otherwise).
+  float* f32(size_t i, size_t min, const char* name) {
+    size_t len = 0;
+    float* p = f32(i, &len);
+    return at_least(p, len, min, name);
+  }
+  double* f64(size_t i, size_t min, const char* name) {
+    size_t len = 0;
+    double* p = f64(i, &len);
+    return at_least(p, len, min, name);
+  }
+  uint8_t* u8(size_t i, size_t min, const char* name) {
+    size_t len = 0;
+    uint8_t* p = u8(i, &len);
+    return at_least(p, len, min, name);
+  }
+
   napi_value undefined() {
     napi_value v;
     napi_get_undefined(env_, &v);
@@ -92,6 +115,12 @@ class Args {
   }
 
  private:
+  template <class T>
+  T* at_least(T* p, size_t len, size_t min, const char* name) {
+    need(len, min, name);
+    return ok ? p : nullptr;
+  }
+
   std::string what(size_t i, const char* kind) {
     return "ebm_native: argument " + std::to_string(i) + " must be " + kind;
   }

@@ -2,14 +2,17 @@
 // probabilities, free energy, block-Gibbs sweeps, CD-k / PCD-k gradients and the AIS sweep.
 //
 // Same model, conventions and random draws as the typed-array kernels (src/rbm/kernels.ts):
-//  - W is nv × nh row-major, float32; states are 0/1 bytes; the tempered family is
-//    p_β(v, h) ∝ exp(bᵀv + β(cᵀh + vᵀWh)): p_β(h_j = 1 | v) = σ(β(c + vᵀW)_j), p_β(v_i = 1 | h) = σ(b_i + β(Wh)_i).
-//  - Randomness: one xoshiro128** stream per call, seeded from the caller's 64-bit key exactly as
-//    src/random/key.ts's Stream; one 32-bit word per Bernoulli draw, x = 1 iff word·2⁻³² < p, in the
-//    documented order of each method (e.g. a Gibbs sweep draws all n·nh hiddens, chain-major, then all n·nv
-//    visibles). Probabilities used for draws are computed as there: p = σ(β·pre) in float64 from the float32
-//    pre-activation (except CD's h₀, drawn from the float32 p(h|v₀)), so identical probabilities give
-//    identical draws.
+//  - W is nv × nh row-major, float32; states are 0/1 bytes. Temperature is the model's one convention
+//    (src/energies/rbm.ts): ρ_β(v, h) ∝ e^{−βE(v,h)}, p_β(h_j = 1 | v) = σ(β(c + vᵀW)_j),
+//    p_β(v_i = 1 | h) = σ(β(b + Wh)_i). AIS alone follows its annealing path p_t ∝ exp(bᵀv + t(cᵀh + vᵀWh)),
+//    whose visible conditional is σ(b_i + t(Wh)_i).
+//  - The CD/PCD gradient is the gradient of the loss, E_data[∂θF] − E_model[∂θF] (descent).
+//  - Randomness: one xoshiro128** stream per call (xoshiro.h's generator), seeded from the caller's 64-bit
+//    key exactly as src/random/key.ts's Stream; one 32-bit word per Bernoulli draw, x = 1 iff word·2⁻³² < p,
+//    in the documented order of each method (e.g. a Gibbs sweep draws all n·nh hiddens, chain-major, then
+//    all n·nv visibles). Probabilities used for draws are computed as there: p = σ(β·pre) in float64 from
+//    the float32 pre-activation (except CD's h₀, drawn from the float32 p(h|v₀)), so identical
+//    probabilities give identical draws.
 //  - Matrix products (c + vᵀW, Wh) are float32 GEMMs (gemm.h) on the 0/1 states converted to float, with W
 //    and Wᵀ pre-packed by the caller (rbmPack: the packed copy lives in a JavaScript Float32Array that the
 //    caller caches per model version). Log-weights, free energies and bias-gradient sums are float64.
@@ -31,9 +34,10 @@
 #include <vector>
 
 #include "gemm.h"
+#include "napi_util.h"
 #include "registry.h"
-#include "xoshiro.h"
 #include "threadpool.h"
+#include "xoshiro.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -59,7 +63,7 @@ inline uint32_t fmix32(uint32_t h) {
 }
 
 
-/** xoshiro128**, seeded from a key like Stream's constructor. */
+/** xoshiro.h's xoshiro128** state, seeded from a key like Stream's constructor, with a jump-ahead. */
 struct Xoshiro {
   uint32_t s[4];
 
@@ -78,17 +82,6 @@ struct Xoshiro {
   /** The state after `n` more words (O(log n) GF(2) matrix–vector products). */
   void jump(uint64_t n);
 };
-
-/** The linear part of one xoshiro128** step on a 128-bit state. */
-inline void step_state(uint32_t* s) {
-  const uint32_t t = s[1] << 9;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl32(s[3], 11);
-}
 
 /** A 128×128 GF(2) matrix stored by columns: col[j] = M·e_j (4 words). */
 struct Mat128 {
@@ -109,14 +102,14 @@ struct Mat128 {
   }
 };
 
-/** T^(2^k) for k = 0 … 63 (T = one step), built once. */
+/** T^(2^k) for k = 0 … 63 (T = the state transition of one xoshiro_next, which is GF(2)-linear), built once. */
 struct JumpTable {
   std::vector<Mat128> pow;
   JumpTable() : pow(64) {
     for (int j = 0; j < 128; j++) {
       uint32_t s[4] = {0, 0, 0, 0};
       s[j >> 5] = 1u << (j & 31);
-      step_state(s);
+      xoshiro_next(s);  // advances the state; the output word is not needed
       std::memcpy(pow[0].col[j], s, sizeof s);
     }
     for (int k = 1; k < 64; k++)
@@ -338,17 +331,20 @@ void hidden_pre(const Rbm& m, const uint8_t* v, int r, float* pre, Scratch& s) {
   sgemm_packed(false, r, m.nh, m.nv, 1.f, a, m.nv, m.packW, 1.f, pre, m.nh);
 }
 
-/** pre (r × nv) = b + β·Wh for r rows of hidden bits (β = 1: a float32 add, as kernels.ts). */
-void visible_pre(const Rbm& m, const uint8_t* h, int r, double beta, float* pre, Scratch& s) {
+/**
+ * pre (r × nv) = b + t·Wh for r rows of hidden bits: t = 1 for the model's conditionals (a float32 add, as
+ * kernels.ts; p_β(v = 1 | h) = σ(β·pre)), t < 1 on the AIS path.
+ */
+void visible_pre(const Rbm& m, const uint8_t* h, int r, double t, float* pre, Scratch& s) {
   float* a = s.fa(static_cast<size_t>(r) * m.nh);
   bits_to_float(h, static_cast<long>(r) * m.nh, a);
   sgemm_packed(false, r, m.nv, m.nh, 1.f, a, m.nh, m.packWt, 0.f, pre, m.nv);
   for (int i = 0; i < r; i++) {
     float* o = pre + static_cast<long>(i) * m.nv;
-    if (beta == 1.0)
+    if (t == 1.0)
       for (int q = 0; q < m.nv; q++) o[q] += m.b[q];
     else
-      for (int q = 0; q < m.nv; q++) o[q] = static_cast<float>(static_cast<double>(m.b[q]) + beta * o[q]);
+      for (int q = 0; q < m.nv; q++) o[q] = static_cast<float>(static_cast<double>(m.b[q]) + t * o[q]);
   }
 }
 
@@ -388,8 +384,8 @@ void visible_probs(const Rbm& m, const uint8_t* h, long n, double beta, float* o
     Scratch& s = tl_scratch;
     for_tiles(r0, r1, [&](long t, int r) {
       float* o = out + t * m.nv;
-      visible_pre(m, h + t * m.nh, r, beta, o, s);
-      sigmoid_to_f32(o, static_cast<long>(r) * m.nv, 1.0, o, s.dp(static_cast<size_t>(r) * m.nv));
+      visible_pre(m, h + t * m.nh, r, 1.0, o, s);
+      sigmoid_to_f32(o, static_cast<long>(r) * m.nv, beta, o, s.dp(static_cast<size_t>(r) * m.nv));
     });
   });
 }
@@ -416,8 +412,13 @@ void free_energy(const Rbm& m, const uint8_t* v, long n, double* out) {
   });
 }
 
-/** `sweeps` block-Gibbs sweeps of p_β on n chains (v, h in place). Draw order per sweep: n·nh, then n·nv. */
-void gibbs(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h, long n, int sweeps, double beta) {
+/**
+ * `sweeps` block-Gibbs sweeps of ρ_β on n chains (v, h in place). Draw order per sweep: n·nh, then n·nv.
+ * `cpre` (n × nh, or null): c + vᵀW at the current v, read instead of recomputed for the first draw of h
+ * and left at c + vᵀW of the final v.
+ */
+void gibbs(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h, float* cpre, long n, int sweeps,
+           double beta) {
   const uint64_t perSweep = static_cast<uint64_t>(n) * (m.nh + m.nv);
   for_row_parts(n, [&](int, long r0, long r1) {
     Scratch& s = tl_scratch;
@@ -428,12 +429,14 @@ void gibbs(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h, lon
       for_tiles(r0, r1, [&](long t0, int r) {
         float* pre = s.fpre(static_cast<size_t>(r) * std::max(m.nh, m.nv));
         double* p = s.dp(static_cast<size_t>(r) * std::max(m.nh, m.nv));
-        hidden_pre(m, v + t0 * m.nv, r, pre, s);
-        sigmoid_f64(pre, static_cast<long>(r) * m.nh, beta, p);
+        float* ph = cpre ? cpre + t0 * m.nh : pre;
+        if (!cpre) hidden_pre(m, v + t0 * m.nv, r, ph, s);
+        sigmoid_f64(ph, static_cast<long>(r) * m.nh, beta, p);
         draw_f64(rh, p, static_cast<long>(r) * m.nh, h + t0 * m.nh);
-        visible_pre(m, h + t0 * m.nh, r, beta, pre, s);
-        sigmoid_f64(pre, static_cast<long>(r) * m.nv, 1.0, p);
+        visible_pre(m, h + t0 * m.nh, r, 1.0, pre, s);
+        sigmoid_f64(pre, static_cast<long>(r) * m.nv, beta, p);
         draw_f64(rv, p, static_cast<long>(r) * m.nv, v + t0 * m.nv);
+        if (cpre) hidden_pre(m, v + t0 * m.nv, r, ph, s);
       });
     }
   });
@@ -443,15 +446,16 @@ thread_local std::vector<float> tl_cd_a, tl_cd_p;
 thread_local std::vector<uint8_t> tl_cd_v, tl_cd_h;
 
 /**
- * CD-k / PCD-k gradient (kernels.ts's cdGradient, same draws): g written to gW, gb, gc. persistent: the m
- * chains pv (m×nv), ph (m×nh), updated in place; otherwise m = n chains start at the data.
+ * CD-k / PCD-k estimate of E_data[∂θF] − E_model[∂θF] (kernels.ts's cdGradient, same draws): g written to
+ * gW, gb, gc. persistent: the m chains pv (m×nv), ph (m×nh), updated in place; otherwise m = n chains start
+ * at the data.
  */
 void cd_gradient(const Rbm& m, uint32_t khi, uint32_t klo, const uint8_t* data, long n, int k, float* gW, float* gb,
                  float* gc, uint8_t* pv, uint8_t* ph, long mc) {
   const bool persistent = pv != nullptr;
   const long M = persistent ? mc : n;
   const int nv = m.nv, nh = m.nh;
-  // Stacked operands of the weight gradient: A = [v₀/n; −v_k/m] ((n+M) × nv), P = [p(h|v₀); p(h|v_k)].
+  // Stacked operands of the weight gradient: A = [−v₀/n; v_k/m] ((n+M) × nv), P = [p(h|v₀); p(h|v_k)].
   if (tl_cd_a.size() < static_cast<size_t>(n + M) * nv) tl_cd_a.resize(static_cast<size_t>(n + M) * nv);
   if (tl_cd_p.size() < static_cast<size_t>(n + M) * nh) tl_cd_p.resize(static_cast<size_t>(n + M) * nh);
   float* A = tl_cd_a.data();
@@ -510,8 +514,8 @@ void cd_gradient(const Rbm& m, uint32_t khi, uint32_t klo, const uint8_t* data, 
     }
   });
   // Bias gradients (float64 column sums in row order; columns split over parts), then A's rows.
-  const float invN = static_cast<float>(1.0 / static_cast<double>(n));
-  const float negInvM = static_cast<float>(-1.0 / static_cast<double>(M));
+  const float negInvN = static_cast<float>(-1.0 / static_cast<double>(n));
+  const float invM = static_cast<float>(1.0 / static_cast<double>(M));
   const int cols = nv + nh;
   const int parts = std::max(1, std::min(pool_threads(), cols / 64 + 1));
   parallel_for(parts, [&](int part) {
@@ -521,21 +525,21 @@ void cd_gradient(const Rbm& m, uint32_t khi, uint32_t klo, const uint8_t* data, 
       if (q < nv) {
         for (long i = 0; i < n; i++) a0 += data[i * nv + q];
         for (long i = 0; i < M; i++) a1 += v[i * nv + q];
-        const float g = static_cast<float>(a0 / n);
-        gb[q] = static_cast<float>(static_cast<double>(g) - a1 / M);
+        const float g = static_cast<float>(-(a0 / n));
+        gb[q] = static_cast<float>(static_cast<double>(g) + a1 / M);
       } else {
         const long j = q - nv;
         for (long i = 0; i < n; i++) a0 += ph0[i * nh + j];
         for (long i = 0; i < M; i++) a1 += phk[i * nh + j];
-        const float g = static_cast<float>(a0 / n);
-        gc[j] = static_cast<float>(static_cast<double>(g) - a1 / M);
+        const float g = static_cast<float>(-(a0 / n));
+        gc[j] = static_cast<float>(static_cast<double>(g) + a1 / M);
       }
     }
   });
   for_row_parts(n + M, [&](int, long r0, long r1) {
     for (long i = r0; i < r1; i++) {
       const uint8_t* src = i < n ? data + i * nv : v + (i - n) * nv;
-      const float sc = i < n ? invN : negInvM;
+      const float sc = i < n ? negInvN : invM;
       float* dst = A + i * nv;
       for (int q = 0; q < nv; q++) dst[q] = src[q] ? sc : 0.f;
     }
@@ -557,7 +561,7 @@ void ais_init(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h, 
   });
 }
 
-/** One AIS step β′ → β (kernels.ts's aisSweep): logw += Δ, h ~ p_β(h|v) (n·nh), v ~ p_β(v|h) (n·nv), pre. */
+/** One AIS step t′ → t along the path (kernels.ts's aisSweep): logw += Δ, h ~ p_t(h|v) (n·nh), v ~ p_t(v|h) (n·nv), pre. */
 void ais_sweep(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h, float* pre, double* logw, long n,
                double betaPrev, double beta) {
   for_row_parts(n, [&](int, long r0, long r1) {
@@ -581,125 +585,43 @@ void ais_sweep(const Rbm& m, uint32_t khi, uint32_t klo, uint8_t* v, uint8_t* h,
 }
 
 /**
- * θ ← θ + lr·g elementwise in float32, each as float32(θ + lr·g) computed in float64 without contraction
- * (exactly train.ts's sgdUpdate). Fixed chunks: any split gives the same result.
+ * θ ← θ + α·g elementwise in float32, each as float32(θ + α·g) computed in float64 without contraction
+ * (the SGD step of src/rbm/cd.ts's sgdUpdate with α = −lr: the same bits as its θ − lr·g). Fixed chunks: any
+ * split gives the same result.
  */
-__attribute__((optimize("fp-contract=off"))) void axpy_f32(float* x, const float* g, long len, double lr) {
+__attribute__((optimize("fp-contract=off"))) void axpy_f32(float* x, const float* g, long len, double alpha) {
   for (long q = 0; q < len; q++) {
-    const double t = lr * static_cast<double>(g[q]);
+    const double t = alpha * static_cast<double>(g[q]);
     x[q] = static_cast<float>(static_cast<double>(x[q]) + t);
   }
 }
 
 void sgd_update(float* W, float* b, float* c, const float* gW, const float* gb, const float* gc, long nw, int nv,
-                int nh, double lr) {
+                int nh, double alpha) {
   constexpr long kChunk = 1 << 16;
   const long chunks = (nw + kChunk - 1) / kChunk;
   parallel_for(static_cast<int>(std::max<long>(1, std::min<long>(pool_threads(), chunks))), [&](int p) {
     const int parts = static_cast<int>(std::max<long>(1, std::min<long>(pool_threads(), chunks)));
     auto [q0, q1] = part_range(nw, parts, p);
-    axpy_f32(W + q0, gW + q0, q1 - q0, lr);
+    axpy_f32(W + q0, gW + q0, q1 - q0, alpha);
     if (p == 0) {
-      axpy_f32(b, gb, nv, lr);
-      axpy_f32(c, gc, nh, lr);
+      axpy_f32(b, gb, nv, alpha);
+      axpy_f32(c, gc, nh, alpha);
     }
   });
 }
 
 // --- JavaScript glue ----------------------------------------------------------------------------------------
 
-/** Argument parsing (like napi_util.h's Args, plus Uint8Array and more arguments). */
-class In {
- public:
-  static constexpr size_t kMax = 24;
-  In(napi_env env, napi_callback_info info, size_t required, const char* fn) : env_(env), fn_(fn) {
-    argc_ = kMax;
-    if (napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr) != napi_ok)
-      fail("cannot read arguments");
-    else if (argc_ < required)
-      fail("expected " + std::to_string(required) + " arguments, got " + std::to_string(argc_));
-  }
-  bool ok = true;
-
-  void fail(const std::string& msg, bool range = false) {
-    if (!ok) return;
-    ok = false;
-    const std::string m = std::string("ebm_native: ") + fn_ + ": " + msg;
-    if (range)
-      napi_throw_range_error(env_, nullptr, m.c_str());
-    else
-      napi_throw_type_error(env_, nullptr, m.c_str());
-  }
-  double number(size_t i) {
-    double v = 0;
-    if (ok && napi_get_value_double(env_, argv_[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
-    return v;
-  }
-  int64_t integer(size_t i) {
-    const double v = number(i);
-    if (ok && !(v == static_cast<double>(static_cast<int64_t>(v))))
-      fail("argument " + std::to_string(i) + " must be an integer");
-    return static_cast<int64_t>(v);
-  }
-  bool is_null(size_t i) {
-    napi_valuetype t;
-    return ok && napi_typeof(env_, argv_[i], &t) == napi_ok && (t == napi_null || t == napi_undefined);
-  }
-  float* f32(size_t i, size_t need, const char* name) {
-    return static_cast<float*>(typed(i, napi_float32_array, need, name));
-  }
-  double* f64(size_t i, size_t need, const char* name) {
-    return static_cast<double*>(typed(i, napi_float64_array, need, name));
-  }
-  uint8_t* u8(size_t i, size_t need, const char* name) {
-    return static_cast<uint8_t*>(typed(i, napi_uint8_array, need, name));
-  }
-  napi_value undefined() {
-    napi_value v;
-    napi_get_undefined(env_, &v);
-    return v;
-  }
-  napi_value make_number(double d) {
-    napi_value v;
-    napi_create_double(env_, d, &v);
-    return v;
-  }
-
- private:
-  void* typed(size_t i, napi_typedarray_type want, size_t need, const char* name) {
-    if (!ok) return nullptr;
-    bool is = false;
-    napi_is_typedarray(env_, argv_[i], &is);
-    napi_typedarray_type type;
-    size_t len = 0;
-    void* data = nullptr;
-    napi_value buf;
-    size_t off = 0;
-    if (!is || napi_get_typedarray_info(env_, argv_[i], &type, &len, &data, &buf, &off) != napi_ok || type != want) {
-      fail(std::string(name) + " has the wrong type");
-      return nullptr;
-    }
-    if (len < need) {
-      fail(std::string(name) + " must hold at least " + std::to_string(need) + " values, got " + std::to_string(len), true);
-      return nullptr;
-    }
-    return data;
-  }
-  napi_env env_;
-  const char* fn_;
-  size_t argc_ = 0;
-  napi_value argv_[kMax];
-};
-
 constexpr int64_t kMaxDim = 1 << 24;
 constexpr int64_t kMaxRows = 1LL << 31;
 
 /** Arguments 0–4 of every model call: nv, nh, pack, b, c. */
-bool parse_model(In& a, Rbm& m) {
+bool parse_model(Args& a, Rbm& m) {
   const int64_t nv = a.integer(0), nh = a.integer(1);
   if (!a.ok) return false;
   if (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim || nv * nh > (1LL << 31)) {
-    a.fail("bad sizes nv, nh", true);
+    a.fail("ebm_native: RBM bad sizes nv, nh", true);
     return false;
   }
   m.nv = static_cast<int>(nv);
@@ -713,15 +635,15 @@ bool parse_model(In& a, Rbm& m) {
   return true;
 }
 
-int64_t rows_arg(In& a, size_t i) {
+int64_t rows_arg(Args& a, size_t i) {
   const int64_t n = a.integer(i);
-  if (a.ok && (n < 0 || n > kMaxRows)) a.fail("bad number of rows", true);
+  if (a.ok && (n < 0 || n > kMaxRows)) a.fail("ebm_native: RBM bad number of rows", true);
   return n;
 }
 
-bool key_args(In& a, size_t i, uint32_t* hi, uint32_t* lo) {
+bool key_args(Args& a, size_t i, uint32_t* hi, uint32_t* lo) {
   const int64_t h = a.integer(i), l = a.integer(i + 1);
-  if (a.ok && (h < 0 || l < 0 || h > 0xffffffffLL || l > 0xffffffffLL)) a.fail("key words must be uint32", true);
+  if (a.ok && (h < 0 || l < 0 || h > 0xffffffffLL || l > 0xffffffffLL)) a.fail("ebm_native: RBM key words must be uint32", true);
   *hi = static_cast<uint32_t>(h);
   *lo = static_cast<uint32_t>(l);
   return a.ok;
@@ -729,18 +651,18 @@ bool key_args(In& a, size_t i, uint32_t* hi, uint32_t* lo) {
 
 /** rbmPackSize(nv, nh): floats of the packed W and Wᵀ. */
 napi_value js_pack_size(napi_env env, napi_callback_info info) {
-  In a(env, info, 2, "rbmPackSize");
+  Args a(env, info, 2);
   const int64_t nv = a.integer(0), nh = a.integer(1);
-  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim)) a.fail("bad sizes", true);
+  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim)) a.fail("ebm_native: RBM bad sizes", true);
   if (!a.ok) return nullptr;
   return a.make_number(static_cast<double>(pack_size(static_cast<int>(nv), static_cast<int>(nh))));
 }
 
 /** rbmPack(nv, nh, W, pack) */
 napi_value js_pack(napi_env env, napi_callback_info info) {
-  In a(env, info, 4, "rbmPack");
+  Args a(env, info, 4);
   const int64_t nv = a.integer(0), nh = a.integer(1);
-  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim || nv * nh > (1LL << 31))) a.fail("bad sizes", true);
+  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim || nv * nh > (1LL << 31))) a.fail("ebm_native: RBM bad sizes", true);
   if (!a.ok) return nullptr;
   const float* W = a.f32(2, static_cast<size_t>(nv * nh), "W");
   float* pack = a.f32(3, static_cast<size_t>(pack_size(static_cast<int>(nv), static_cast<int>(nh))), "pack");
@@ -751,7 +673,7 @@ napi_value js_pack(napi_env env, napi_callback_info info) {
 
 /** rbmHiddenProbs(nv, nh, pack, b, c, v, n, beta, out) */
 napi_value js_hidden_probs(napi_env env, napi_callback_info info) {
-  In a(env, info, 9, "rbmHiddenProbs");
+  Args a(env, info, 9);
   Rbm m;
   if (!parse_model(a, m)) return nullptr;
   const int64_t n = rows_arg(a, 6);
@@ -765,7 +687,7 @@ napi_value js_hidden_probs(napi_env env, napi_callback_info info) {
 
 /** rbmVisibleProbs(nv, nh, pack, b, c, h, n, beta, out) */
 napi_value js_visible_probs(napi_env env, napi_callback_info info) {
-  In a(env, info, 9, "rbmVisibleProbs");
+  Args a(env, info, 9);
   Rbm m;
   if (!parse_model(a, m)) return nullptr;
   const int64_t n = rows_arg(a, 6);
@@ -779,7 +701,7 @@ napi_value js_visible_probs(napi_env env, napi_callback_info info) {
 
 /** rbmFreeEnergy(nv, nh, pack, b, c, v, n, out) */
 napi_value js_free_energy(napi_env env, napi_callback_info info) {
-  In a(env, info, 8, "rbmFreeEnergy");
+  Args a(env, info, 8);
   Rbm m;
   if (!parse_model(a, m)) return nullptr;
   const int64_t n = rows_arg(a, 6);
@@ -790,42 +712,43 @@ napi_value js_free_energy(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
-/** rbmGibbs(nv, nh, pack, b, c, keyHi, keyLo, v, h, n, sweeps, beta) */
+/** rbmGibbs(nv, nh, pack, b, c, keyHi, keyLo, v, h, pre | null, n, sweeps, beta) */
 napi_value js_gibbs(napi_env env, napi_callback_info info) {
-  In a(env, info, 12, "rbmGibbs");
+  Args a(env, info, 13);
   Rbm m;
   uint32_t hi, lo;
   if (!parse_model(a, m) || !key_args(a, 5, &hi, &lo)) return nullptr;
-  const int64_t n = rows_arg(a, 9);
-  const int64_t sweeps = a.integer(10);
-  const double beta = a.number(11);
-  if (a.ok && (sweeps < 0 || sweeps > (1LL << 30))) a.fail("bad number of sweeps", true);
+  const int64_t n = rows_arg(a, 10);
+  const int64_t sweeps = a.integer(11);
+  const double beta = a.number(12);
+  if (a.ok && (sweeps < 0 || sweeps > (1LL << 30))) a.fail("ebm_native: RBM bad number of sweeps", true);
   uint8_t* v = a.u8(7, static_cast<size_t>(n) * m.nv, "v");
   uint8_t* h = a.u8(8, static_cast<size_t>(n) * m.nh, "h");
+  float* pre = a.nullish(9) ? nullptr : a.f32(9, static_cast<size_t>(n) * m.nh, "pre");
   if (!a.ok) return nullptr;
-  gibbs(m, hi, lo, v, h, n, static_cast<int>(sweeps), beta);
+  gibbs(m, hi, lo, v, h, pre, n, static_cast<int>(sweeps), beta);
   return a.undefined();
 }
 
 /** rbmCdGradient(nv, nh, pack, b, c, keyHi, keyLo, data, n, k, gW, gb, gc, pv | null, ph | null, m) */
 napi_value js_cd_gradient(napi_env env, napi_callback_info info) {
-  In a(env, info, 16, "rbmCdGradient");
+  Args a(env, info, 16);
   Rbm m;
   uint32_t hi, lo;
   if (!parse_model(a, m) || !key_args(a, 5, &hi, &lo)) return nullptr;
   const int64_t n = rows_arg(a, 8);
   const int64_t k = a.integer(9);
-  if (a.ok && (n < 1 || k < 1 || k > (1LL << 30))) a.fail("need n ≥ 1 and k ≥ 1", true);
+  if (a.ok && (n < 1 || k < 1 || k > (1LL << 30))) a.fail("ebm_native: RBM need n ≥ 1 and k ≥ 1", true);
   const uint8_t* data = a.u8(7, static_cast<size_t>(n) * m.nv, "data");
   float* gW = a.f32(10, static_cast<size_t>(m.nv) * m.nh, "gW");
   float* gb = a.f32(11, m.nv, "gb");
   float* gc = a.f32(12, m.nh, "gc");
-  const bool persistent = !a.is_null(13);
+  const bool persistent = !a.nullish(13);
   int64_t mc = 0;
   uint8_t *pv = nullptr, *ph = nullptr;
   if (a.ok && persistent) {
     mc = rows_arg(a, 15);
-    if (a.ok && mc < 1) a.fail("need m ≥ 1 persistent chains", true);
+    if (a.ok && mc < 1) a.fail("ebm_native: RBM need m ≥ 1 persistent chains", true);
     pv = a.u8(13, static_cast<size_t>(mc) * m.nv, "persistent.v");
     ph = a.u8(14, static_cast<size_t>(mc) * m.nh, "persistent.h");
   }
@@ -836,7 +759,7 @@ napi_value js_cd_gradient(napi_env env, napi_callback_info info) {
 
 /** rbmAisInit(nv, nh, pack, b, c, keyHi, keyLo, v, h, pre, logw, n) */
 napi_value js_ais_init(napi_env env, napi_callback_info info) {
-  In a(env, info, 12, "rbmAisInit");
+  Args a(env, info, 12);
   Rbm m;
   uint32_t hi, lo;
   if (!parse_model(a, m) || !key_args(a, 5, &hi, &lo)) return nullptr;
@@ -852,7 +775,7 @@ napi_value js_ais_init(napi_env env, napi_callback_info info) {
 
 /** rbmAisSweep(nv, nh, pack, b, c, keyHi, keyLo, v, h, pre, logw, n, betaPrev, beta) */
 napi_value js_ais_sweep(napi_env env, napi_callback_info info) {
-  In a(env, info, 14, "rbmAisSweep");
+  Args a(env, info, 14);
   Rbm m;
   uint32_t hi, lo;
   if (!parse_model(a, m) || !key_args(a, 5, &hi, &lo)) return nullptr;
@@ -867,11 +790,11 @@ napi_value js_ais_sweep(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
-/** rbmSgdUpdate(nv, nh, W, b, c, gW, gb, gc, lr): W, b, c += lr·g (float32, as train.ts's sgdUpdate). */
+/** rbmSgdUpdate(nv, nh, W, b, c, gW, gb, gc, alpha): W, b, c += alpha·g (float32; α = −lr for SGD). */
 napi_value js_sgd_update(napi_env env, napi_callback_info info) {
-  In a(env, info, 9, "rbmSgdUpdate");
+  Args a(env, info, 9);
   const int64_t nv = a.integer(0), nh = a.integer(1);
-  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim || nv * nh > (1LL << 31))) a.fail("bad sizes", true);
+  if (a.ok && (nv < 1 || nh < 1 || nv > kMaxDim || nh > kMaxDim || nv * nh > (1LL << 31))) a.fail("ebm_native: RBM bad sizes", true);
   if (!a.ok) return nullptr;
   const size_t nw = static_cast<size_t>(nv * nh);
   float* W = a.f32(2, nw, "W");
@@ -880,33 +803,23 @@ napi_value js_sgd_update(napi_env env, napi_callback_info info) {
   const float* gW = a.f32(5, nw, "gW");
   const float* gb = a.f32(6, nv, "gb");
   const float* gc = a.f32(7, nh, "gc");
-  const double lr = a.number(8);
+  const double alpha = a.number(8);
   if (!a.ok) return nullptr;
-  sgd_update(W, b, c, gW, gb, gc, static_cast<long>(nw), static_cast<int>(nv), static_cast<int>(nh), lr);
+  sgd_update(W, b, c, gW, gb, gc, static_cast<long>(nw), static_cast<int>(nv), static_cast<int>(nh), alpha);
   return a.undefined();
 }
 
 /** rbmStreamWords(keyHi, keyLo, offset, out: Float64Array): words offset … offset+len−1 of the key's stream
  *  (through the jump-ahead; for tests). */
 napi_value js_stream_words(napi_env env, napi_callback_info info) {
-  In a(env, info, 4, "rbmStreamWords");
+  Args a(env, info, 4);
   uint32_t hi, lo;
   if (!key_args(a, 0, &hi, &lo)) return nullptr;
   const int64_t off = a.integer(2);
-  if (a.ok && off < 0) a.fail("offset must be ≥ 0", true);
-  double* out = a.f64(3, 0, "out");
-  if (!a.ok) return nullptr;
+  if (a.ok && off < 0) a.fail("ebm_native: RBM offset must be ≥ 0", true);
   size_t len = 0;
-  {
-    napi_value argv[4];
-    size_t argc = 4;
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    napi_typedarray_type t;
-    void* d;
-    napi_value buf;
-    size_t o;
-    napi_get_typedarray_info(env, argv[3], &t, &len, &d, &buf, &o);
-  }
+  double* out = a.f64(3, &len);
+  if (!a.ok) return nullptr;
   Xoshiro r = stream_at(hi, lo, static_cast<uint64_t>(off));
   for (size_t q = 0; q < len; q++) out[q] = r.next();
   return a.undefined();

@@ -16,6 +16,11 @@
  * x_j = (k >> j) & 1, i.e. site 0 is the least significant bit.
  */
 
+import { sigmoid } from "../math/logistic.ts";
+
+/** The logistic helpers live in math/logistic.ts; re-exported here, where the discrete kernels use them. */
+export { logSigmoid, sigmoid, softplus } from "../math/logistic.ts";
+
 /** One site for the whole batch, or one site per state (chain i flips site[i]). */
 export type SiteIndex = number | Int32Array;
 
@@ -64,23 +69,6 @@ export interface BipartiteEnergy {
 
 export function hasRelaxedGradient(e: object): e is RelaxedGradient {
   return typeof (e as Partial<RelaxedGradient>).energyAndRelaxedGrad === "function";
-}
-
-/** log(1 + e^z), stable for all z. */
-export function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
-
-/** σ(z) = 1 / (1 + e^{−z}), stable for all z. */
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
-
-/** log σ(z) = −softplus(−z). */
-export function logSigmoid(z: number): number {
-  return -softplus(-z);
 }
 
 /**

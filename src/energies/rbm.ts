@@ -1,119 +1,215 @@
 /**
- * Bernoulli–Bernoulli restricted Boltzmann machine on visible bits v ∈ {0,1}^V and hidden bits
- * h ∈ {0,1}^H, weights W (V × H, row-major float64), visible bias b, hidden bias c:
+ * The Bernoulli–Bernoulli restricted Boltzmann machine: the library's one RBM type, used by the discrete
+ * samplers, block Gibbs, the RBM kernels (rbm/kernels.ts, native/src/rbm.cc), CD/PCD training through
+ * the trainer (objectives/rbm-cd.ts), AIS and exact log Z (rbm/ais.ts).
+ *
+ * Visible bits v ∈ {0,1}^V, hidden bits h ∈ {0,1}^H, parameters θ = (W, b, c) stored in float32:
+ * W (V × H, row-major: W[i·H + j] couples visible unit i and hidden unit j), visible bias b, hidden bias c.
  *
  *   joint energy   E(v, h) = −bᵀv − cᵀh − vᵀWh,
- *   free energy    F(v) = −log Σ_h e^{−E(v,h)} = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j),
- *   conditionals   p(h_j = 1 | v) = σ(c_j + (vᵀW)_j),   p(v_i = 1 | h) = σ(b_i + (Wh)_i)   (at β = 1).
+ *   free energy    F(v) = −log Σ_h e^{−E(v,h)} = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j).
  *
- * As a `DiscreteEnergy` the RBM is an energy over the visibles, U = F (sites = V): its samples are the
- * visible marginal of e^{−E}. At inverse temperature β, block Gibbs targets e^{−βE(v,h)}, whose visible
- * marginal is e^{−F_β(v)} with F_β(v) = −βbᵀv − Σ_j softplus(β(c_j + (vᵀW)_j)), not e^{−βF}; single-site
- * kernels on F at β target e^{−βF}. `joint()` is E as an energy over the V + H bits [v, h].
+ * Temperature — the one convention of every RBM routine: at inverse temperature β the RBM is the joint
+ * distribution ρ_β(v, h) ∝ e^{−βE(v,h)}, with factorised conditionals
  *
- * The relaxation of F is F itself read at real v: ∂F/∂v_i = −b_i − Σ_j W_ij σ(c_j + (vᵀW)_j).
+ *   p_β(h_j = 1 | v) = σ(β(c + vᵀW)_j),   p_β(v_i = 1 | h) = σ(β(b + Wh)_i),
  *
- * Products are plain loops ordered for row-major W: vᵀW adds the rows of W whose v_i = 1 (skipping zeros),
- * Wh runs a contiguous dot product per row. The methods share scratch buffers (not re-entrant).
+ * which block Gibbs samples (samplers/discrete/block-gibbs.ts through the kernels' `gibbsSweep`). The
+ * visible marginal of ρ_β is e^{−F_β(v)}, F_β(v) = −βbᵀv − Σ_j softplus(β(c + vᵀW)_j): it equals e^{−βF}
+ * only at β = 1. (Single-site kernels see the RBM as the DiscreteEnergy U = F and, by the sampler
+ * contract, target e^{−βU} = e^{−βF}; both agree at β = 1, the RBM itself.) AIS (rbm/ais.ts) does not
+ * temper: it follows its own annealing path p_t(v, h) ∝ exp(bᵀv + t(cᵀh + vᵀWh)), t: 0 → 1, from the
+ * visible-biases-only model to the RBM; p_t is a path of distributions, not the RBM at a temperature
+ * (for 0 < t < 1 it is not ρ_β for any β), and p_1 = ρ_1.
+ *
+ * Contracts implemented:
+ *  - DiscreteEnergy (sites = V): U = F on visible bits; `flipDelta` in O(V·H + H) per state.
+ *  - RelaxedGradient and the continuous Energy (dim = V): F read at real v ∈ [0,1]^V (at 0/1 points it is
+ *    F), ∂F/∂v_i = −b_i − Σ_j W_ij σ(c_j + (vᵀW)_j).
+ *  - TrainableEnergy: θ = [W (row-major), b, c] as one float64 vector (numParams = VH + V + H) and the
+ *    analytic weighted parameter gradient Σ_s w_s ∂θF(v_s), with σ_j = σ(c_j + (vᵀW)_j):
+ *      ∂F/∂W_ij = −v_i σ_j,   ∂F/∂b_i = −v_i,   ∂F/∂c_j = −σ_j.
+ *    Maximum likelihood minimises E_data[F] + log Z; its gradient E_data[∂θF] − E_model[∂θF] is what the
+ *    CD/PCD objective (objectives/rbm-cd.ts) estimates with the fast kernels.
+ *  - BipartiteEnergy: hiddenField(v) = c + vᵀW, visibleField(h) = b + Wh, jointEnergy = E; `joint()` is E
+ *    as a DiscreteEnergy over the V + H bits [v, h].
+ *
+ * Precision: W, b, c are float32 (the kernels and the native addon read them in place). The methods of
+ * this class compute in float64 from the stored values (for small models, references and the
+ * single-site samplers); the hot loops (block Gibbs, CD, AIS) run in the kernels, which form the products
+ * in float32. `setParams` rounds θ to float32.
+ *
+ * Staleness: W, b, c are public and mutable; kernels cache data derived from them (Wᵀ, subset-sum tables,
+ * packed GEMM operands) keyed on `version`. Code that writes W, b or c directly must call `touch()`
+ * afterwards; `setParams` does it itself. The methods share scratch buffers (not re-entrant).
  */
+import type { TrainableEnergy } from "./contract.ts";
+import { sigmoid, softplus } from "../math/logistic.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import {
   type BipartiteEnergy,
   type DiscreteEnergy,
-  MAX_ENUMERABLE_SITES,
   type RelaxedGradient,
   type SiteIndex,
-  sigmoid,
-  softplus,
-  writeState,
 } from "./discrete.ts";
 
-export class Rbm implements DiscreteEnergy, RelaxedGradient, BipartiteEnergy {
+export class Rbm implements DiscreteEnergy, RelaxedGradient, BipartiteEnergy, TrainableEnergy {
+  /** V: number of visible units. */
   readonly visible: number;
+  /** H: number of hidden units. */
   readonly hidden: number;
-  /** = visible: the RBM as an energy over visible states. */
+  /** = V: the RBM as an energy over visible states (DiscreteEnergy). */
   readonly sites: number;
-  /** W, visible × hidden row-major. Mutable in place (training); the methods read it on every call. */
-  readonly weights: Float64Array;
-  readonly visibleBias: Float64Array;
-  readonly hiddenBias: Float64Array;
+  /** = V: the RBM as an energy over points of [0,1]^V (Energy, TrainableEnergy). */
+  readonly dim: number;
+  /** W, V × H row-major (float32). Call `touch()` after writing it directly. */
+  readonly W: Float32Array;
+  /** Visible bias b (V). */
+  readonly b: Float32Array;
+  /** Hidden bias c (H). */
+  readonly c: Float32Array;
+  private ver = 0;
   private readonly act: Float64Array;
 
-  /** `weights` is V×H row-major; V = visibleBias.length, H = hiddenBias.length. Arrays are copied. */
-  constructor(weights: ArrayLike<number>, visibleBias: ArrayLike<number>, hiddenBias: ArrayLike<number>) {
-    const v = visibleBias.length;
-    const h = hiddenBias.length;
+  /**
+   * Copies of W (V × H row-major), b (V) and c (H), rounded to float32; V = b.length, H = c.length. Every
+   * value must be finite in float32.
+   */
+  constructor(W: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number>) {
+    const v = b.length;
+    const h = c.length;
     if (v < 1 || h < 1) throw new RangeError("an RBM needs at least one visible and one hidden unit");
-    if (weights.length !== v * h) throw new RangeError(`weights must be ${v}×${h}`);
+    if (W.length !== v * h) throw new RangeError(`W must be ${v}×${h} (${v * h} entries), got ${W.length}`);
     this.visible = v;
     this.hidden = h;
     this.sites = v;
-    this.weights = Float64Array.from(weights);
-    this.visibleBias = Float64Array.from(visibleBias);
-    this.hiddenBias = Float64Array.from(hiddenBias);
+    this.dim = v;
+    this.W = Float32Array.from(W);
+    this.b = Float32Array.from(b);
+    this.c = Float32Array.from(c);
+    checkFinite("W", W, this.W);
+    checkFinite("b", b, this.b);
+    checkFinite("c", c, this.c);
     this.act = new Float64Array(h);
   }
 
-  /** W_ij ~ N(0, weightStd²), b_i, c_j ~ N(0, biasStd²). */
-  static random(key: Key, visible: number, hidden: number, weightStd = 1, biasStd = 1): Rbm {
-    const rng = new Stream(key);
-    const w = rng.fillNormal(new Float64Array(visible * hidden), 0, weightStd);
-    const b = rng.fillNormal(new Float64Array(visible), 0, biasStd);
-    const c = rng.fillNormal(new Float64Array(hidden), 0, biasStd);
-    return new Rbm(w, b, c);
+  /** All parameters zero (the uniform distribution). */
+  static zeros(visible: number, hidden: number): Rbm {
+    checkSizes(visible, hidden);
+    return new Rbm(new Float32Array(visible * hidden), new Float32Array(visible), new Float32Array(hidden));
   }
 
-  /** out[0..H) = c + vᵀW for the visible state at v[off …]. */
-  private hiddenAct(v: Uint8Array, off: number, out: Float64Array, outOff: number): void {
+  /**
+   * W_ij ~ N(0, weightStd²), then b_i, c_j ~ N(0, biasStd²), drawn in that order (W row-major) from one
+   * stream of `key`. The defaults (0.01) are the usual initialisation for training.
+   */
+  static random(key: Key, visible: number, hidden: number, weightStd = 0.01, biasStd = weightStd): Rbm {
+    const m = Rbm.zeros(visible, hidden);
+    const rng = new Stream(key);
+    rng.fillNormal(m.W, 0, weightStd);
+    rng.fillNormal(m.b, 0, biasStd);
+    rng.fillNormal(m.c, 0, biasStd);
+    return m;
+  }
+
+  /** Incremented by `touch`: lets kernels know when data they derived from W, b, c is stale. */
+  get version(): number {
+    return this.ver;
+  }
+
+  /** Marks the parameters as changed (call after writing W, b or c directly). */
+  touch(): void {
+    this.ver++;
+  }
+
+  /** VH + V + H. */
+  get numParams(): number {
+    return this.W.length + this.visible + this.hidden;
+  }
+
+  /** θ = [W (row-major), b, c] as float64 (a copy). */
+  getParams(): Float64Array {
+    const p = new Float64Array(this.numParams);
+    p.set(this.W, 0);
+    p.set(this.b, this.W.length);
+    p.set(this.c, this.W.length + this.visible);
+    return p;
+  }
+
+  /** Sets θ = [W, b, c] (rounded to float32) and marks the model changed. */
+  setParams(theta: ArrayLike<number>): void {
+    if (theta.length !== this.numParams) throw new RangeError(`θ must have ${this.numParams} entries`);
+    const nw = this.W.length;
+    for (let q = 0; q < nw; q++) this.W[q] = theta[q];
+    for (let i = 0; i < this.visible; i++) this.b[i] = theta[nw + i];
+    for (let j = 0; j < this.hidden; j++) this.c[j] = theta[nw + this.visible + j];
+    this.touch();
+  }
+
+  /** An independent copy (same parameters, version 0). */
+  clone(): Rbm {
+    return new Rbm(this.W, this.b, this.c);
+  }
+
+  /** out[outOff …] (H) = c + xᵀW for the point at x[off …] (bits or reals; zeros are skipped). */
+  private hiddenAct(x: ArrayLike<number>, off: number, out: Float64Array, outOff: number): void {
     const hdim = this.hidden;
-    const w = this.weights;
-    for (let j = 0; j < hdim; j++) out[outOff + j] = this.hiddenBias[j];
+    const w = this.W;
+    for (let j = 0; j < hdim; j++) out[outOff + j] = this.c[j];
     for (let i = 0; i < this.visible; i++) {
-      if (v[off + i] === 0) continue;
+      const xi = x[off + i];
+      if (xi === 0) continue;
       const row = i * hdim;
-      for (let j = 0; j < hdim; j++) out[outOff + j] += w[row + j];
+      for (let j = 0; j < hdim; j++) out[outOff + j] += xi * w[row + j];
     }
   }
 
+  // --- BipartiteEnergy ---------------------------------------------------------------------------------
+
+  /** out (n × H) = c + vᵀW for the n visible states. */
   hiddenField(v: Uint8Array, n: number, out: Float64Array): void {
     for (let s = 0; s < n; s++) this.hiddenAct(v, s * this.visible, out, s * this.hidden);
   }
 
+  /** out (n × V) = b + Wh for the n hidden states. */
   visibleField(h: Uint8Array, n: number, out: Float64Array): void {
     const vdim = this.visible;
     const hdim = this.hidden;
-    const w = this.weights;
+    const w = this.W;
     for (let s = 0; s < n; s++) {
       const hoff = s * hdim;
       for (let i = 0; i < vdim; i++) {
         const row = i * hdim;
-        let a = this.visibleBias[i];
+        let a = this.b[i];
         for (let j = 0; j < hdim; j++) a += w[row + j] * h[hoff + j];
         out[s * vdim + i] = a;
       }
     }
   }
 
+  /** E(v_s, h_s) for n pairs. */
   jointEnergy(v: Uint8Array, h: Uint8Array, n: number, out: Float64Array): void {
     const act = this.act;
     for (let s = 0; s < n; s++) {
       this.hiddenAct(v, s * this.visible, act, 0);
       let e = 0;
-      for (let i = 0; i < this.visible; i++) e -= this.visibleBias[i] * v[s * this.visible + i];
+      for (let i = 0; i < this.visible; i++) e -= this.b[i] * v[s * this.visible + i];
       for (let j = 0; j < this.hidden; j++) e -= act[j] * h[s * this.hidden + j];
       out[s] = e;
     }
   }
 
-  /** The free energy F(v) of the n visible states. */
-  energy(v: Uint8Array, n: number, u: Float64Array): void {
+  // --- DiscreteEnergy, Energy ----------------------------------------------------------------------------
+
+  /** F(x_s) for the n points of `x`: visible bits (DiscreteEnergy) or points of [0,1]^V (Energy). */
+  energy(x: Uint8Array | Float64Array, n: number, u: Float64Array): void {
     const act = this.act;
     for (let s = 0; s < n; s++) {
       const off = s * this.visible;
-      this.hiddenAct(v, off, act, 0);
+      this.hiddenAct(x, off, act, 0);
       let f = 0;
-      for (let i = 0; i < this.visible; i++) f -= this.visibleBias[i] * v[off + i];
+      for (let i = 0; i < this.visible; i++) f -= this.b[i] * x[off + i];
       for (let j = 0; j < this.hidden; j++) f -= softplus(act[j]);
       u[s] = f;
     }
@@ -129,21 +225,31 @@ export class Rbm implements DiscreteEnergy, RelaxedGradient, BipartiteEnergy {
       this.hiddenAct(v, off, act, 0);
       const sign = 1 - 2 * v[off + k]; // +1 when the flip turns v_k on
       const row = k * hdim;
-      let d = -sign * this.visibleBias[k];
-      for (let j = 0; j < hdim; j++) d -= softplus(act[j] + sign * this.weights[row + j]) - softplus(act[j]);
+      let d = -sign * this.b[k];
+      for (let j = 0; j < hdim; j++) d -= softplus(act[j] + sign * this.W[row + j]) - softplus(act[j]);
       out[s] = d;
     }
   }
 
+  /** F and ∂F/∂v (n × V) at visible bits: the relaxation's gradient (RelaxedGradient). */
   energyAndRelaxedGrad(v: Uint8Array, n: number, u: Float64Array, grad: Float64Array): void {
+    this.freeEnergyAndGrad(v, n, u, grad);
+  }
+
+  /** F and ∇ₓF (n × V) at points of [0,1]^V (Energy). */
+  energyAndGrad(x: Float64Array, n: number, u: Float64Array, grad: Float64Array): void {
+    this.freeEnergyAndGrad(x, n, u, grad);
+  }
+
+  private freeEnergyAndGrad(x: ArrayLike<number>, n: number, u: Float64Array, grad: Float64Array): void {
     const act = this.act;
     const vdim = this.visible;
     const hdim = this.hidden;
     for (let s = 0; s < n; s++) {
       const off = s * vdim;
-      this.hiddenAct(v, off, act, 0);
+      this.hiddenAct(x, off, act, 0);
       let f = 0;
-      for (let i = 0; i < vdim; i++) f -= this.visibleBias[i] * v[off + i];
+      for (let i = 0; i < vdim; i++) f -= this.b[i] * x[off + i];
       for (let j = 0; j < hdim; j++) {
         f -= softplus(act[j]);
         act[j] = sigmoid(act[j]); // act now holds E[h | v]
@@ -151,47 +257,58 @@ export class Rbm implements DiscreteEnergy, RelaxedGradient, BipartiteEnergy {
       u[s] = f;
       for (let i = 0; i < vdim; i++) {
         const row = i * hdim;
-        let g = -this.visibleBias[i];
-        for (let j = 0; j < hdim; j++) g -= this.weights[row + j] * act[j];
+        let g = -this.b[i];
+        for (let j = 0; j < hdim; j++) g -= this.W[row + j] * act[j];
         grad[off + i] = g;
       }
     }
   }
 
-  /**
-   * Exact log Σ_{v,h} e^{−βE(v,h)}, summing analytically over the larger layer and enumerating the
-   * smaller one (≤ 20 units): Σ_h e^{βcᵀh} Π_i (1 + e^{β(b + Wh)_i}) or Σ_v e^{βbᵀv} Π_j (1 + e^{β(c + vᵀW)_j}).
-   */
-  logZ(beta = 1): number {
-    const overHidden = this.hidden <= this.visible;
-    const m = overHidden ? this.hidden : this.visible;
-    const other = overHidden ? this.visible : this.hidden;
-    if (m > MAX_ENUMERABLE_SITES) throw new RangeError(`logZ enumerates 2^${m} states: too many`);
-    const bits = new Uint8Array(m);
-    const field = new Float64Array(other);
-    const ownBias = overHidden ? this.hiddenBias : this.visibleBias;
-    // Online logsumexp over the 2^m terms.
-    let max = Number.NEGATIVE_INFINITY;
-    let sum = 0;
-    for (let k = 0; k < 2 ** m; k++) {
-      writeState(k, m, bits);
-      if (overHidden) this.visibleField(bits, 1, field);
-      else this.hiddenAct(bits, 0, field, 0);
-      let t = 0;
-      for (let a = 0; a < m; a++) t += beta * ownBias[a] * bits[a];
-      for (let a = 0; a < other; a++) t += softplus(beta * field[a]);
-      if (t > max) {
-        sum = sum * Math.exp(max - t) + 1;
-        max = t;
-      } else sum += Math.exp(t - max);
+  // --- TrainableEnergy -----------------------------------------------------------------------------------
+
+  /** Σ_s w_s ∂θF(x_s), written (not added) to `out` (numParams, θ order [W, b, c]). */
+  paramGrad(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): void {
+    const vdim = this.visible;
+    const hdim = this.hidden;
+    const ob = vdim * hdim;
+    const oc = ob + vdim;
+    const act = this.act;
+    out.fill(0, 0, this.numParams);
+    for (let s = 0; s < n; s++) {
+      const w = weights[s];
+      if (w === 0) continue;
+      const off = s * vdim;
+      this.hiddenAct(x, off, act, 0);
+      for (let j = 0; j < hdim; j++) {
+        act[j] = sigmoid(act[j]);
+        out[oc + j] -= w * act[j];
+      }
+      for (let i = 0; i < vdim; i++) {
+        const xi = x[off + i];
+        if (xi === 0) continue;
+        const wx = w * xi;
+        out[ob + i] -= wx;
+        const row = i * hdim;
+        for (let j = 0; j < hdim; j++) out[row + j] -= wx * act[j];
+      }
     }
-    return max + Math.log(sum);
   }
 
   /** E(v, h) as a discrete energy over the V + H bits [v, h] (shares this RBM's parameters). */
   joint(): DiscreteEnergy & RelaxedGradient {
     return new RbmJointEnergy(this);
   }
+}
+
+/** Throws unless every float32 value of `dst` (copied from `src`) is finite. */
+function checkFinite(name: string, src: ArrayLike<number>, dst: Float32Array): void {
+  for (let q = 0; q < dst.length; q++)
+    if (!Number.isFinite(dst[q])) throw new RangeError(`${name}[${q}] = ${src[q]} is not finite in float32`);
+}
+
+function checkSizes(visible: number, hidden: number): void {
+  if (!(Number.isInteger(visible) && visible >= 1 && Number.isInteger(hidden) && hidden >= 1))
+    throw new RangeError(`an RBM needs integer sizes ≥ 1, got ${visible} × ${hidden}`);
 }
 
 /**
@@ -222,7 +339,7 @@ class RbmJointEnergy implements DiscreteEnergy, RelaxedGradient {
       const off = s * this.sites;
       this.rbm.hiddenField(x.subarray(off, off + vdim), 1, this.hf);
       let e = 0;
-      for (let i = 0; i < vdim; i++) e -= this.rbm.visibleBias[i] * x[off + i];
+      for (let i = 0; i < vdim; i++) e -= this.rbm.b[i] * x[off + i];
       for (let j = 0; j < hdim; j++) e -= this.hf[j] * x[off + vdim + j];
       u[s] = e;
     }
@@ -244,7 +361,7 @@ class RbmJointEnergy implements DiscreteEnergy, RelaxedGradient {
       const off = s * this.sites;
       this.fields(x, s);
       let e = 0;
-      for (let i = 0; i < vdim; i++) e -= this.rbm.visibleBias[i] * x[off + i];
+      for (let i = 0; i < vdim; i++) e -= this.rbm.b[i] * x[off + i];
       for (let j = 0; j < hdim; j++) e -= this.hf[j] * x[off + vdim + j];
       u[s] = e;
       for (let i = 0; i < vdim; i++) grad[off + i] = -this.vf[i];

@@ -157,8 +157,7 @@ export function runGmm1d(options: Gmm1dOptions, onProgress?: Gmm1dProgress): Gmm
     const entry: Gmm1dMethodResult = { q, qTrace };
     const st = state as Record<string, unknown>;
     if (method === "pcd" || method === "cd") {
-      const x =
-        method === "pcd" ? (st.chains as { position: Float64Array }).position : (st.x as Float64Array);
+      const x = (st.chains as { position: Float64Array }).position;
       let c = 0;
       for (let i = 0; i < o.walkers; i++) if (x[i] > mid) c++;
       entry.walkerMassB = c / o.walkers;

@@ -1,65 +1,83 @@
 /**
- * Contrastive divergence. CD-k restarts its walkers at data points every iteration and runs k ULA steps
+ * Contrastive divergence. CD-k restarts its walkers at data points every iteration and moves them k steps
  * under θ_k before taking the gradient; PCD keeps persistent walkers (started at the initial model) and
- * moves them k ULA steps under θ_{k+1} after each update. Both use unweighted walkers: when the modes are
- * separated by barriers the walkers cannot cross, so neither learns the relative masses (CD-1 barely moves,
- * PCD collapses onto one mode).
+ * moves them k steps under θ_{k+1} after each update. The move is ULA with step size `step` by default, or
+ * any walker move (`malaMove`, `hmcMove`, …); it runs through the kernel, so an energy's fused Langevin
+ * move is used. Each step evaluates U and ∇U at the new points: k steps cost k + 1 evaluations with the
+ * one that fills the cache before the first move. Both use unweighted walkers: when the modes are
+ * separated by barriers the walkers cannot cross, so neither learns the relative masses (CD-1 barely
+ * moves, PCD collapses onto one mode).
  */
 import type { TrainableEnergy } from "../energies/contract.ts";
 import { type Key, Stream, split } from "../random/key.ts";
-import type { ChainState } from "../samplers/types.ts";
-import { initChainState, langevinProposal } from "../samplers/ula.ts";
+import type { WalkerMove } from "../samplers/moves.ts";
+import { initChainState } from "../samplers/state.ts";
+import type { ChainState, KernelParams, Sampler, StepInfo } from "../samplers/types.ts";
 import { type Batch, likelihoodGradient, type Objective } from "./objective.ts";
+import { kernelFor, resolveMove, type WalkerMoveOptions } from "./walker-move.ts";
 import { startWalkers, type WalkerInit } from "./walkers-init.ts";
 
-export interface CdOptions {
+export interface CdOptions extends WalkerMoveOptions {
   /** Number of negative samples (walkers). */
   walkers: number;
-  /** ULA step size h. */
-  step: number;
-  /** ULA steps per iteration (default 1). */
+  /** Steps of the move per iteration (default 1). */
   k?: number;
 }
 
-/** k ULA steps under the model's current θ; each step evaluates ∇U once, so u/grad end up stale. */
-function ulaSteps(key: Key, model: TrainableEnergy, s: ChainState, h: number, k: number): void {
+/** k steps of the move under the model's current θ, from a cache that is valid for it. */
+function moveSteps(
+  key: Key,
+  kernel: Sampler<ChainState, StepInfo, KernelParams>,
+  move: WalkerMove,
+  s: ChainState,
+  k: number,
+): void {
   const keys = split(key, k);
-  for (let t = 0; t < k; t++) {
-    model.energyAndGrad(s.position, s.n, s.u, s.grad);
-    langevinProposal(new Stream(keys[t]), s.position, s.grad, s.n * s.dim, h, 1, s.position);
-  }
+  for (let t = 0; t < k; t++) kernel.step(keys[t], s, move.params);
+}
+
+function checkK(k: number): number {
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`k must be an integer ≥ 1, got ${k}`);
+  return k;
 }
 
 interface CdState {
-  x: Float64Array;
-  u: Float64Array;
-  grad: Float64Array;
+  chains: ChainState;
   weights: Float64Array;
 }
 
 export function contrastiveDivergence(opts: CdOptions): Objective<CdState> {
   const n = opts.walkers;
-  const k = opts.k ?? 1;
+  const k = checkK(opts.k ?? 1);
+  const move = resolveMove(opts, "cd");
+  const kernel = kernelFor(move);
   return {
     name: "cd",
     init(_key, model) {
       return {
-        x: new Float64Array(n * model.dim),
-        u: new Float64Array(n),
-        grad: new Float64Array(n * model.dim),
+        chains: {
+          n,
+          dim: model.dim,
+          position: new Float64Array(n * model.dim),
+          u: new Float64Array(n),
+          grad: new Float64Array(n * model.dim),
+        },
         weights: new Float64Array(n).fill(1 / n),
       };
     },
     gradient(key, s, model, batch: Batch, grad) {
       const d = model.dim;
+      const x = s.chains.position;
       const [kPick, kMove] = split(key, 2);
       const rng = new Stream(kPick);
       for (let i = 0; i < n; i++) {
         const j = rng.integer(batch.n);
-        for (let a = 0; a < d; a++) s.x[i * d + a] = batch.x[j * d + a];
+        for (let a = 0; a < d; a++) x[i * d + a] = batch.x[j * d + a];
       }
-      ulaSteps(kMove, model, { n, dim: d, position: s.x, u: s.u, grad: s.grad }, opts.step, k);
-      likelihoodGradient(model, batch, s.x, n, s.weights, grad);
+      const kern = kernel(model);
+      kern.refresh(s.chains);
+      moveSteps(kMove, kern, move, s.chains, k);
+      likelihoodGradient(model, batch, x, n, s.weights, grad);
     },
     afterUpdate() {},
     diagnostics: () => ({}),
@@ -75,7 +93,9 @@ export function persistentContrastiveDivergence(
   opts: CdOptions & { init?: WalkerInit },
 ): Objective<PcdState> {
   const n = opts.walkers;
-  const k = opts.k ?? 1;
+  const k = checkK(opts.k ?? 1);
+  const move = resolveMove(opts, "pcd");
+  const kernel = kernelFor(move);
   return {
     name: "pcd",
     init(key, model) {
@@ -85,8 +105,11 @@ export function persistentContrastiveDivergence(
     gradient(_key, s, model, batch, grad) {
       likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad);
     },
-    afterUpdate(key, s, model) {
-      ulaSteps(key, model, s.chains, opts.step, k);
+    afterUpdate(key, s, model: TrainableEnergy) {
+      // The cache holds θ_k's values: refresh it so the moves are under θ_{k+1}.
+      const kern = kernel(model);
+      kern.refresh(s.chains);
+      moveSteps(key, kern, move, s.chains, k);
     },
     diagnostics: () => ({}),
   };

@@ -2,20 +2,28 @@
  * log Z of an RBM: annealed importance sampling (Salakhutdinov & Murray 2008, as in the PyTorch peer's
  * `rbm_ais`) and exact enumeration for small models.
  *
- * AIS moves along p_β(v, h) ∝ exp(bᵀv + β(cᵀh + vᵀWh)), β: 0 → 1. The base β = 0 is the visible-biases-only
- * model with uniform hiddens, log Z₀ = Σ_i softplus(b_i) + nh·log 2, sampled exactly. Summing out h,
- * p*_β(v) = e^{bᵀv} Π_j (1 + e^{β(c + vᵀW)_j}), so the weight increment from β′ to β at the current v is
- * Σ_j softplus(β·pre_j) − softplus(β′·pre_j) with pre = c + vᵀW; the transition at β is one block-Gibbs
- * sweep of p_β. With K betas and n chains: log Ẑ = log Z₀ + log((1/n) Σ_i w_i). Ẑ is unbiased for Z, so
- * log Ẑ is biased low (by ≈ Var(log Ẑ)/2). Log-weights and log Z are float64.
+ * The AIS path. AIS moves along the family p_t(v, h) ∝ exp(bᵀv + t(cᵀh + vᵀWh)), t: 0 → 1 (the schedule
+ * option is called `betas`, after the paper). This is an annealing path, not the RBM at a temperature:
+ * the visible bias is not scaled, so p_0 is the visible-biases-only model with uniform hiddens,
+ * log Z₀ = Σ_i softplus(b_i) + H·log 2, sampled exactly, and p_1 = ρ_1 ∝ e^{−E}, the RBM. For 0 < t < 1,
+ * p_t is not ρ_β ∝ e^{−βE} for any β (the model's one temperature convention, energies/rbm.ts; exactLogZ
+ * below takes that β). Summing out h, p*_t(v) = e^{bᵀv} Π_j (1 + e^{t(c + vᵀW)_j}), so the weight
+ * increment from t′ to t at the current v is Σ_j softplus(t·pre_j) − softplus(t′·pre_j) with
+ * pre = c + vᵀW; the transition at t is one block-Gibbs sweep of p_t (conditionals σ(t·pre) for h,
+ * σ(b + t·Wh) for v). With K path points and n chains: log Ẑ = log Z₀ + log((1/n) Σ_i w_i). Ẑ is
+ * unbiased for Z, so log Ẑ is biased low (by ≈ Var(log Ẑ)/2). Log-weights and log Z are float64.
  */
+import type { Rbm } from "../energies/rbm.ts";
+import { softplus } from "../math/logistic.ts";
 import { logSumExp } from "../math/logspace.ts";
 import { foldIn, type Key } from "../random/key.ts";
 import { createAisChains, defaultRbmKernels, type RbmKernels, RbmWorkspace } from "./kernels.ts";
-import type { RbmModel } from "./model.ts";
 
 export interface AisOptions {
-  /** Number of linearly spaced betas k/(K−1), k = 0 … K−1 (default 1000), or the schedule itself. */
+  /**
+   * The path points t_k: a count K of linearly spaced points k/(K−1), k = 0 … K−1 (default 1000), or the
+   * schedule itself (from 0 to 1, non-decreasing).
+   */
   betas?: number | ArrayLike<number>;
   /** Number of independent chains (default 100). */
   chains?: number;
@@ -45,22 +53,18 @@ export function linearBetas(count: number): Float64Array {
   return b;
 }
 
-function softplus(y: number): number {
-  return (y > 0 ? y : 0) + Math.log1p(Math.exp(-Math.abs(y)));
-}
-
-/** log Z₀ = Σ_i softplus(b_i) + nh·log 2: the β = 0 model of the AIS path. */
-export function baseLogZ(model: RbmModel): number {
-  let s = model.nh * Math.LN2;
-  for (let i = 0; i < model.nv; i++) s += softplus(model.b[i]);
+/** log Z₀ = Σ_i softplus(b_i) + H·log 2: the t = 0 end of the AIS path. */
+export function baseLogZ(model: Rbm): number {
+  let s = model.hidden * Math.LN2;
+  for (let i = 0; i < model.visible; i++) s += softplus(model.b[i]);
   return s;
 }
 
 /** Σ_i softplus(b_i) + Σ_j softplus(c_j): log Z with W = 0 (the independent-units approximation). */
-export function independentUnitsLogZ(model: RbmModel): number {
+export function independentUnitsLogZ(model: Rbm): number {
   let s = 0;
-  for (let i = 0; i < model.nv; i++) s += softplus(model.b[i]);
-  for (let j = 0; j < model.nh; j++) s += softplus(model.c[j]);
+  for (let i = 0; i < model.visible; i++) s += softplus(model.b[i]);
+  for (let j = 0; j < model.hidden; j++) s += softplus(model.c[j]);
   return s;
 }
 
@@ -68,7 +72,7 @@ export function independentUnitsLogZ(model: RbmModel): number {
  * AIS estimate of log Z. Keys: the base draw uses foldIn(key, 0), the step to betas[k] foldIn(key, k).
  * The schedule must start at 0, end at 1 and be non-decreasing.
  */
-export function ais(model: RbmModel, key: Key, opts: AisOptions = {}): AisResult {
+export function ais(model: Rbm, key: Key, opts: AisOptions = {}): AisResult {
   const betas =
     typeof opts.betas === "object" ? Float64Array.from(opts.betas) : linearBetas(opts.betas ?? 1000);
   if (betas.length < 2 || betas[0] !== 0 || betas[betas.length - 1] !== 1)
@@ -103,13 +107,17 @@ export function ais(model: RbmModel, key: Key, opts: AisOptions = {}): AisResult
 }
 
 /**
- * Exact log Z = log Σ_{v,h} e^{−E(v,h)} in float64, enumerating the smaller layer (≤ maxBits units) in
- * Gray-code order and summing the other analytically:
- *   over h: Σ_h e^{cᵀh} Π_i (1 + e^{(b + Wh)_i}),   over v: Σ_v e^{bᵀv} Π_j (1 + e^{(c + vᵀW)_j}) = Σ_v e^{−F(v)}.
- * The field of the other layer is updated by one column per step and recomputed every 1024 steps.
+ * Exact log Z_β = log Σ_{v,h} e^{−βE(v,h)} (default β = 1) in float64, enumerating the smaller layer
+ * (≤ maxBits units) in Gray-code order and summing the other analytically:
+ *   over h: Σ_h e^{βcᵀh} Π_i (1 + e^{β(b + Wh)_i}),   over v: Σ_v e^{βbᵀv} Π_j (1 + e^{β(c + vᵀW)_j}),
+ * which at β = 1 is Σ_v e^{−F(v)}. The field of the other layer is updated by one column per step and
+ * recomputed every 1024 steps.
  */
-export function exactLogZ(model: RbmModel, maxBits = 24): number {
-  const { nv, nh } = model;
+export function exactLogZ(model: Rbm, opts: { beta?: number; maxBits?: number } = {}): number {
+  const beta = opts.beta ?? 1;
+  const maxBits = opts.maxBits ?? 24;
+  if (!(beta >= 0 && Number.isFinite(beta))) throw new RangeError(`beta must be ≥ 0 and finite, got ${beta}`);
+  const { visible: nv, hidden: nh } = model;
   const overHidden = nh <= nv;
   const m = overHidden ? nh : nv;
   const r = overHidden ? nv : nh;
@@ -153,8 +161,8 @@ export function exactLogZ(model: RbmModel, maxBits = 24): number {
         for (let i = 0; i < r; i++) field[i] += sign * cols[a * r + i];
       }
     }
-    let t = own;
-    for (let i = 0; i < r; i++) t += softplus(field[i]);
+    let t = beta * own;
+    for (let i = 0; i < r; i++) t += softplus(beta * field[i]);
     if (t > max) {
       sum = sum * Math.exp(max - t) + 1;
       max = t;

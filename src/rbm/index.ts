@@ -1,5 +1,10 @@
-/** The float32 Bernoulli–Bernoulli RBM: model, kernels, CD/PCD training, AIS and exact log Z. */
-export { RbmModel } from "./model.ts";
+/**
+ * Bernoulli RBMs: the model (`Rbm`, energies/rbm.ts: the one RBM type, an energy, a bipartite energy and
+ * a trainable model), the kernels (block Gibbs, CD/PCD gradients, AIS sweeps; typed-array or native),
+ * the CD/PCD objective for the trainer, kernel-level CD helpers, AIS and exact log Z.
+ */
+export { Rbm } from "../energies/rbm.ts";
+export { rbmContrastiveDivergence, type RbmCdOptions, type RbmCdState } from "../objectives/rbm-cd.ts";
 export {
   type AisChains,
   createAisChains,
@@ -13,13 +18,7 @@ export {
   RbmWorkspace,
   typedArrayRbmKernels,
 } from "./kernels.ts";
-export {
-  cdGradient,
-  type CdOptions as RbmCdOptions,
-  cdStep,
-  type CdStepOptions,
-  sgdUpdate,
-} from "./train.ts";
+export { cdGradient, type CdGradientOptions, sgdUpdate } from "./cd.ts";
 export {
   ais,
   type AisOptions,

@@ -1,14 +1,17 @@
 /**
- * Stan's warm-up as a layer over any kernel factory `(params: KernelParams) => Sampler`:
+ * Stan's warm-up as a layer over any kernel with an acceptance statistic. The kernel is built once; the
+ * step size and inverse mass it adapts are passed to the kernel's steps (BlackJAX's shape), together with
+ * the step parameters that are not adapted (`params`, e.g. HMC's number of leapfrog steps):
  *
  *  (a) dual averaging of log ε towards a target mean acceptance δ (Nesterov / Hoffman & Gelman 2014,
  *      Stan's constants γ = 0.05, t₀ = 10, κ = 0.75, μ = log(10·ε₀)), fed with the batch's mean
  *      acceptance statistic — one step size shared by all chains of the batch;
- *  (b) windowed estimation of a diagonal inverse mass M⁻¹ = Var[x], pooled over all chains, on Stan's
- *      schedule: an initial fast buffer (75 iterations), slow windows of 25, 50, 100, … (the last one
- *      stretched to the terminal buffer), a terminal fast buffer (50); when the three stages do not fit,
- *      15% / 75% / 10% of the warm-up. Each window's estimate is regularized towards 10⁻³ as Stan does:
- *      (n/(n+5))·var + 10⁻³·5/(n+5). After each window the step size is re-initialized with the
+ *  (b) windowed estimation of the inverse mass M⁻¹ = Var[x] (`metric: "diagonal"`, the default) or
+ *      M⁻¹ = Cov[x] (`metric: "dense"`, Stan's dense_e), pooled over all chains, on Stan's schedule: an
+ *      initial fast buffer (75 iterations), slow windows of 25, 50, 100, … (the last one stretched to the
+ *      terminal buffer), a terminal fast buffer (50); when the three stages do not fit, 15% / 75% / 10% of
+ *      the warm-up. Each window's estimate is regularized towards 10⁻³·I as Stan does:
+ *      (n/(n+5))·Σ̂ + 10⁻³·5/(n+5)·I. After each window the step size is re-initialized with the
  *      heuristic under the new metric and dual averaging restarts with μ = log(10·ε);
  *  (c) Stan's `init_stepsize` heuristic, batched: from ε₀, double ε while the batch's mean acceptance
  *      statistic exceeds 0.8, or halve it while it is below (direction fixed by the first probe), each
@@ -17,10 +20,11 @@
  *
  * Warm-up draws are never returned as samples: `run` returns the state after the last warm-up iteration
  * and the final parameters (ε = exp of the averaged log step of the last dual-averaging phase); draw
- * samples by stepping `makeKernel(params)` from that state.
+ * samples by stepping the same kernel with those parameters from that state.
  */
 import type { Key } from "../random/key.ts";
 import { foldIn } from "../random/key.ts";
+import type { MetricKind } from "./metric.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -148,21 +152,28 @@ export function windowSchedule(
 // ---------------------------------------------------------------------------------------------------
 // Window adaptation
 
-export interface WindowAdaptationOptions extends DualAveragingOptions {
+export interface WindowAdaptationOptions<P extends KernelParams = KernelParams> extends DualAveragingOptions {
   /** Warm-up iterations (each one kernel step of every chain). */
   numWarmup: number;
   /** Step size the heuristic starts from (default 1, as Stan). */
   initialStep?: number;
   /** Run the step-size heuristic at the start and after every window (default true, as Stan). */
   findStep?: boolean;
-  /** Adapt the diagonal inverse mass (default true). */
+  /** Adapt the inverse mass (default true). */
   adaptMass?: boolean;
-  /** Starting inverse mass (default ones). */
+  /**
+   * The inverse mass to estimate: its diagonal (default) or the dense covariance, which also captures
+   * correlations (a d × d matrix: O(d²) work per gradient in the kernels, worth it in low dimension).
+   */
+  metric?: MetricKind;
+  /** Starting inverse mass: length d (diagonal) or d² (dense); default the identity. */
   initialInverseMass?: Float64Array;
   /** Stan's init_buffer / term_buffer / window (defaults 75 / 50 / 25). */
   initBuffer?: number;
   termBuffer?: number;
   baseWindow?: number;
+  /** Step parameters that are not adapted, passed to every step (e.g. `{ numSteps: 10 }` for HMC). */
+  params?: Omit<P, keyof KernelParams>;
 }
 
 export interface WindowAdaptationInfo {
@@ -180,25 +191,34 @@ export interface WindowAdaptationInfo {
   readonly massSamples: number;
 }
 
-export interface WindowAdaptationResult<S extends ChainState> {
+export interface WindowAdaptationResult<S extends ChainState, P extends KernelParams = KernelParams> {
   /** The state after the last warm-up iteration (the same object that was passed in). */
   state: S;
-  params: KernelParams;
+  /** The adapted step size and inverse mass, with the fixed `params` of the options. */
+  params: P;
   info: WindowAdaptationInfo;
 }
 
-export interface WindowAdaptation<S extends ChainState> {
-  run(key: Key, state: S): WindowAdaptationResult<S>;
+export interface WindowAdaptation<S extends ChainState, P extends KernelParams = KernelParams> {
+  run(key: Key, state: S): WindowAdaptationResult<S, P>;
 }
 
-/** Pooled Welford accumulator of per-coordinate means and variances. */
+/**
+ * Pooled Welford accumulator of per-coordinate means and variances, or (dense) of the mean and the full
+ * covariance: m2 is then d × d, updated with the outer product δ(x − mean_new)ᵀ.
+ */
 class VarianceEstimator {
   count = 0;
   readonly mean: Float64Array;
   readonly m2: Float64Array;
-  constructor(readonly dim: number) {
+  private readonly delta: Float64Array;
+  constructor(
+    readonly dim: number,
+    readonly dense = false,
+  ) {
     this.mean = new Float64Array(dim);
-    this.m2 = new Float64Array(dim);
+    this.m2 = new Float64Array(dense ? dim * dim : dim);
+    this.delta = new Float64Array(dim);
   }
   restart(): void {
     this.count = 0;
@@ -210,6 +230,18 @@ class VarianceEstimator {
     for (let i = 0; i < n; i++) {
       this.count++;
       const inv = 1 / this.count;
+      if (this.dense) {
+        const delta = this.delta;
+        for (let j = 0; j < d; j++) {
+          delta[j] = x[i * d + j] - this.mean[j];
+          this.mean[j] += delta[j] * inv;
+        }
+        for (let a = 0; a < d; a++) {
+          const ra = x[i * d + a] - this.mean[a];
+          for (let b = 0; b < d; b++) this.m2[a * d + b] += delta[b] * ra;
+        }
+        continue;
+      }
       for (let j = 0; j < d; j++) {
         const v = x[i * d + j];
         const delta = v - this.mean[j];
@@ -218,9 +250,21 @@ class VarianceEstimator {
       }
     }
   }
-  /** Stan's regularized sample variance (n/(n+5))·var + 10⁻³·5/(n+5), into `out`. */
+  /** Stan's regularized sample (co)variance (n/(n+5))·Σ̂ + 10⁻³·5/(n+5)·I, into `out`. */
   regularizedVariance(out: Float64Array): void {
     const n = this.count;
+    const d = this.dim;
+    if (this.dense) {
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b <= a; b++) {
+          // Symmetrized: the Welford outer products are symmetric only up to rounding.
+          const v = (0.5 * (this.m2[a * d + b] + this.m2[b * d + a])) / (n - 1);
+          const r = (n / (n + 5)) * v + (a === b ? 1e-3 * (5 / (n + 5)) : 0);
+          out[a * d + b] = r;
+          out[b * d + a] = r;
+        }
+      return;
+    }
     for (let j = 0; j < this.dim; j++) {
       const v = this.m2[j] / (n - 1);
       out[j] = (n / (n + 5)) * v + 1e-3 * (5 / (n + 5));
@@ -228,25 +272,37 @@ class VarianceEstimator {
   }
 }
 
+/** The starting M⁻¹ as the metric wants it: a diagonal (length d) or a dense d × d matrix. */
+function startingInverseMass(init: Float64Array | undefined, d: number, dense: boolean): Float64Array {
+  if (init && init.length !== d && !(dense && init.length === d * d))
+    throw new RangeError(`initialInverseMass must have length ${d}${dense ? ` or ${d * d}` : ""}`);
+  if (!dense) return init ? Float64Array.from(init) : new Float64Array(d).fill(1);
+  if (init && init.length === d * d) return Float64Array.from(init);
+  const m = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) m[j * d + j] = init ? init[j] : 1;
+  return m;
+}
+
 /**
- * Batched Stan init_stepsize: probes are single kernel transitions of a scratch copy of the chains with
- * step ε; direction set by the first probe (mean acceptance above 0.8 → double, else halve), stop at the
- * first probe on the other side of 0.8.
+ * Batched Stan init_stepsize from `params.step`: probes are single kernel transitions, with the other
+ * parameters as given and step ε, of a scratch copy of the chains (started afresh at their positions);
+ * direction set by the first probe (mean acceptance above 0.8 → double, else halve), stop at the first
+ * probe on the other side of 0.8.
  */
-export function findReasonableStep<S extends ChainState, I extends MhInfo>(
-  makeKernel: (params: KernelParams) => Sampler<S, I>,
+export function findReasonableStep<S extends ChainState, I extends MhInfo, P extends KernelParams>(
+  kernel: Sampler<S, I, P>,
   key: Key,
   state: S,
-  step: number,
-  inverseMass?: Float64Array,
+  params: P,
 ): number {
   const target = 0.8;
+  const probeParams: P = { ...params };
   const probe = (eps: number, k: number): number => {
-    const kernel = makeKernel({ step: eps, inverseMass });
+    probeParams.step = eps;
     const scratch = kernel.init(state.position, state.n);
-    const { info } = kernel.step(foldIn(key, k), scratch);
-    return meanAccept(info.acceptProb);
+    return meanAccept(kernel.step(foldIn(key, k), scratch, probeParams).acceptProb);
   };
+  let step = params.step;
   let a = probe(step, 0);
   const up = a > target;
   for (let k = 1; ; k++) {
@@ -265,11 +321,11 @@ function meanAccept(a: Float64Array): number {
   return s / a.length;
 }
 
-/** Stan's windowed warm-up around the kernel factory `makeKernel`. */
-export function windowAdaptation<S extends ChainState, I extends MhInfo>(
-  makeKernel: (params: KernelParams) => Sampler<S, I>,
-  opts: WindowAdaptationOptions,
-): WindowAdaptation<S> {
+/** Stan's windowed warm-up of `kernel`'s step size and inverse mass. */
+export function windowAdaptation<S extends ChainState, I extends MhInfo, P extends KernelParams>(
+  kernel: Sampler<S, I, P>,
+  opts: WindowAdaptationOptions<P>,
+): WindowAdaptation<S, P> {
   const numWarmup = opts.numWarmup;
   const adaptMass = opts.adaptMass ?? true;
   const findStep = opts.findStep ?? true;
@@ -285,21 +341,22 @@ export function windowAdaptation<S extends ChainState, I extends MhInfo>(
     run(key: Key, state: S) {
       const d = state.dim;
       const n = state.n;
-      const inverseMass = opts.initialInverseMass
-        ? Float64Array.from(opts.initialInverseMass)
-        : new Float64Array(d).fill(1);
-      if (inverseMass.length !== d) throw new RangeError(`initialInverseMass must have length ${d}`);
+      const dense = (opts.metric ?? "diagonal") === "dense";
+      const inverseMass = startingInverseMass(opts.initialInverseMass, d, dense);
       const stepTrace = new Float64Array(numWarmup);
       const acceptTrace = new Float64Array(numWarmup);
       const divergentTrace = new Int32Array(numWarmup);
       const heuristicSteps: number[] = [];
-      const estimator = new VarianceEstimator(d);
+      const estimator = new VarianceEstimator(d, dense);
       const [kSearch, kSteps] = [foldIn(key, 0), foldIn(key, 1)];
       let massSamples = 0;
 
+      // One params object for the whole warm-up: the kernel re-derives its coefficients when the values
+      // change (the inverse mass is updated in place after each window).
+      const params = { ...opts.params, step: initialStep, inverseMass } as P;
       let step = initialStep;
       if (findStep) {
-        step = findReasonableStep(makeKernel, foldIn(kSearch, 0), state, step, inverseMass);
+        step = findReasonableStep(kernel, foldIn(kSearch, 0), state, params);
         heuristicSteps.push(step);
       }
       let das = da.init(step);
@@ -309,8 +366,8 @@ export function windowAdaptation<S extends ChainState, I extends MhInfo>(
       for (let t = 0; t < numWarmup; t++) {
         const eps = da.step(das);
         stepTrace[t] = eps;
-        const kernel = makeKernel({ step: eps, inverseMass: Float64Array.from(inverseMass) });
-        const { info } = kernel.step(foldIn(kSteps, t), state);
+        params.step = eps;
+        const info = kernel.step(foldIn(kSteps, t), state, params);
         const a = meanAccept(info.acceptProb);
         acceptTrace[t] = a;
         let nd = 0;
@@ -327,14 +384,15 @@ export function windowAdaptation<S extends ChainState, I extends MhInfo>(
             w++;
             step = da.step(das);
             if (findStep) {
-              step = findReasonableStep(makeKernel, foldIn(kSearch, w), state, step, inverseMass);
+              params.step = step;
+              step = findReasonableStep(kernel, foldIn(kSearch, w), state, params);
               heuristicSteps.push(step);
             }
             das = da.init(step);
           }
         }
       }
-      const params: KernelParams = { step: numWarmup > 0 ? da.final(das) : step, inverseMass };
+      params.step = numWarmup > 0 ? da.final(das) : step;
       return {
         state,
         params,

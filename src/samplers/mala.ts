@@ -1,23 +1,33 @@
 /**
  * MALA = Langevin proposal + MH correction, for ρ ∝ e^{−βU}.
  *
- * Proposal (A = diag(inverseMass), the preconditioner; identity if not given):
+ * Proposal (A = M⁻¹ given by `inverseMass`, the preconditioner: diagonal, dense or the identity):
  *   y = x − hβ A∇U(x) + √(2h) A^{1/2} ξ,   ξ ~ N(0, I),   i.e.  q(y | x) = N(y; x − hβA∇U(x), 2hA).
  * The proposal is not symmetric, so the MH ratio carries the Hastings term:
  *   log r = −β(U(y) − U(x)) + log q(x | y) − log q(y | x).
  * The correction removes ULA's O(h) bias: the chain is exact for every h, h only sets the acceptance rate
  * (≈ 0.57 is optimal in high dimension). U and ∇U are cached in the state, so a step costs one energy and
  * gradient evaluation (at the proposal).
+ *
+ * The proposal and its evaluation run as one call when the energy has a fused Langevin move and A = a·I
+ * (langevin.ts); otherwise through the backend's MALA step (`MALA_STEP`) when one is registered, or here.
+ * The MH select runs in the backend's step when there is one, else in TypeScript (`metropolisSelect`).
+ * A dense A always runs here (the backend's step and the fused move are per-coordinate).
+ * Every path draws the same normals and uniforms from the step's stream.
  */
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { Stream, ZIGGURAT_TABLES } from "../random/key.ts";
 import { defineKernel } from "../kernels/registry.ts";
-import { checkParams, metropolisSelect, ProposalBuffers } from "./rwm.ts";
+import { applyInverseMass } from "./integrators.ts";
+import { LangevinProposal } from "./langevin.ts";
+import type { Metric } from "./metric.ts";
+import { MhInfoBuffers, metropolisSelect, ProposalBuffers } from "./mh.ts";
+import { checkBeta } from "./params.ts";
+import { initChainState, refreshChainState } from "./state.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler, TemperedOptions } from "./types.ts";
-import { initChainState } from "./ula.ts";
 
-export type MalaOptions = KernelParams & TemperedOptions;
+export type MalaOptions = TemperedOptions;
 
 /**
  * An accelerated MALA step for energies evaluated by the caller (the native addon provides one; the
@@ -122,40 +132,73 @@ export function malaLogRatios(
   return out;
 }
 
-export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhInfo> {
-  const dim = energy.dim;
-  const { step: h, beta, inverseMass } = checkParams(opts, dim, "MALA");
-  // Per coordinate: drift factor hβA_j and noise scale √(2hA_j).
-  const drift = new Float64Array(dim);
-  const noise = new Float64Array(dim);
-  const invMass = new Float64Array(dim);
-  for (let j = 0; j < dim; j++) {
-    const a = inverseMass ? inverseMass[j] : 1;
-    drift[j] = h * beta * a;
-    noise[j] = Math.sqrt(2 * h * a);
-    invMass[j] = 1 / a;
+/**
+ * `malaLogRatios` for a dense preconditioner A = LLᵀ: the quadratic forms are vᵀA⁻¹v = |L⁻¹v|² with
+ * v = y − x + hβA∇U(x) (forward) and x − y + hβA∇U(y) (backward).
+ */
+export function malaLogRatiosDense(
+  x: Float64Array,
+  gx: Float64Array,
+  ux: Float64Array,
+  y: Float64Array,
+  gy: Float64Array,
+  uy: Float64Array,
+  n: number,
+  dim: number,
+  beta: number,
+  h: number,
+  metric: Metric,
+  out: Float64Array,
+): Float64Array {
+  const f = new Float64Array(dim);
+  const b = new Float64Array(dim);
+  const a = new Float64Array(dim);
+  const c = h * beta;
+  for (let i = 0; i < n; i++) {
+    const o = i * dim;
+    applyInverseMass(metric.inverseMass, dim, gx, o, a, 0);
+    for (let j = 0; j < dim; j++) f[j] = y[o + j] - x[o + j] + c * a[j];
+    applyInverseMass(metric.inverseMass, dim, gy, o, a, 0);
+    for (let j = 0; j < dim; j++) b[j] = x[o + j] - y[o + j] + c * a[j];
+    const diff = metric.massQuadratic(f, 0) - metric.massQuadratic(b, 0);
+    out[i] = -beta * (uy[i] - ux[i]) + diff / (4 * h);
   }
-  const params = Float64Array.of(beta, 1 / (4 * h)); // for the native select
+  return out;
+}
+
+export function mala(energy: Energy, opts: MalaOptions = {}): Sampler<ChainState, MhInfo, KernelParams> {
+  const dim = energy.dim;
+  const beta = checkBeta(opts.beta);
+  const move = new LangevinProposal(energy, beta, "MALA");
+  const selectParams = Float64Array.of(beta, Number.NaN); // [β, 1/(4h)] for the backend's select
   const buf = new ProposalBuffers();
+  const info = new MhInfoBuffers();
   return {
     init: (position, n) => initChainState(energy, position, n),
-    step(key: Key, state: ChainState) {
+    step(key: Key, state: ChainState, params: KernelParams) {
+      move.update(params);
       const { n } = state;
       const rng = new Stream(key);
       buf.ensure(n, dim);
+      info.reset(n);
       const x = state.position;
       const g = state.grad;
       const y = buf.position;
-      const native = MALA_STEP.get();
-      if (native) {
-        // Same step in the addon: proposal with its normals, then (after the energy) the MH select.
-        const words = rng.stateWords();
+      const { drift, noise, invMass } = move;
+      const quarterInvH = 1 / (4 * move.h);
+      const dense = move.metric.dense;
+      const native = dense ? undefined : MALA_STEP.get();
+      if (native && !move.isFused) {
+        // The backend's proposal with the stream's own normals, then U, ∇U at the proposals.
         const zig = ZIGGURAT_TABLES;
-        native.malaPropose(x, g, drift, noise, words, zig.x, zig.f, zig.r, y);
+        native.malaPropose(x, g, drift, noise, rng.stateWords(), zig.x, zig.f, zig.r, y);
         energy.energyAndGrad(y, n, buf.u, buf.grad);
-        const acceptProb = new Float64Array(n);
-        const accepted = new Uint8Array(n);
-        const divergent = new Uint8Array(n);
+      } else {
+        move.propose(rng, x, g, n, y, buf.u, buf.grad);
+      }
+      if (native) {
+        // The stream's state words are shared: the select continues the stream where the proposal stopped.
+        selectParams[1] = quarterInvH;
         native.malaSelect(
           x,
           g,
@@ -165,45 +208,50 @@ export function mala(energy: Energy, opts: MalaOptions): Sampler<ChainState, MhI
           buf.u,
           drift,
           invMass,
-          params,
-          words,
-          acceptProb,
-          accepted,
-          divergent,
+          selectParams,
+          rng.stateWords(),
+          info.acceptProb,
+          info.accepted,
+          info.divergent,
         );
-        return { state, info: { divergent, acceptProb, accepted } };
+        return info;
       }
-      rng.fillNormal(y.subarray(0, n * dim)); // ξ first (bulk draws are faster), then y = x − drift∇U + noise·ξ
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j < dim; j++) {
-          const k = i * dim + j;
-          y[k] = x[k] - drift[j] * g[k] + noise[j] * y[k];
-        }
-      energy.energyAndGrad(y, n, buf.u, buf.grad);
-      const divergent = new Uint8Array(n);
-      malaLogRatios(
-        x,
-        g,
-        state.u,
-        y,
-        buf.grad,
-        buf.u,
-        n,
-        dim,
-        beta,
-        drift,
-        invMass,
-        1 / (4 * h),
-        buf.logRatio,
-      );
+      if (dense)
+        malaLogRatiosDense(
+          x,
+          g,
+          state.u,
+          y,
+          buf.grad,
+          buf.u,
+          n,
+          dim,
+          beta,
+          move.h,
+          move.metric,
+          buf.logRatio,
+        );
+      else
+        malaLogRatios(
+          x,
+          g,
+          state.u,
+          y,
+          buf.grad,
+          buf.u,
+          n,
+          dim,
+          beta,
+          drift,
+          invMass,
+          quarterInvH,
+          buf.logRatio,
+        );
       // A NaN or infinite U(y) or ∇U(y) makes log r NaN or ±∞, so its finiteness is the divergence test
       // (it also catches a finite gradient so large that the Langevin terms overflow).
-      for (let i = 0; i < n; i++) divergent[i] = Number.isFinite(buf.logRatio[i]) ? 0 : 1;
-      return { state, info: metropolisSelect(state, buf, divergent, rng) };
+      for (let i = 0; i < n; i++) info.divergent[i] = Number.isFinite(buf.logRatio[i]) ? 0 : 1;
+      return metropolisSelect(state, buf, info, rng);
     },
-    refresh(state) {
-      energy.energyAndGrad(state.position, state.n, state.u, state.grad);
-      return state;
-    },
+    refresh: (state) => refreshChainState(energy, state),
   };
 }

@@ -3,7 +3,7 @@
  * sampling of the trajectory states, the generalized U-turn criterion on the summed momentum ρ with
  * "sharp" momenta p♯ = M⁻¹p, and Stan's extra checks across the two halves of every merged tree.
  *
- * Target e^{−βU} with diagonal inverse mass M⁻¹ (KernelParams.inverseMass, default I):
+ * Target e^{−βU} with inverse mass M⁻¹ (KernelParams.inverseMass: diagonal or dense, default I):
  *   H(q, p) = βU(q) + ½ pᵀM⁻¹p,  p ~ N(0, M),  leapfrog with step ε (KernelParams.step).
  *
  * One transition per chain (chains loop inside `step`, each with its own stream `foldIn(key, chain)`):
@@ -22,7 +22,11 @@
  * both are exact, the trees differ in where they stop. Energies are evaluated one point at a time
  * (n = 1 calls) through hmc.ts's leapfrog.
  *
- * Info per chain, as Stan's sampler parameters:
+ * The energy, β, the maximum depth and the divergence threshold are fixed when the kernel is built; the step
+ * size and inverse mass are step parameters. One tree (every buffer of a transition) is allocated per
+ * kernel and reused by every transition and every parameter value.
+ *
+ * Info per chain (reused buffers, valid until the next step), as Stan's sampler parameters:
  *   acceptProb — mean over all leapfrog states of min(1, e^{H₀−H}), including the states of a rejected
  *                final subtree (Stan's accept_stat__, the statistic dual averaging adapts on);
  *   treeDepth  — number of doublings merged into the trajectory (Stan's treedepth__: a subtree that
@@ -39,12 +43,13 @@
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { foldIn, Stream } from "../random/key.ts";
-import { leapfrog, MAX_ENERGY_ERROR } from "./hmc.ts";
-import { checkParams } from "./rwm.ts";
+import { leapfrog, MAX_ENERGY_ERROR } from "./integrators.ts";
+import { Metric } from "./metric.ts";
+import { checkBeta, ParamsKey } from "./params.ts";
+import { initChainState, refreshChainState } from "./state.ts";
 import type { ChainState, KernelParams, MhInfo, Sampler, TemperedOptions } from "./types.ts";
-import { initChainState } from "./ula.ts";
 
-export interface NutsOptions extends KernelParams, TemperedOptions {
+export interface NutsOptions extends TemperedOptions {
   /** Maximum number of doublings (default 10: at most 1023 leapfrog steps per transition). */
   maxTreeDepth?: number;
   /** Energy error H − H₀ above which a step counts as divergent (default 1000, as Stan and BlackJAX). */
@@ -98,12 +103,17 @@ interface Level {
 }
 
 /**
- * One chain's NUTS machinery for a fixed energy, β, ε and M⁻¹, with every buffer preallocated: a
- * transition allocates nothing.
+ * One chain's NUTS machinery for a fixed energy and β, with every buffer preallocated: a transition
+ * allocates nothing. ε and M⁻¹ are set by `setParams` between transitions.
  */
 class NutsTree {
   private readonly d: number;
+  private eps = Number.NaN;
+  private readonly invMass: Float64Array;
   private readonly sqrtMass: Float64Array;
+  /** The metric when M⁻¹ is dense (the diagonal path keeps invMass and sqrtMass); M⁻¹ρ scratch. */
+  private readonly metric: Metric;
+  private readonly mRho: Float64Array;
   private readonly uBuf = new Float64Array(1);
   private readonly z: PsPoint;
   private readonly zFwd: PsPoint;
@@ -136,14 +146,15 @@ class NutsTree {
   constructor(
     private readonly energy: Energy,
     private readonly beta: number,
-    private readonly eps: number,
-    private readonly invMass: Float64Array,
     private readonly maxDepth: number,
     private readonly maxDeltaH: number,
   ) {
     const d = energy.dim;
     this.d = d;
-    this.sqrtMass = invMass.map((m) => 1 / Math.sqrt(m));
+    this.invMass = new Float64Array(d);
+    this.sqrtMass = new Float64Array(d);
+    this.metric = new Metric(d);
+    this.mRho = new Float64Array(d);
     const pt = () => new PsPoint(d);
     const vec = () => new Float64Array(d);
     this.z = pt();
@@ -169,7 +180,19 @@ class NutsTree {
       });
   }
 
+  /** Step size ε and inverse mass M⁻¹ (identity when undefined) of the next transitions. */
+  setParams(eps: number, inverseMass: Float64Array | undefined): void {
+    this.eps = eps;
+    this.metric.set(inverseMass);
+    if (this.metric.dense) return;
+    for (let i = 0; i < this.d; i++) {
+      this.invMass[i] = inverseMass ? inverseMass[i] : 1;
+      this.sqrtMass[i] = 1 / Math.sqrt(this.invMass[i]);
+    }
+  }
+
   private hamiltonian(z: PsPoint): number {
+    if (this.metric.dense) return this.beta * z.u + this.metric.kinetic(z.p, 0);
     const m = this.invMass;
     let k = 0;
     for (let i = 0; i < this.d; i++) k += m[i] * z.p[i] * z.p[i];
@@ -179,15 +202,26 @@ class NutsTree {
   /** One leapfrog step of z in place (hmc.ts's integrator on a batch of one), signed step size e. */
   private leapfrog(z: PsPoint, e: number): void {
     this.uBuf[0] = z.u;
-    leapfrog(this.energy, this.beta, z.q, z.p, z.g, this.uBuf, e, this.invMass, 1, this.d);
+    const m = this.metric.dense ? this.metric.inverseMass : this.invMass;
+    leapfrog(this.energy, this.beta, z.q, z.p, z.g, this.uBuf, e, m, 1, this.d);
     z.u = this.uBuf[0];
   }
 
   /** The generalized no-U-turn criterion: p♯₋·ρ > 0 and p♯₊·ρ > 0 with p♯ = M⁻¹p. */
   private criterion(pMinus: Float64Array, pPlus: Float64Array, rho: Float64Array): boolean {
-    const m = this.invMass;
     let a = 0;
     let b = 0;
+    if (this.metric.dense) {
+      // p♯·ρ = pᵀM⁻¹ρ (M⁻¹ symmetric).
+      const mr = this.mRho;
+      this.metric.applyInverseMass(rho, 0, mr, 0);
+      for (let i = 0; i < this.d; i++) {
+        a += pMinus[i] * mr[i];
+        b += pPlus[i] * mr[i];
+      }
+      return a > 0 && b > 0;
+    }
+    const m = this.invMass;
     for (let i = 0; i < this.d; i++) {
       const mr = m[i] * rho[i];
       a += pMinus[i] * mr;
@@ -265,7 +299,8 @@ class NutsTree {
     z.q.set(state.position.subarray(off, off + d));
     z.g.set(state.grad.subarray(off, off + d));
     z.u = state.u[c];
-    for (let i = 0; i < d; i++) z.p[i] = this.sqrtMass[i] * rng.normal();
+    if (this.metric.dense) this.metric.sampleMomentum(rng, z.p, 1);
+    else for (let i = 0; i < d; i++) z.p[i] = this.sqrtMass[i] * rng.normal();
     const h0 = this.hamiltonian(z);
     z.h = h0;
     this.h0 = h0;
@@ -349,31 +384,47 @@ class NutsTree {
   }
 }
 
-/** NUTS on e^{−βU} with step size `opts.step` and diagonal inverse mass `opts.inverseMass`. */
-export function nuts(energy: Energy, opts: NutsOptions): Sampler<ChainState, NutsInfo> {
-  const { step: eps, beta, inverseMass } = checkParams(opts, energy.dim, "NUTS");
+/** NUTS info in reused buffers. */
+class NutsInfoBuffers implements NutsInfo {
+  divergent = new Uint8Array(0);
+  acceptProb = new Float64Array(0);
+  accepted = new Uint8Array(0);
+  treeDepth = new Int32Array(0);
+  numSteps = new Int32Array(0);
+  energy = new Float64Array(0);
+  ensure(n: number): this {
+    if (this.divergent.length !== n) {
+      this.divergent = new Uint8Array(n);
+      this.acceptProb = new Float64Array(n);
+      this.accepted = new Uint8Array(n);
+      this.treeDepth = new Int32Array(n);
+      this.numSteps = new Int32Array(n);
+      this.energy = new Float64Array(n);
+    }
+    return this;
+  }
+}
+
+/** NUTS on e^{−βU}; every step takes the step size and diagonal inverse mass as `params`. */
+export function nuts(energy: Energy, opts: NutsOptions = {}): Sampler<ChainState, NutsInfo, KernelParams> {
+  const beta = checkBeta(opts.beta);
   const maxDepth = opts.maxTreeDepth ?? 10;
   const maxDeltaH = opts.maxDeltaEnergy ?? MAX_ENERGY_ERROR;
   if (!(Number.isInteger(maxDepth) && maxDepth >= 1 && maxDepth <= 30))
     throw new RangeError(`maxTreeDepth must be an integer in [1, 30], got ${maxDepth}`);
   if (!(maxDeltaH > 0)) throw new RangeError(`maxDeltaEnergy must be positive, got ${maxDeltaH}`);
-  const invMass = inverseMass ?? new Float64Array(energy.dim).fill(1);
-  const tree = new NutsTree(energy, beta, eps, invMass, maxDepth, maxDeltaH);
+  const key = new ParamsKey(energy.dim, "NUTS");
+  const tree = new NutsTree(energy, beta, maxDepth, maxDeltaH);
+  const info = new NutsInfoBuffers();
 
   return {
     init: (position, n) => initChainState(energy, position, n),
-    step(key: Key, state: ChainState) {
+    step(k: Key, state: ChainState, params: KernelParams) {
+      if (key.changed(params)) tree.setParams(params.step, params.inverseMass);
       const n = state.n;
-      const info: NutsInfo = {
-        divergent: new Uint8Array(n),
-        acceptProb: new Float64Array(n),
-        accepted: new Uint8Array(n),
-        treeDepth: new Int32Array(n),
-        numSteps: new Int32Array(n),
-        energy: new Float64Array(n),
-      };
+      info.ensure(n);
       for (let c = 0; c < n; c++) {
-        const rng = new Stream(foldIn(key, c));
+        const rng = new Stream(foldIn(k, c));
         info.acceptProb[c] = tree.transition(rng, state, c);
         info.treeDepth[c] = tree.depth;
         info.numSteps[c] = tree.steps;
@@ -381,11 +432,8 @@ export function nuts(energy: Energy, opts: NutsOptions): Sampler<ChainState, Nut
         info.accepted[c] = tree.moved ? 1 : 0;
         info.energy[c] = tree.sampleEnergy;
       }
-      return { state, info };
+      return info;
     },
-    refresh(state) {
-      energy.energyAndGrad(state.position, state.n, state.u, state.grad);
-      return state;
-    },
+    refresh: (state) => refreshChainState(energy, state),
   };
 }

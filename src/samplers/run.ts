@@ -1,6 +1,7 @@
 /**
- * Running chains end to end: pick a kernel by name, warm up (with Stan-style step-size and mass
- * adaptation where the kernel has an acceptance statistic and no step was given), then collect draws.
+ * Running chains end to end: pick a kernel by name and build it once, warm up (with Stan-style step-size
+ * and mass adaptation where the kernel has an acceptance statistic and no step was given), then collect
+ * draws with the adapted parameters.
  * Warm-up draws are never returned. Draws are laid out draws × chains × dim, the layout the diagnostics
  * read. Used by `ebm sample`; also the simplest way to sample from a library energy.
  */
@@ -15,18 +16,33 @@ import { flipMetropolis } from "./discrete/flip.ts";
 import { gibbs } from "./discrete/gibbs.ts";
 import { gibbsWithGradients } from "./discrete/gwg.ts";
 import type { DiscreteChainState, DiscreteSampler } from "./discrete/types.ts";
-import { hmc } from "./hmc.ts";
+import { type HmcParams, hmc } from "./hmc.ts";
 import { kineticLangevin } from "./kinetic.ts";
 import { mala } from "./mala.ts";
+import type { MetricKind } from "./metric.ts";
 import { nuts } from "./nuts.ts";
 import { rwm } from "./rwm.ts";
-import type { ChainState, KernelParams, MhInfo, Sampler, StepInfo } from "./types.ts";
+import type { ChainState, MhInfo, Sampler, StepInfo } from "./types.ts";
 import { ula } from "./ula.ts";
 
 export const CONTINUOUS_SAMPLERS = ["rwm", "ula", "mala", "hmc", "nuts", "kinetic"] as const;
 export const DISCRETE_SAMPLERS = ["gibbs", "flip", "gwg", "dmala", "block-gibbs"] as const;
 export type ContinuousSamplerName = (typeof CONTINUOUS_SAMPLERS)[number];
 export type DiscreteSamplerName = (typeof DISCRETE_SAMPLERS)[number];
+
+/**
+ * Largest dimension for which `metric: "auto"` adapts a dense inverse mass: the kernels' O(d²) work per
+ * gradient evaluation stays negligible, and Stan's default warm-up pools enough draws for the d(d+1)/2
+ * entries.
+ */
+export const DENSE_METRIC_MAX_DIM = 20;
+
+function chooseMetric(metric: MetricKind | "auto" | undefined, dim: number): MetricKind {
+  if (metric === "diagonal" || metric === "dense") return metric;
+  if (metric !== undefined && metric !== "auto")
+    throw new RangeError(`metric must be auto, diagonal or dense, got '${metric}'`);
+  return dim <= DENSE_METRIC_MAX_DIM ? "dense" : "diagonal";
+}
 
 /** Target acceptance of the dual-averaging step-size adaptation, per kernel. */
 export const TARGET_ACCEPT: Record<Exclude<ContinuousSamplerName, "ula">, number> = {
@@ -51,8 +67,18 @@ export interface ContinuousRunOptions {
   /** Fixed step size; adapted during warm-up when omitted (required for ULA). */
   step?: number;
   beta?: number;
-  /** HMC leapfrog steps per transition (default 10). */
+  /**
+   * HMC: the maximum number of leapfrog steps per transition (default 10); each chain draws its number
+   * uniformly from 1 … leapfrogSteps at every transition (see `hmcJitter`).
+   */
   leapfrogSteps?: number;
+  /** HMC path-length jitter in [0, 1] (default 1: uniform on 1 … leapfrogSteps; 0: fixed length). */
+  hmcJitter?: number;
+  /**
+   * The inverse mass adapted in warm-up (not for RWM): "diagonal", "dense", or "auto" (default): dense when
+   * dim ≤ DENSE_METRIC_MAX_DIM, diagonal above.
+   */
+  metric?: MetricKind | "auto";
   /** Kinetic Langevin friction (default 1). */
   friction?: number;
   key: Key;
@@ -77,25 +103,22 @@ export interface RunResult {
   inverseMass?: Float64Array;
 }
 
-function makeKernel(
-  energy: Energy,
-  o: ContinuousRunOptions,
-  params: KernelParams,
-): Sampler<ChainState, StepInfo> {
+/** The kernel named by the options, built once; its steps take `HmcParams` (numSteps is read by HMC only). */
+function makeKernel(energy: Energy, o: ContinuousRunOptions): Sampler<ChainState, StepInfo, HmcParams> {
   const beta = o.beta ?? 1;
   switch (o.sampler) {
     case "rwm":
-      return rwm(energy, { ...params, beta });
+      return rwm(energy, { beta });
     case "ula":
-      return ula(energy, { step: params.step, beta });
+      return ula(energy, { beta });
     case "mala":
-      return mala(energy, { ...params, beta });
+      return mala(energy, { beta });
     case "hmc":
-      return hmc(energy, { ...params, beta, numSteps: o.leapfrogSteps ?? 10 });
+      return hmc(energy, { beta, jitter: o.hmcJitter });
     case "nuts":
-      return nuts(energy, { ...params, beta });
+      return nuts(energy, { beta });
     case "kinetic":
-      return kineticLangevin(energy, { ...params, beta, friction: o.friction, metropolize: true });
+      return kineticLangevin(energy, { beta, friction: o.friction, metropolize: true });
   }
 }
 
@@ -104,9 +127,8 @@ function makeKernel(
  * and averaging the MH acceptance probabilities when the kernel reports them; `after(t + 1)` runs after
  * each step (to record draws), and progress is reported every 50 steps.
  */
-function runSteps<S>(
-  kernel: { step(key: Key, state: S): { info: StepInfo } },
-  state: S,
+function runSteps(
+  step: (key: Key) => StepInfo,
   key: Key,
   steps: number,
   phase: "warmup" | "sampling",
@@ -117,7 +139,7 @@ function runSteps<S>(
   let accCount = 0;
   let divergences = 0;
   for (let t = 0; t < steps; t++) {
-    const { info } = kernel.step(foldIn(key, t), state);
+    const info = step(foldIn(key, t));
     for (const v of info.divergent) divergences += v;
     const ap = (info as Partial<MhInfo>).acceptProb;
     if (ap)
@@ -149,29 +171,38 @@ export function runContinuous(energy: Energy, o: ContinuousRunOptions): RunResul
   const [kInit, kWarm, kDraw] = split(o.key, 3);
   const x0 = o.init ?? new Stream(kInit).fillUniform(new Float64Array(n * d)).map((u) => 4 * u - 2);
   const adapt = o.step === undefined;
-  let params: KernelParams = { step: o.step ?? 1 };
-  let kernel = makeKernel(energy, o, params);
-  let state = kernel.init(x0, n);
+  const numSteps = o.leapfrogSteps ?? 10;
+  let params: HmcParams = { step: o.step ?? 1, numSteps };
+  const kernel = makeKernel(energy, o);
+  const state = kernel.init(x0, n);
   let warmupDivergences = 0;
   if (adapt && o.sampler !== "ula" && o.warmup > 0) {
-    const adaptation = windowAdaptation((p) => makeKernel(energy, o, p) as Sampler<ChainState, MhInfo>, {
+    const adaptation = windowAdaptation(kernel as Sampler<ChainState, MhInfo, HmcParams>, {
       numWarmup: o.warmup,
       targetAccept: TARGET_ACCEPT[o.sampler],
       adaptMass: o.sampler !== "rwm",
+      metric: chooseMetric(o.metric, d),
+      params: { numSteps },
     });
     const r = adaptation.run(kWarm, state);
-    state = r.state;
     params = r.params;
     for (const v of r.info.divergentTrace) warmupDivergences += v;
     o.onProgress?.("warmup", o.warmup, o.warmup);
-    kernel = makeKernel(energy, o, params);
   } else {
-    warmupDivergences = runSteps(kernel, state, kWarm, o.warmup, "warmup", o).divergences;
+    const step = (k: Key) => kernel.step(k, state, params);
+    warmupDivergences = runSteps(step, kWarm, o.warmup, "warmup", o).divergences;
   }
   const draws = new Float64Array(o.draws * n * d);
-  const r = runSteps(kernel, state, kDraw, o.draws * thin, "sampling", o, (k) => {
-    if (k % thin === 0) draws.set(state.position, (k / thin - 1) * n * d);
-  });
+  const r = runSteps(
+    (k) => kernel.step(k, state, params),
+    kDraw,
+    o.draws * thin,
+    "sampling",
+    o,
+    (k) => {
+      if (k % thin === 0) draws.set(state.position, (k / thin - 1) * n * d);
+    },
+  );
   return {
     draws,
     numDraws: o.draws,
@@ -242,9 +273,10 @@ export function runDiscrete(
   for (let i = 0; i < x0.length; i++) x0[i] = rng.nextU32() & 1;
   const kernel = makeDiscreteKernel(energy, o);
   const state = kernel.init(x0, n);
-  const warmupDivergences = runSteps(kernel, state, kWarm, o.warmup, "warmup", o).divergences;
+  const step = (k: Key) => kernel.step(k, state).info;
+  const warmupDivergences = runSteps(step, kWarm, o.warmup, "warmup", o).divergences;
   const draws = new Uint8Array(o.draws * n * s);
-  const r = runSteps(kernel, state, kDraw, o.draws * thin, "sampling", o, (k) => {
+  const r = runSteps(step, kDraw, o.draws * thin, "sampling", o, (k) => {
     if (k % thin === 0) draws.set(state.x, (k / thin - 1) * n * s);
   });
   return {

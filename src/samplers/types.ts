@@ -1,8 +1,13 @@
 /**
- * Shared sampler types. A sampler is a pair, BlackJAX style: `init(position, n)` builds a state that
- * caches U and ∇U at the positions (copied from the caller), and `step(key, state)` advances it. States
- * are owned by the sampler: `step` updates the state it is given in place and returns it with per-chain
- * info, so long runs allocate nothing per step. Many independent chains in one batch is the normal case.
+ * Shared sampler types, in BlackJAX's shape. A kernel is built once from what is fixed (the energy, β,
+ * the integrator and its thresholds). `init(position, n)` builds a state that caches U and ∇U at the
+ * positions (copied from the caller); `step(key, state, params)` advances every chain of the state in place
+ * with the parameters adaptation tunes (step size, inverse mass, HMC's number of leapfrog steps) passed as
+ * arguments, so changing them rebuilds nothing. What a kernel derives from its parameters (drift and noise
+ * vectors, √M⁻¹, …) is computed when their values change, not at every step.
+ *
+ * The info a step returns lives in buffers the kernel reuses: it is valid until the kernel's next step
+ * (copy what you keep). Many independent chains in one batch is the normal case.
  */
 import type { Key } from "../random/key.ts";
 
@@ -23,9 +28,25 @@ export interface StepInfo {
   readonly divergent: Uint8Array;
 }
 
-export interface Sampler<S extends ChainState = ChainState, I extends StepInfo = StepInfo> {
+/**
+ * Parameters of a step, shared by the gradient-based kernels. One step size for all chains of a batch
+ * (adapted on the batch's mean acceptance); `inverseMass` is M⁻¹ of the HMC-family kernels and the
+ * preconditioner of the Langevin kernels and RWM: its diagonal (length dim) or the dense symmetric
+ * positive-definite matrix (dim × dim, row-major); the identity when omitted (see metric.ts).
+ */
+export interface KernelParams {
+  step: number;
+  inverseMass?: Float64Array;
+}
+
+export interface Sampler<
+  S extends ChainState = ChainState,
+  I extends StepInfo = StepInfo,
+  P extends KernelParams = KernelParams,
+> {
   init(position: Float64Array, n: number): S;
-  step(key: Key, state: S): { state: S; info: I };
+  /** One transition of every chain, in place on `state`; the info is valid until the next step. */
+  step(key: Key, state: S, params: P): I;
   /** Recomputes the cached U and ∇U after the energy changed (e.g. after a training update). */
   refresh(state: S): S;
 }
@@ -38,17 +59,7 @@ export interface MhInfo extends StepInfo {
   readonly accepted: Uint8Array;
 }
 
-/**
- * Tunable parameters shared by gradient-based kernels. One step size for all chains of a batch
- * (adapted on the batch's mean acceptance); `inverseMass` is the diagonal of M⁻¹ (length dim) for
- * HMC-family kernels, and the diagonal preconditioner for Langevin kernels.
- */
-export interface KernelParams {
-  step: number;
-  inverseMass?: Float64Array;
-}
-
-/** Options every continuous kernel accepts: target e^{−βU}. */
+/** Options every continuous kernel accepts when it is built: target e^{−βU}. */
 export interface TemperedOptions {
   /** Inverse temperature β > 0 (default 1). */
   beta?: number;

@@ -13,7 +13,8 @@
  *   α_θ(x, y) = βU_θ(x) + ½⟨y − x, β∇U_θ(x)⟩ + (h/4)|β∇U_θ(x)|².
  * For a fixed θ the increment is the log Metropolis–Hastings ratio of MALA's proposal, which is how the
  * tests check it. For a move that leaves the new model exactly invariant (MALA, HMC, Gibbs), the AIS form
- * A_{k+1} = A_k + βU_k(X_k) − βU_{k+1}(X_k) applies instead (`aisIncrement`).
+ * A_{k+1} = A_k + βU_k(X_k) − βU_{k+1}(X_k) applies instead (`aisIncrement`), with the move made after the
+ * reweighting (objectives/jarzynski.ts does so for exact walker moves).
  */
 
 /** α(x, y) per walker into `out`, from U(x) and ∇U(x) cached at x. */

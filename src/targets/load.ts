@@ -14,7 +14,8 @@
  *   banana    dim (integer ≥ 2), b (curvature), optional scale (std of x₁, default 10) — BananaEnergy
  *   ising     couplings (n×n, symmetric, zero diagonal), field (n), optional beta (≥ 0, default 1)
  *   rbm       weights (visible×hidden), visible_bias (visible), hidden_bias (hidden) inline, or
- *             path: a .safetensors file (relative to the target file) with tensors of those three names
+ *             path: a .safetensors file (relative to the target file) with tensors of those three names;
+ *             every value within float32 range (the RBM, energies/rbm.ts, stores its parameters in float32)
  *
  * Matrices are nested lists (rows). Continuous targets come back built, with their exact log Z and exact
  * sampler; discrete targets (ising, rbm) come back as validated plain data (row-major Float64Arrays and
@@ -300,6 +301,7 @@ const BUILDERS: Record<
     const inline = ["weights", "visible_bias", "hidden_bias"].filter((f) => Object.hasOwn(o, f));
     let spec: RbmSpec;
     let source = "";
+    let file: string | undefined;
     if (Object.hasOwn(o, "path")) {
       if (inline.length > 0)
         c.fail("path", `and inline ${inline.join(", ")} are both given: give the tensors in one place`);
@@ -307,6 +309,7 @@ const BUILDERS: Record<
       if (typeof p !== "string" || p === "") c.fail("path", `must be a file name, got ${show(p)}`);
       spec = rbmFromSafetensors(p as string, resolve(baseDir, p as string), c);
       source = ` (from ${p as string})`;
+      file = p as string;
     } else {
       const w = c.matrix(c.required(o, "weights"), "weights");
       const visibleBias = c.vector(
@@ -323,6 +326,9 @@ const BUILDERS: Record<
       );
       spec = { type: "rbm", visible: w.rows, hidden: w.cols, weights: w.data, visibleBias, hiddenBias };
     }
+    checkFloat32(c, "weights", spec.weights, file, spec.hidden);
+    checkFloat32(c, "visible_bias", spec.visibleBias, file);
+    checkFloat32(c, "hidden_bias", spec.hiddenBias, file);
     return {
       kind: "discrete",
       spec,
@@ -330,6 +336,22 @@ const BUILDERS: Record<
     };
   },
 };
+
+/**
+ * RBM parameters become float32 (energies/rbm.ts): a finite float64 beyond float32's range would turn into
+ * ±Infinity. Fails on the first such value, naming the entry (`field[i][j]` inline, or the tensor and its
+ * flat index in the safetensors `file`).
+ */
+function checkFloat32(c: Checker, field: string, data: Float64Array, file?: string, cols?: number): void {
+  const why = "beyond float32 range (RBM parameters are float32)";
+  for (let q = 0; q < data.length; q++) {
+    if (Number.isFinite(Math.fround(data[q]))) continue;
+    if (file !== undefined)
+      c.fail("path", `'${file}': tensor '${field}' has ${data[q]} at flat index ${q}, ${why}`);
+    const at = cols === undefined ? `[${q}]` : `[${Math.floor(q / cols)}][${q % cols}]`;
+    c.fail(`${field}${at}`, `is ${data[q]}, ${why}`);
+  }
+}
 
 function rbmFromSafetensors(name: string, full: string, c: Checker): RbmSpec {
   const at = `'${name}'`;

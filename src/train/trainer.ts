@@ -1,22 +1,79 @@
 /**
- * The training loop: one objective, one optimizer, one model, explicit keys. Iteration k draws its
- * randomness from foldIn(key, k), so a run is reproducible from its seed and independent of how often
- * callbacks look at the state.
+ * Training: one objective, one optimizer, one model, explicit keys. `trainer` is the pair
+ * `init(key) → state`, `step(key, state)` (one iteration), which a loop, a benchmark, a test or a worker can
+ * drive alike; its state (θ, optimizer moments, the objective's walkers and weights) is what a checkpoint
+ * holds. `train` is the loop: iteration k draws its randomness from foldIn(key, k), so a run is
+ * reproducible from its seed and independent of how often callbacks look at the state.
  */
 import type { TrainableEnergy } from "../energies/contract.ts";
 import type { Batch, Objective, ObjectiveDiagnostics } from "../objectives/objective.ts";
 import { foldIn, type Key, Stream, split } from "../random/key.ts";
 import { applyUpdates, type Optimizer } from "./optim.ts";
 
-export interface TrainOptions<S> {
+export interface TrainerOptions<S> {
   model: TrainableEnergy;
   objective: Objective<S>;
   optimizer: Optimizer;
   /** Training data, row-major n × dim. */
   data: Batch;
-  iterations: number;
-  /** Minibatch size for the data term; the full data set when omitted or ≥ n. */
+  /** Minibatch size for the data term, drawn with replacement; the full data set when omitted or ≥ n. */
   batchSize?: number;
+}
+
+export interface TrainerState<S> {
+  /** θ_k, the model's current parameters (updated in place). */
+  params: Float64Array;
+  optState: unknown;
+  /** The objective's state (walkers, weights, …). */
+  objective: S;
+  /** Iterations done. */
+  iteration: number;
+}
+
+export interface Trainer<S> {
+  /** Starts from the model's current θ. */
+  init(key: Key): TrainerState<S>;
+  /**
+   * One iteration k: the objective's gradient at θ_k (minibatch drawn first), the optimizer's update to
+   * θ_{k+1} (set on the model), then the objective's afterUpdate.
+   */
+  step(key: Key, state: TrainerState<S>): void;
+}
+
+export function trainer<S>(opts: TrainerOptions<S>): Trainer<S> {
+  const { model, objective, optimizer, data } = opts;
+  const dim = model.dim;
+  const grad = new Float64Array(model.numParams);
+  const bs = opts.batchSize && opts.batchSize < data.n ? opts.batchSize : data.n;
+  const batchX = bs === data.n ? data.x : new Float64Array(bs * dim);
+  return {
+    init(key) {
+      const objectiveState = objective.init(key, model);
+      const params = model.getParams();
+      return { params, optState: optimizer.init(params), objective: objectiveState, iteration: 0 };
+    },
+    step(key, state) {
+      const [kBatch, kGrad, kAfter] = split(key, 3);
+      if (bs !== data.n) {
+        const rng = new Stream(kBatch);
+        for (let i = 0; i < bs; i++) {
+          const j = rng.integer(data.n);
+          for (let a = 0; a < dim; a++) batchX[i * dim + a] = data.x[j * dim + a];
+        }
+      }
+      objective.gradient(kGrad, state.objective, model, { x: batchX, n: bs }, grad);
+      const r = optimizer.update(grad, state.optState, state.params);
+      state.optState = r.state;
+      applyUpdates(state.params, r.updates);
+      model.setParams(state.params);
+      objective.afterUpdate(kAfter, state.objective, model);
+      state.iteration++;
+    },
+  };
+}
+
+export interface TrainOptions<S> extends TrainerOptions<S> {
+  iterations: number;
   key: Key;
   /** Called after every iteration with θ_{k+1} and the objective's diagnostics. */
   onIteration?: (k: number, params: Float64Array, diag: ObjectiveDiagnostics) => void;
@@ -28,31 +85,12 @@ export interface TrainResult<S> {
 }
 
 export function train<S>(opts: TrainOptions<S>): TrainResult<S> {
-  const { model, objective, optimizer, data } = opts;
-  const dim = model.dim;
+  const t = trainer(opts);
   const [kInit, kLoop] = split(opts.key, 2);
-  const state = objective.init(kInit, model);
-  let params = model.getParams();
-  let optState = optimizer.init(params);
-  const grad = new Float64Array(model.numParams);
-  const bs = opts.batchSize && opts.batchSize < data.n ? opts.batchSize : data.n;
-  const batchX = bs === data.n ? data.x : new Float64Array(bs * dim);
+  const state = t.init(kInit);
   for (let k = 0; k < opts.iterations; k++) {
-    const [kBatch, kGrad, kAfter] = split(foldIn(kLoop, k), 3);
-    if (bs !== data.n) {
-      const rng = new Stream(kBatch);
-      for (let i = 0; i < bs; i++) {
-        const j = rng.integer(data.n);
-        for (let a = 0; a < dim; a++) batchX[i * dim + a] = data.x[j * dim + a];
-      }
-    }
-    objective.gradient(kGrad, state, model, { x: batchX, n: bs }, grad);
-    const r = optimizer.update(grad, optState, params);
-    optState = r.state;
-    params = applyUpdates(params, r.updates);
-    model.setParams(params);
-    objective.afterUpdate(kAfter, state, model);
-    opts.onIteration?.(k, params, objective.diagnostics(state));
+    t.step(foldIn(kLoop, k), state);
+    opts.onIteration?.(k, state.params, opts.objective.diagnostics(state.objective));
   }
-  return { params, state };
+  return { params: state.params, state: state.objective };
 }

@@ -15,7 +15,7 @@ import { nativeRbmKernels } from "../../src/backend/native/rbm.ts";
 import { createMlpEnergy } from "../../src/energies/mlp.ts";
 import { foldIn, keyFromSeed, Stream } from "../../src/random/key.ts";
 import { createAisChains, createGibbsChains, createGradient, RbmWorkspace } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
 
 /** A full garbage collection, so that short-lived JavaScript objects (keys, views) do not count as leaks. */
 function collect(): void {
@@ -78,7 +78,7 @@ describe("native memory", { skip }, () => {
 
   test("10⁵ calls of the RBM kernels (conditionals, free energy, Gibbs, CD, AIS) keep RSS and external flat", () => {
     const K = nativeRbmKernels;
-    const m = RbmModel.random(keyFromSeed(2), 13, 7, 0.5);
+    const m = Rbm.random(keyFromSeed(2), 13, 7, 0.5);
     const ws = new RbmWorkspace();
     const n = 5;
     const v = new Uint8Array(n * 13).map((_, i) => i % 2);

@@ -7,9 +7,10 @@
  * Tolerances (unit roundoff u = 2⁻²⁴, γ_K = K·u/(1 − K·u)). Both implementations form the pre-activations
  * c + vᵀW and Wh as float32 sums of the same ≤ K+1 terms (products with 0/1 states are exact) in different
  * orders, so each is within γ_K·S of the exact sum, S = |c_j| + Σ_i v_i|W_ij| (resp. Σ_j h_j|W_ij|), and
- * they differ by ≤ 2γ_K·S; b + β·Wh adds one float32 rounding per side (≤ 2u(|b_i| + βS)). σ is
- * 1/4-Lipschitz and both round p ≤ 1 to float32 (≤ 2⁻²⁵ each): |Δp| ≤ β·2γ_K·S/4 (+ the b term) + 2⁻²⁴,
- * evaluated per element. Free energies: softplus is 1-Lipschitz, so |ΔF| ≤ Σ_j 2γ_K·S_j plus float64
+ * they differ by ≤ 2γ_K·S; b + Wh adds one float32 rounding per side (≤ 2u(|b_i| + S)). The tempered
+ * probabilities are σ(β·pre); σ is 1/4-Lipschitz and both round p ≤ 1 to float32 (≤ 2⁻²⁵ each):
+ * |Δp| ≤ β·2γ_K·S/4 (+ the b term) + 2⁻²⁴, evaluated per element. AIS's path conditional σ(b + t·Wh) is
+ * bounded the same way against its float64 value. Free energies: softplus is 1-Lipschitz, so |ΔF| ≤ Σ_j 2γ_K·S_j plus float64
  * rounding. Gradients: given identical chain states, the data and model terms differ by the mean |Δp| of
  * each side plus float32 summation (γ_{n+m+2} times the term sums); the visible-bias gradient is then
  * bit-identical (the same float64 sums of bits).
@@ -41,8 +42,8 @@ import {
   RbmWorkspace,
   typedArrayRbmKernels as T,
 } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
-import { sgdUpdate } from "../../src/rbm/train.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
+import { sgdUpdate } from "../../src/rbm/cd.ts";
 
 const U = 2 ** -24;
 const gamma = (k: number) => (k * U) / (1 - k * U);
@@ -62,13 +63,13 @@ function bits(key: Key, len: number, p = 0.5): Uint8Array {
   return x;
 }
 
-function model(nv: number, nh: number, std = 0.5, seed = 7): RbmModel {
-  return RbmModel.random(keyFromSeed(seed * 1000 + nv * 7 + nh), nv, nh, std);
+function model(nv: number, nh: number, std = 0.5, seed = 7): Rbm {
+  return Rbm.random(keyFromSeed(seed * 1000 + nv * 7 + nh), nv, nh, std);
 }
 
 /** Per-element bound on |Δp| between the implementations' p(h = 1 | v) (n × nh). */
-function hiddenTol(m: RbmModel, v: Uint8Array, n: number, beta: number): Float64Array {
-  const { nv, nh, W, c } = m;
+function hiddenTol(m: Rbm, v: Uint8Array, n: number, beta: number): Float64Array {
+  const { visible: nv, hidden: nh, W, c } = m;
   const g = 2 * gamma(nv + 1);
   const tol = new Float64Array(n * nh);
   for (let s = 0; s < n; s++)
@@ -81,15 +82,15 @@ function hiddenTol(m: RbmModel, v: Uint8Array, n: number, beta: number): Float64
 }
 
 /** Per-element bound on |Δp| between the implementations' p(v = 1 | h) (n × nv). */
-function visibleTol(m: RbmModel, h: Uint8Array, n: number, beta: number): Float64Array {
-  const { nv, nh, W, b } = m;
+function visibleTol(m: Rbm, h: Uint8Array, n: number, beta: number): Float64Array {
+  const { visible: nv, hidden: nh, W, b } = m;
   const g = 2 * gamma(nh);
   const tol = new Float64Array(n * nv);
   for (let s = 0; s < n; s++)
     for (let i = 0; i < nv; i++) {
       let S = 0;
       for (let j = 0; j < nh; j++) if (h[s * nh + j]) S += Math.abs(W[i * nh + j]);
-      const dPre = Math.abs(beta) * g * S + 2 * U * (Math.abs(b[i]) + Math.abs(beta) * S);
+      const dPre = Math.abs(beta) * (g * S + 2 * U * (Math.abs(b[i]) + S));
       tol[s * nv + i] = dPre / 4 + P_ROUND + 1e-15;
     }
   return tol;
@@ -107,25 +108,26 @@ function drawWithMargin(
   pN: ArrayLike<number>,
   x: Uint8Array,
   st: { margin: number },
-  slack = P_ROUND,
+  slack: number | ArrayLike<number> = P_ROUND,
 ) {
   for (let q = 0; q < x.length; q++) {
     const u = rng.nextU32() * TWO_M32;
     x[q] = u < pT[q] ? 1 : 0;
-    const lo = Math.min(pT[q], pN[q]) - slack;
-    const hi = Math.max(pT[q], pN[q]) + slack;
+    const sl = typeof slack === "number" ? slack : slack[q];
+    const lo = Math.min(pT[q], pN[q]) - sl;
+    const hi = Math.max(pT[q], pN[q]) + sl;
     st.margin = Math.min(st.margin, u < lo ? lo - u : u > hi ? u - hi : -1);
   }
 }
 
 /** The native p(h|v) and p(v|h) for the replays (float32). */
-function nativeHidden(m: RbmModel, v: Uint8Array, n: number, beta: number): Float32Array {
-  const out = new Float32Array(n * m.nh);
+function nativeHidden(m: Rbm, v: Uint8Array, n: number, beta: number): Float32Array {
+  const out = new Float32Array(n * m.hidden);
   N.hiddenProbs(m, v, n, beta, out, new RbmWorkspace());
   return out;
 }
-function nativeVisible(m: RbmModel, h: Uint8Array, n: number, beta: number): Float32Array {
-  const out = new Float32Array(n * m.nv);
+function nativeVisible(m: Rbm, h: Uint8Array, n: number, beta: number): Float32Array {
+  const out = new Float32Array(n * m.visible);
   N.visibleProbs(m, h, n, beta, out, new RbmWorkspace());
   return out;
 }
@@ -238,6 +240,57 @@ describe("native RBM kernels vs typed-array kernels", { skip }, () => {
       });
     });
 
+    test(`Gibbs sweeps with a tracked pre = c + vᵀW (${nv}×${nh}, n = ${n}, β = 1.3)`, (t) => {
+      const m = model(nv, nh);
+      const beta = 1.3;
+      const sweeps = 2;
+      const key = keyFromSeed(13 + nh);
+      const v0 = bits(keyFromSeed(6), n * nv);
+      const field = (v: Uint8Array) => {
+        const f = new Float64Array(n * nh);
+        m.hiddenField(v, n, f);
+        return f;
+      };
+      const pre0 = Float32Array.from(field(v0));
+      // Replay: the first hiddens from σ(β·pre0) (the same float32 input on both sides: p equal up to the
+      // last bits of exp), then each kernel's own products, as in the test above.
+      const rng = new Stream(key);
+      const st = { margin: Number.POSITIVE_INFINITY };
+      const v = v0.slice();
+      const h = new Uint8Array(n * nh);
+      const ph = new Float32Array(n * nh);
+      const pv = new Float32Array(n * nv);
+      const ws = new RbmWorkspace();
+      for (let s = 0; s < sweeps; s++) {
+        if (s === 0) {
+          const p0 = Float64Array.from(pre0, (x) => 1 / (1 + Math.exp(-beta * x)));
+          drawWithMargin(rng, p0, p0, h, st, 1e-14);
+        } else {
+          T.hiddenProbs(m, v, n, beta, ph, ws);
+          drawWithMargin(rng, ph, nativeHidden(m, v, n, beta), h, st);
+        }
+        T.visibleProbs(m, h, n, beta, pv, ws);
+        drawWithMargin(rng, pv, nativeVisible(m, h, n, beta), v, st);
+      }
+      const ct = createGibbsChains(m, n);
+      const cn = createGibbsChains(m, n);
+      ct.v.set(v0);
+      cn.v.set(v0);
+      const pt = pre0.slice();
+      const pn = pre0.slice();
+      T.gibbsSweep(m, key, ct, sweeps, beta, new RbmWorkspace(), pt);
+      N.gibbsSweep(m, key, cn, sweeps, beta, new RbmWorkspace(), pn);
+      ifNoNearTie(t, st.margin, "gibbs with pre", () => {
+        assert.deepEqual(ct.v, v);
+        assert.deepEqual(cn.v, v);
+        assert.deepEqual(cn.h, ct.h);
+        const exact = field(v);
+        const tolPre = hiddenTol(m, v, n, 1).map((x) => 4 * x);
+        assert.ok(maxAbsDiffOverTol(pt, exact, tolPre) <= 1, "typed-array pre = c + vᵀW at the final v");
+        assert.ok(maxAbsDiffOverTol(pn, exact, tolPre) <= 1, "native pre = c + vᵀW at the final v");
+      });
+    });
+
     test(`CD-2 and PCD-1 gradients (${nv}×${nh}, n = ${n})`, (t) => {
       const m = model(nv, nh);
       const data = bits(keyFromSeed(17 + nh), n * nv, 0.4);
@@ -278,7 +331,7 @@ describe("native RBM kernels vs typed-array kernels", { skip }, () => {
               if (data[s * nv + i]) d += ph0[s * nh + j];
               if (v[s * nv + i]) e += ph[s * nh + j];
             }
-            ref.W[i * nh + j] = d / n - e / n;
+            ref.W[i * nh + j] = e / n - d / n; // the loss gradient: model term − data term
             mag[i * nh + j] = d / n + e / n;
           }
         let max0 = 0;
@@ -363,7 +416,7 @@ describe("native RBM kernels vs typed-array kernels", { skip }, () => {
         pre: ct.pre.slice(),
         logw: ct.logw.slice(),
       };
-      const [bp, b] = [0.3, 0.45];
+      const [tp, t1] = [0.3, 0.45];
       const skey = foldIn(key, 4);
       const rng = new Stream(skey);
       const st = { margin: Number.POSITIVE_INFINITY };
@@ -373,19 +426,34 @@ describe("native RBM kernels vs typed-array kernels", { skip }, () => {
       const mag = new Float64Array(n);
       for (let q = 0; q < n * nh; q++) {
         const x = copy.pre[q];
-        p[q] = 1 / (1 + Math.exp(-b * x));
+        p[q] = 1 / (1 + Math.exp(-t1 * x));
         const s = Math.floor(q / nh);
-        dl[s] += sp(b * x) - sp(bp * x);
-        mag[s] += sp(b * x) + sp(bp * x);
+        dl[s] += sp(t1 * x) - sp(tp * x);
+        mag[s] += sp(t1 * x) + sp(tp * x);
       }
       const h = new Uint8Array(n * nh);
       drawWithMargin(rng, p, p, h, st, 1e-14); // same pre → same float64 p up to exp's last bits
-      const pv = new Float32Array(n * nv);
-      T.visibleProbs(m, h, n, b, pv, wt);
+      // The path's visible conditional σ(b_i + t·(Wh)_i) in float64; both kernels form b + t·Wh from a
+      // float32 product (within γ_nh·S of the exact sum) rounded to float32, so their p lie within `slack`.
+      const pv = new Float64Array(n * nv);
+      const slack = new Float64Array(n * nv);
+      for (let s = 0; s < n; s++)
+        for (let i = 0; i < nv; i++) {
+          let wh = 0;
+          let S = 0;
+          for (let j = 0; j < nh; j++)
+            if (h[s * nh + j]) {
+              wh += m.W[i * nh + j];
+              S += Math.abs(m.W[i * nh + j]);
+            }
+          pv[s * nv + i] = 1 / (1 + Math.exp(-(m.b[i] + t1 * wh)));
+          const dPre = t1 * gamma(nh) * S + U * (Math.abs(m.b[i]) + t1 * S);
+          slack[s * nv + i] = dPre / 4 + P_ROUND + 1e-15;
+        }
       const v = new Uint8Array(n * nv);
-      drawWithMargin(rng, pv, nativeVisible(m, h, n, b), v, st);
-      T.aisSweep(m, skey, ct, bp, b, wt);
-      N.aisSweep(m, skey, copy, bp, b, wn);
+      drawWithMargin(rng, pv, pv, v, st, slack);
+      T.aisSweep(m, skey, ct, tp, t1, wt);
+      N.aisSweep(m, skey, copy, tp, t1, wn);
       for (let s = 0; s < n; s++) {
         const tol = 1e-13 * (mag[s] + Math.abs(ct.logw[s]) + 1);
         assert.ok(Math.abs(copy.logw[s] - ct.logw[s]) <= tol, `logw[${s}]: ${copy.logw[s]} vs ${ct.logw[s]}`);
@@ -430,7 +498,7 @@ describe("native RBM kernels vs typed-array kernels", { skip }, () => {
   });
 });
 
-/** Every output of a fixed workload on the native kernels (gibbs states, CD/PCD gradients, AIS chains). */
+/** Every output of a fixed workload on the native kernels (Gibbs states and pre, CD/PCD gradients, AIS chains). */
 function runAll(): (Uint8Array | Float32Array | Float64Array)[] {
   const nv = 64;
   const nh = 33;
@@ -441,7 +509,12 @@ function runAll(): (Uint8Array | Float32Array | Float64Array)[] {
   const c = createGibbsChains(m, n);
   c.v.set(bits(keyFromSeed(1), n * nv));
   N.gibbsSweep(m, keyFromSeed(2), c, 2, 0.9, ws);
-  out.push(c.v, c.h);
+  out.push(c.v.slice(), c.h.slice());
+  const field = new Float64Array(n * nh);
+  m.hiddenField(c.v, n, field);
+  const pre = Float32Array.from(field);
+  N.gibbsSweep(m, keyFromSeed(6), c, 2, 1.1, ws, pre);
+  out.push(c.v.slice(), c.h.slice(), pre);
   const probs = new Float32Array(n * nh);
   N.hiddenProbs(m, c.v, n, 0.9, probs, ws);
   out.push(probs);

@@ -14,12 +14,12 @@ import { logSumExp } from "../../src/math/logspace.ts";
 import { foldIn, keyFromSeed } from "../../src/random/key.ts";
 import { ais, baseLogZ, exactLogZ, independentUnitsLogZ, linearBetas } from "../../src/rbm/ais.ts";
 import { RbmWorkspace } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
 import { assertClose } from "../helpers.ts";
 import { jointTable } from "./helpers.ts";
 
 describe("AIS log Z vs exact enumeration (10 × 6, weights ~ N(0, 1))", () => {
-  const model = RbmModel.random(keyFromSeed(401), 10, 6, 1);
+  const model = Rbm.random(keyFromSeed(401), 10, 6, 1);
   const exact = exactLogZ(model);
 
   test("the reference values", () => {

@@ -1,12 +1,13 @@
 /**
- * CD-k / PCD-k gradients of the float32 RBM on a 5 × 3 model with O(1) weights, against exact formulas
- * (float64, by enumeration). With hidden probabilities in both terms,
- *   g = D − M,  D = (1/n) Σ_data [v₀σ(c + v₀W)ᵀ, v₀, σ(c + v₀W)],  M = (1/m) Σ_chains [v σ(c + vW)ᵀ, v, σ(c + vW)].
+ * CD-k / PCD-k gradients of the RBM kernels on a 5 × 3 model with O(1) weights, against exact formulas
+ * (float64, by enumeration). The kernels return the gradient of the loss E_data[F] + log Z, estimated
+ * with hidden probabilities in both terms (−∂θF = [v σ(c + vW)ᵀ, v, σ(c + vW)]):
+ *   g = M − D,  D = (1/n) Σ_data [v₀σ(c + v₀W)ᵀ, v₀, σ(c + v₀W)],  M = (1/m) Σ_chains [v σ(c + vW)ᵀ, v, σ(c + vW)].
  *  - Data term, exactly: with persistent chains the final chain states are returned, so M is known
- *    exactly and g + M must equal D to float32 rounding.
+ *    exactly and M − g must equal D to float32 rounding.
  *  - CD-k model term, statistically: the chains start at the data and v_k ~ Tᵏ(v₀, ·) with the exact visible
  *    transition T(v, v′) = Σ_h p(h|v) p(v′|h), so E[M] = (1/n) Σ_data Σ_v′ Tᵏ(v₀, v′)[…](v′). Over R
- *    independent keys, each of the 23 components of D − g has its mean within 5 SE of E[M], SE = sample
+ *    independent keys, each of the 23 components of g + D has its mean within 5 SE of E[M], SE = sample
  *    standard deviation / √R.
  *  - PCD model term at stationarity: 3000 chains burnt in (exact TV < 1e-3) give M within 5 SE of the
  *    model expectation E_p[…], SE from the per-chain sample variance (independent chains).
@@ -20,8 +21,8 @@ import {
   RbmWorkspace,
   typedArrayRbmKernels as K,
 } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
-import { cdGradient, cdStep } from "../../src/rbm/train.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
+import { cdGradient, sgdUpdate } from "../../src/rbm/cd.ts";
 import { assertClose } from "../helpers.ts";
 import {
   burnIn,
@@ -35,7 +36,7 @@ import {
 const NV = 5;
 const NH = 3;
 const D = NV * NH + NV + NH;
-const model = RbmModel.random(keyFromSeed(301), NV, NH, 1);
+const model = Rbm.random(keyFromSeed(301), NV, NH, 1);
 
 /** [v σ(c + vW)ᵀ, v, σ(c + vW)] of visible state index kv (float64, from enumeration). */
 function stats(kv: number): Float64Array {
@@ -93,7 +94,7 @@ const data = new Uint8Array(n * NV).map(() => (rng.uniform() < 0.5 ? 1 : 0));
 const dataTerm = meanStats(data, n);
 
 describe("CD / PCD gradients against exact formulas (5 × 3 RBM)", () => {
-  test("data term exactly: g + M(returned persistent chains) = D", () => {
+  test("data term exactly: M(returned persistent chains) − g = D", () => {
     const chains = createGibbsChains(model, 7);
     chains.v.set(data.subarray(0, 7 * NV));
     const ws = new RbmWorkspace();
@@ -102,7 +103,7 @@ describe("CD / PCD gradients against exact formulas (5 × 3 RBM)", () => {
         cdGradient(model, keyFromSeed(303 + k), data, n, { k, persistent: chains, workspace: ws }),
       );
       const m = meanStats(chains.v, 7);
-      for (let d = 0; d < D; d++) assertClose(g[d] + m[d], dataTerm[d], 1e-6, 1e-6, `k=${k}, component ${d}`);
+      for (let d = 0; d < D; d++) assertClose(m[d] - g[d], dataTerm[d], 1e-6, 1e-6, `k=${k}, component ${d}`);
     }
   });
 
@@ -110,7 +111,7 @@ describe("CD / PCD gradients against exact formulas (5 × 3 RBM)", () => {
     [1, 2000],
     [3, 1000],
   ]) {
-    test(`CD-${k}: E[D − g] = exact expected model term (R = ${R} keys, 5 SE per component)`, () => {
+    test(`CD-${k}: E[g + D] = exact expected model term (R = ${R} keys, 5 SE per component)`, () => {
       const m = 2 ** NV;
       const t = visibleTransition();
       let dist = new Float64Array(m * n); // row s: Tᵏ(v₀ˢ, ·)
@@ -137,7 +138,7 @@ describe("CD / PCD gradients against exact formulas (5 × 3 RBM)", () => {
           cdGradient(model, foldIn(keyFromSeed(310 + k), r), data, n, { k, workspace: ws }, grad),
         );
         for (let d = 0; d < D; d++) {
-          const x = dataTerm[d] - g[d];
+          const x = g[d] + dataTerm[d];
           sum[d] += x;
           sum2[d] += x * x;
         }
@@ -179,20 +180,22 @@ describe("CD / PCD gradients against exact formulas (5 × 3 RBM)", () => {
     }
     for (let d = 0; d < D; d++) {
       const mean = sum[d] / chainsN;
-      assertClose(dataTerm[d] - g[d], mean, 1e-6, 1e-6, `M from the gradient vs from the chains, ${d}`);
+      assertClose(g[d] + dataTerm[d], mean, 1e-6, 1e-6, `M from the gradient vs from the chains, ${d}`);
       const se = Math.sqrt((sum2[d] / chainsN - mean * mean) / (chainsN - 1));
       assert.ok(Math.abs(mean - exact[d]) < 5 * se, `component ${d}: ${mean} vs ${exact[d]} ± ${se}`);
     }
   });
 
-  test("cdStep applies θ ← θ + lr·g and marks the model changed", () => {
+  test("sgdUpdate applies θ ← θ − lr·g in float32 and marks the model changed", () => {
     const m = model.clone();
     const before = m.getParams();
     const v0 = m.version;
-    const g = flatten(cdStep(m, keyFromSeed(330), data, n, { lr: 0.1 }));
+    const grad = cdGradient(m, keyFromSeed(330), data, n);
+    const g = flatten(grad);
+    sgdUpdate(m, grad, 0.1);
     const after = m.getParams();
-    for (let d = 0; d < D; d++) assert.equal(after[d], Math.fround(before[d] + 0.1 * g[d]));
+    for (let d = 0; d < D; d++) assert.equal(after[d], Math.fround(before[d] - 0.1 * g[d]));
     assert.ok(m.version > v0);
-    assert.throws(() => cdStep(m, keyFromSeed(331), data, n, { lr: 0 }), RangeError);
+    assert.throws(() => sgdUpdate(m, grad, 0), RangeError);
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Block Gibbs of the float32 RBM leaves the (tempered) joint invariant: on a 5 × 3 RBM with O(1) weights,
- * long runs reproduce the exact marginals from enumeration of p_β(v, h) ∝ exp(bᵀv + β(cᵀh + vᵀWh)).
+ * Block Gibbs of the RBM kernels leaves the tempered joint invariant: on a 5 × 3 RBM with O(1) weights,
+ * long runs reproduce the exact marginals from enumeration of ρ_β(v, h) ∝ e^{−βE(v,h)}.
  *
  * 1. Many independent chains (4000) from the all-zero state: after T sweeps the visible and hidden unit
  *    marginals are within 5 standard errors, SE = √(p(1−p)/n) exactly (independent chains). T is the first
- *    step count at which the exact total-variation distance to the joint, computed from the transition
- *    matrix of the same kernel in samplers/discrete/block-gibbs.ts (on the RBM (βW, b, βc), whose e^{−E} is
- *    our tempered joint), is < 1e-3 — far below 0.15 SE, so burn-in cannot explain a failure.
+ *    step count at which the exact total-variation distance to the joint, computed from the exact
+ *    transition matrix of the block-Gibbs sampler at β (samplers/discrete/block-gibbs.ts), is < 1e-3 —
+ *    far below 0.15 SE, so burn-in cannot explain a failure.
  * 2. Long runs: 100 independent chains, each averaged over 400 sweeps after the same burn-in; the 100
  *    time-averages are i.i.d., so their sample standard deviation / √100 is an honest Monte-Carlo SE
  *    (autocorrelation included). Each time-averaged marginal is within 5 such SE of the exact value.
@@ -16,10 +16,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { foldIn, keyFromSeed } from "../../src/random/key.ts";
 import { createGibbsChains, RbmWorkspace, typedArrayRbmKernels as K } from "../../src/rbm/kernels.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
 import { burnIn, unitMarginals } from "./helpers.ts";
 
-const model = RbmModel.random(keyFromSeed(201), 5, 3, 1);
+const model = Rbm.random(keyFromSeed(201), 5, 3, 1);
 
 function columnMeans(x: Uint8Array, n: number, sites: number): Float64Array {
   const m = new Float64Array(sites);

@@ -1,8 +1,9 @@
 /**
- * The float32 RBM against brute-force enumeration (test/rbm/helpers.ts) on tiny models: conditional
- * probabilities (at β = 1 and on the tempered AIS family), free energies, exact log Z (both enumeration
- * directions, Gray-code refreshes); the matrix helpers against naive float64 products; and determinism
- * (same key → bit-identical chains, gradients and AIS log-weights).
+ * The RBM and its typed-array kernels against brute-force enumeration (test/rbm/helpers.ts) on tiny
+ * models: tempered conditional probabilities of ρ_β ∝ e^{−βE} (β = 1 and β ≠ 1), free energies, exact
+ * log Z_β (both enumeration directions, Gray-code refreshes); the model's parameter vector and its
+ * staleness counter; the matrix helpers against naive float64 products; and determinism (same key →
+ * bit-identical chains, gradients and AIS log-weights).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -25,10 +26,18 @@ import {
   matmulTransA,
   transpose,
 } from "../../src/rbm/linalg.ts";
-import { RbmModel } from "../../src/rbm/model.ts";
-import { cdGradient } from "../../src/rbm/train.ts";
-import { assertClose } from "../helpers.ts";
+import { Rbm } from "../../src/energies/rbm.ts";
+import { cdGradient } from "../../src/rbm/cd.ts";
+import { assertClose, centralDiff, checkInputGradient } from "../helpers.ts";
 import { freeEnergyBrute, hiddenConditional, jointTable, stateBits, visibleConditional } from "./helpers.ts";
+
+/** Wᵀ (H × V) of the model, as a float64 array. */
+function transposeOf(m: Rbm): Float64Array {
+  const t = new Float64Array(m.W.length);
+  for (let i = 0; i < m.visible; i++)
+    for (let j = 0; j < m.hidden; j++) t[j * m.visible + i] = m.W[i * m.hidden + j];
+  return t;
+}
 
 /** All 2^sites states as rows. */
 function allStates(sites: number): Uint8Array {
@@ -38,7 +47,7 @@ function allStates(sites: number): Uint8Array {
 }
 
 describe("conditionals and free energy vs enumeration (5 × 3)", () => {
-  const m = RbmModel.random(keyFromSeed(101), 5, 3, 1);
+  const m = Rbm.random(keyFromSeed(101), 5, 3, 1);
   const ws = new RbmWorkspace();
   for (const beta of [1, 0.37]) {
     test(`p_β(h | v) and p_β(v | h), β = ${beta}`, () => {
@@ -58,16 +67,75 @@ describe("conditionals and free energy vs enumeration (5 × 3)", () => {
       }
     });
   }
-  test("free energy F(v) = −log Σ_h e^{−E(v,h)}, and the float64 energies/rbm.ts agrees", () => {
+  test("free energy F(v) = −log Σ_h e^{−E(v,h)}: the kernel (float32 products) and the model (float64)", () => {
     const v = allStates(5);
     const f = new Float64Array(32);
     K.freeEnergy(m, v, 32, f, ws);
     const f64 = new Float64Array(32);
-    m.toEnergy().energy(v, 32, f64);
+    m.energy(v, 32, f64);
     for (let kv = 0; kv < 32; kv++) {
       assertClose(f[kv], freeEnergyBrute(m, kv), 1e-5, 0, `F(${kv})`);
       assertClose(f64[kv], freeEnergyBrute(m, kv), 1e-12, 1e-12, `Rbm F(${kv})`);
     }
+  });
+});
+
+describe("the RBM as a trainable energy: θ, paramGrad and ∇ₓF against float64 finite differences", () => {
+  // θ on a grid of 2⁻¹⁶ (|θ| < 4), so θ ± 2⁻¹⁶ is exact in float32 and the central differences of the
+  // model's own float64 F see exactly the perturbed parameters: truncation ≈ ε²/6·|F‴| ≈ 1e-10 and
+  // rounding ≈ 1e-16·|F|/ε ≈ 1e-10, far below the 1e-8 tolerance.
+  const q = 2 ** -16;
+  const [V, H] = [6, 4];
+  const theta = Rbm.random(keyFromSeed(111), V, H, 0.8, 0.5)
+    .getParams()
+    .map((x) => Math.round(x / q) * q);
+  const m = Rbm.zeros(V, H);
+  m.setParams(theta);
+  // Three binary rows and two real rows of [0, 1]^V; signed weights (as in data − model gradients).
+  const n = 5;
+  const rng = new Stream(keyFromSeed(112));
+  const x = new Float64Array(n * V).map((_, p) =>
+    p < 3 * V ? (rng.uniform() < 0.5 ? 1 : 0) : rng.uniform(),
+  );
+  const w = Float64Array.of(0.3, -1.2, 0.5, 0.7, -0.25);
+
+  test("θ = [W, b, c]: getParams/setParams round trip, numParams, version, clone, validation", () => {
+    assert.equal(m.numParams, V * H + V + H);
+    assert.deepEqual(m.getParams(), theta);
+    assert.deepEqual([...m.W], [...theta.subarray(0, V * H)]);
+    assert.deepEqual([...m.c], [...theta.subarray(V * H + V)]);
+    const v0 = m.version;
+    m.setParams(theta);
+    assert.ok(m.version > v0, "setParams marks the model changed");
+    const c = m.clone();
+    assert.deepEqual(c.getParams(), theta);
+    c.W[0] += 1;
+    assert.equal(m.W[0], theta[0], "clone copies");
+    assert.throws(() => m.setParams(new Float64Array(3)), RangeError);
+    assert.throws(() => new Rbm([1e39], [0], [0]), /not finite in float32/);
+    assert.throws(() => new Rbm([1, 2], [0], [0]), RangeError);
+    assert.throws(() => Rbm.zeros(0, 3), RangeError);
+  });
+
+  test("paramGrad = Σ_s w_s ∂θF(x_s) at binary and real points", () => {
+    const g = new Float64Array(m.numParams).fill(Number.NaN);
+    m.paramGrad(x, n, w, g);
+    const u = new Float64Array(n);
+    const t = theta.slice();
+    const weighted = () => {
+      m.setParams(t);
+      m.energy(x, n, u);
+      let s = 0;
+      for (let i = 0; i < n; i++) s += w[i] * u[i];
+      return s;
+    };
+    for (let k = 0; k < m.numParams; k++)
+      assertClose(g[k], centralDiff(weighted, t, k, q), 1e-8, 1e-8, `∂θ[${k}]`);
+    m.setParams(theta);
+  });
+
+  test("energyAndGrad: ∇ₓF at real points, and energy() agrees", () => {
+    checkInputGradient(m, x.slice(), n, { eps: 1e-6, atol: 1e-8, rtol: 1e-7 });
   });
 });
 
@@ -78,18 +146,33 @@ describe("exact log Z", () => {
       [3, 6, 103],
       [4, 4, 104],
     ]) {
-      const m = RbmModel.random(keyFromSeed(seed), nv, nh, 1.5);
-      assertClose(exactLogZ(m), jointTable(m).logZ, 1e-12, 1e-12, `${nv}×${nh}`);
+      const m = Rbm.random(keyFromSeed(seed), nv, nh, 1.5);
+      for (const beta of [1, 0.4, 1.7])
+        assertClose(
+          exactLogZ(m, { beta }),
+          jointTable(m, beta).logZ,
+          1e-12,
+          1e-12,
+          `${nv}×${nh}, β = ${beta}`,
+        );
     }
   });
-  test("past the Gray-code refresh (2^13 states) it matches energies/rbm.ts", () => {
-    const m = RbmModel.random(keyFromSeed(105), 13, 20, 0.8);
-    assertClose(exactLogZ(m), m.toEnergy().logZ(), 1e-10, 1e-12, "13 × 20");
-    const t = RbmModel.random(keyFromSeed(106), 20, 13, 0.8);
-    assertClose(exactLogZ(t), t.toEnergy().logZ(), 1e-10, 1e-12, "20 × 13");
+  test("past the Gray-code refresh (2^13 states) it matches Σ_v e^{−F(v)} by enumeration", () => {
+    // Enumerating h (13 < 20) against the visible sum over 2^13 states, and the transposed model.
+    const m = Rbm.random(keyFromSeed(105), 20, 13, 0.8);
+    const t = new Rbm(transposeOf(m), m.c, m.b);
+    const fe = new Float64Array(2 ** 13);
+    t.energy(allStates(13), 2 ** 13, fe);
+    let max = Number.NEGATIVE_INFINITY;
+    for (const f of fe) max = Math.max(max, -f);
+    let sum = 0;
+    for (const f of fe) sum += Math.exp(-f - max);
+    const ref = max + Math.log(sum);
+    assertClose(exactLogZ(m), ref, 1e-10, 1e-12, "20 × 13");
+    assertClose(exactLogZ(t), ref, 1e-10, 1e-12, "13 × 20");
   });
   test("refuses too many states", () => {
-    assert.throws(() => exactLogZ(new RbmModel(30, 30)), RangeError);
+    assert.throws(() => exactLogZ(Rbm.zeros(30, 30)), RangeError);
   });
 });
 
@@ -162,7 +245,7 @@ describe("matrix helpers vs naive float64 products (sizes off the unroll widths)
 });
 
 describe("same key, same results (bit for bit); another key, other results", () => {
-  const m = RbmModel.random(keyFromSeed(108), 9, 7, 0.7);
+  const m = Rbm.random(keyFromSeed(108), 9, 7, 0.7);
   const data = new Uint8Array(12 * 9).map((_, i) => ((i * 7919) % 3 === 0 ? 1 : 0));
   const gibbs = (seed: number) => {
     const ch = createGibbsChains(m, 20);

@@ -45,14 +45,14 @@ function sample(
   record: (state: ChainState, info: NutsInfo) => void,
   beta = 1,
 ): { accept: number; depth: number; steps: number; divergent: number } {
-  const kernel = nuts(energy, { ...params, beta });
+  const kernel = nuts(energy, { beta });
   const key = keyFromSeed(seed);
   let accept = 0;
   let depth = 0;
   let steps = 0;
   let divergent = 0;
   for (let t = 0; t < draws; t++) {
-    const { info } = kernel.step(foldIn(key, t), state);
+    const info = kernel.step(foldIn(key, t), state, params);
     for (let c = 0; c < state.n; c++) {
       accept += info.acceptProb[c];
       depth += info.treeDepth[c];
@@ -96,9 +96,9 @@ describe("NUTS after window adaptation", () => {
 
     const chains = 200;
     const draws = 200;
-    const make = (p: KernelParams) => nuts(target, p);
-    const state = make({ step: 1 }).init(new Float64Array(chains * d), chains); // all chains start at 0
-    const { params, info: wu } = windowAdaptation(make, { numWarmup: 300 }).run(keyFromSeed(1), state);
+    const kernel = nuts(target);
+    const state = kernel.init(new Float64Array(chains * d), chains); // all chains start at 0
+    const { params, info: wu } = windowAdaptation(kernel, { numWarmup: 300 }).run(keyFromSeed(1), state);
     assert.equal(wu.schedule.windows.length, 3);
 
     // Per chain: averages of x_i and of (x_i − μ_i)(x_j − μ_j) (true μ, so these are unbiased for Σ_ij).
@@ -159,9 +159,9 @@ describe("NUTS after window adaptation", () => {
       x0[2 * c] = -2 + 0.5 * rng.normal();
       x0[2 * c + 1] = rng.normal();
     }
-    const make = (p: KernelParams) => nuts(target, p);
-    const state = make({ step: 1 }).init(x0, chains);
-    const { params } = windowAdaptation(make, { numWarmup: 200 }).run(keyFromSeed(6), state);
+    const kernel = nuts(target);
+    const state = kernel.init(x0, chains);
+    const { params } = windowAdaptation(kernel, { numWarmup: 200 }).run(keyFromSeed(6), state);
     // Estimator of the weight of mode 0: the mean responsibility r₀(x) = π₀N₀(x)/ρ(x), since
     // E_ρ[r₀(X)] = π₀ exactly (lower variance than counting x < 0, which is not π₀ anyway).
     const r0 = new Float64Array(chains);
@@ -195,10 +195,10 @@ describe("NUTS after window adaptation", () => {
     const d = 3;
     const target = new GaussianEnergy([0, 0, 0], Float64Array.from([0.01, 0, 0, 0, 1, 0, 0, 0, 100]));
     const chains = 100;
-    const make = (p: KernelParams) => nuts(target, p);
+    const kernel = nuts(target);
     const rng = new Stream(keyFromSeed(8));
-    const state = make({ step: 1 }).init(rng.fillNormal(new Float64Array(chains * d)), chains);
-    const { params, info } = windowAdaptation(make, { numWarmup: 400 }).run(keyFromSeed(9), state);
+    const state = kernel.init(rng.fillNormal(new Float64Array(chains * d)), chains);
+    const { params, info } = windowAdaptation(kernel, { numWarmup: 400 }).run(keyFromSeed(9), state);
     // Stan's schedule for 400: windows [75,99], [100,149], [150,349]; the last one pools 200 × 100 draws.
     assert.deepEqual(info.schedule.windows, [
       [75, 99],
@@ -235,14 +235,69 @@ describe("NUTS after window adaptation", () => {
     assert.ok(run.depth < 3.5, `mean tree depth ${run.depth} with adapted mass`);
   });
 
+  test("dense mass adaptation recovers the full covariance of a correlated, badly scaled Gaussian", () => {
+    // Σ_ij = s_i s_j 0.9^{|i−j|}, s = (0.2, 1, 5): correlations 0.9 and 0.81, variances over 3 decades.
+    const d = 3;
+    const s = [0.2, 1, 5];
+    const cov = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) cov[i * d + j] = s[i] * s[j] * 0.9 ** Math.abs(i - j);
+    const target = new GaussianEnergy([1, 0, -2], cov);
+    const chains = 100;
+    const kernel = nuts(target);
+    const state = kernel.init(new Stream(keyFromSeed(40)).fillNormal(new Float64Array(chains * d)), chains);
+    const { params, info } = windowAdaptation(kernel, { numWarmup: 400, metric: "dense" }).run(
+      keyFromSeed(41),
+      state,
+    );
+    const inv = params.inverseMass!;
+    assert.equal(inv.length, d * d);
+    assert.equal(info.massSamples, 200 * chains);
+    // Each entry of the last window's estimate pools N = 20000 draws: SE(Σ̂_ab) = √(τ(Σ_aaΣ_bb + Σ_ab²)/N)
+    // for an integrated autocorrelation time τ of the products (x_a − μ_a)(x_b − μ_b), measured with the
+    // adapted kernel as in the diagonal test above (τ = W·Var(chain means)/Var); with τ < 4 the bound below
+    // is 5 SE at τ = 4.
+    const W = 200;
+    const mu = target.mean;
+    const pairs: [number, number][] = [];
+    for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) pairs.push([a, b]);
+    const means = pairs.map(() => new Float64Array(chains));
+    const second = new Float64Array(pairs.length);
+    const run = sample(target, params, state, W, 42, (st) => {
+      for (let c = 0; c < chains; c++)
+        pairs.forEach(([a, b], k) => {
+          const v = (st.position[c * d + a] - mu[a]) * (st.position[c * d + b] - mu[b]);
+          means[k][c] += v / W;
+          second[k] += (v * v) / (W * chains);
+        });
+    });
+    pairs.forEach(([a, b], k) => {
+      const m = meanSe(means[k]);
+      const tau = (W * chains * m.se * m.se) / (second[k] - m.mean * m.mean);
+      assert.ok(tau < 4, `autocorrelation time of the (${a}, ${b}) product: ${tau}`);
+      const se = Math.sqrt((4 * (cov[a * d + a] * cov[b * d + b] + cov[a * d + b] ** 2)) / (200 * chains));
+      assert.ok(
+        Math.abs(inv[a * d + b] - cov[a * d + b]) < 5 * se,
+        `inverse mass (${a}, ${b}): ${inv[a * d + b]} vs ${cov[a * d + b]} ± ${se}`,
+      );
+    });
+    assert.deepEqual(
+      Array.from({ length: d * d }, (_, k) => inv[k] === inv[(k % d) * d + Math.floor(k / d)]),
+      new Array(d * d).fill(true),
+      "symmetric",
+    );
+    // A dense metric makes the target isotropic for the integrator: the shortest trees of all.
+    assert.ok(run.depth < 2.5, `mean tree depth ${run.depth} with the dense metric`);
+  });
+
   test("β = 4 targets N(0, 1/4) on U = x²/2", () => {
     const target = GaussianEnergy.isotropic([0], 1);
     const beta = 4;
     const chains = 500;
     const draws = 200;
-    const make = (p: KernelParams) => nuts(target, { ...p, beta });
-    const state = make({ step: 1 }).init(new Float64Array(chains).fill(1), chains);
-    const { params } = windowAdaptation(make, { numWarmup: 150 }).run(keyFromSeed(11), state);
+    const kernel = nuts(target, { beta });
+    const state = kernel.init(new Float64Array(chains).fill(1), chains);
+    const { params } = windowAdaptation(kernel, { numWarmup: 150 }).run(keyFromSeed(11), state);
     const x2 = new Float64Array(chains);
     sample(
       target,
@@ -285,10 +340,10 @@ describe("NUTS divergences", () => {
     const tVar = 1 - phi / Phi - tMean * tMean;
     const chains = 500;
     const draws = 200;
-    const kernel = nuts(wall, { step: 0.5 });
+    const kernel = nuts(wall);
     const state = kernel.init(new Float64Array(chains), chains);
     // 50 transitions from x = 0 to forget the start (not recorded).
-    for (let t = 0; t < 50; t++) kernel.step(foldIn(keyFromSeed(13), t), state);
+    for (let t = 0; t < 50; t++) kernel.step(foldIn(keyFromSeed(13), t), state, { step: 0.5 });
     const m1 = new Float64Array(chains);
     const m2 = new Float64Array(chains);
     let maxX = Number.NEGATIVE_INFINITY;
@@ -326,9 +381,9 @@ describe("NUTS divergences", () => {
       },
     };
     const chains = 16;
-    const kernel = nuts(quartic, { step: 2 });
+    const kernel = nuts(quartic);
     const state = kernel.init(new Float64Array(chains).fill(1.5), chains);
-    const { info } = kernel.step(keyFromSeed(15), state);
+    const info = kernel.step(keyFromSeed(15), state, { step: 2 });
     for (let c = 0; c < chains; c++) {
       assert.equal(info.divergent[c], 1);
       assert.equal(info.treeDepth[c], 0);
@@ -339,12 +394,12 @@ describe("NUTS divergences", () => {
       assert.equal(state.u[c], 1.5 ** 4);
     }
     // A modest step on the same energy does not diverge (the threshold is not hit by ordinary errors).
-    const ok = nuts(quartic, { step: 0.05 });
+    const ok = nuts(quartic);
     const s2 = ok.init(new Float64Array(chains).fill(0.5), chains);
     for (let t = 0; t < 20; t++) {
-      const r = ok.step(foldIn(keyFromSeed(16), t), s2);
+      const r = ok.step(foldIn(keyFromSeed(16), t), s2, { step: 0.05 });
       assert.equal(
-        r.info.divergent.reduce((x, y) => x + y, 0),
+        r.divergent.reduce((x, y) => x + y, 0),
         0,
       );
     }
@@ -354,10 +409,10 @@ describe("NUTS divergences", () => {
 describe("NUTS mechanics", () => {
   test("same key, same draws and parameters; another key, other draws", () => {
     const target = new GaussianEnergy([0, 1], [1, 0.5, 0.5, 2]);
-    const make = (p: KernelParams) => nuts(target, p);
+    const kernel = nuts(target);
     const go = (seed: number) => {
-      const state = make({ step: 1 }).init(Float64Array.of(0, 0, 1, 1, -1, 2), 3);
-      const { params, info } = windowAdaptation(make, { numWarmup: 60 }).run(keyFromSeed(seed), state);
+      const state = kernel.init(Float64Array.of(0, 0, 1, 1, -1, 2), 3);
+      const { params, info } = windowAdaptation(kernel, { numWarmup: 60 }).run(keyFromSeed(seed), state);
       const depths: number[] = [];
       sample(target, params, state, 10, seed + 1, (_s, i) => depths.push(...i.treeDepth));
       return { position: state.position, params, stepTrace: info.stepTrace, depths };
@@ -373,10 +428,10 @@ describe("NUTS mechanics", () => {
     const target = GaussianEnergy.isotropic([0, 0, 0], 1);
     const chains = 50;
     // Free trees: 2^depth − 1 ≤ steps ≤ 2^(depth+1) − 1 (merged doublings, plus at most one rejected one).
-    const free = nuts(target, { step: 0.3 });
+    const free = nuts(target);
     const s = free.init(new Float64Array(chains * 3).fill(0.5), chains);
     for (let t = 0; t < 20; t++) {
-      const { info } = free.step(foldIn(keyFromSeed(31), t), s);
+      const info = free.step(foldIn(keyFromSeed(31), t), s, { step: 0.3 });
       for (let c = 0; c < chains; c++) {
         const dd = info.treeDepth[c];
         assert.ok(info.numSteps[c] >= 2 ** dd - 1 && info.numSteps[c] <= 2 ** (dd + 1) - 1);
@@ -384,18 +439,18 @@ describe("NUTS mechanics", () => {
       }
     }
     // A tiny step never U-turns within 7 steps: the tree stops at maxTreeDepth = 3 with exactly 7 steps.
-    const capped = nuts(target, { step: 1e-3, maxTreeDepth: 3 });
+    const capped = nuts(target, { maxTreeDepth: 3 });
     const s2 = capped.init(new Float64Array(chains * 3).fill(0.5), chains);
-    const { info } = capped.step(keyFromSeed(32), s2);
+    const info = capped.step(keyFromSeed(32), s2, { step: 1e-3 });
     assert.deepEqual(Array.from(info.treeDepth), new Array(chains).fill(3));
     assert.deepEqual(Array.from(info.numSteps), new Array(chains).fill(7));
   });
 
   test("a non-finite starting energy is flagged and the chain stays", () => {
     const target = GaussianEnergy.isotropic([0], 1);
-    const kernel = nuts(target, { step: 0.5 });
+    const kernel = nuts(target);
     const state = kernel.init(Float64Array.of(0.3, Number.NaN), 2);
-    const { info } = kernel.step(keyFromSeed(0), state);
+    const info = kernel.step(keyFromSeed(0), state, { step: 0.5 });
     assert.deepEqual(Array.from(info.divergent), [0, 1]);
     assert.ok(Number.isNaN(state.position[1]));
     assert.equal(info.numSteps[1], 0);

@@ -566,6 +566,20 @@ describe("loadTarget: malformed input gives one line naming file and field", () 
       /^weights\[1\] has length 1, expected 2$/,
     ],
     [
+      "rbm weight beyond float32",
+      "t.json",
+      JSON.stringify({
+        type: "rbm",
+        weights: [
+          [1, 2],
+          [3, 1e39],
+        ],
+        visible_bias: [0, 0],
+        hidden_bias: [0, 0],
+      }),
+      /^weights\[1\]\[1\] is 1e\+39, beyond float32 range \(RBM parameters are float32\)$/,
+    ],
+    [
       "rbm path and inline",
       "t.json",
       JSON.stringify({ type: "rbm", path: "x.safetensors", weights: [[1]] }),
@@ -644,6 +658,10 @@ describe("loadTarget: malformed input gives one line naming file and field", () 
         writeSafetensorsFile(p, { ...full, hidden_bias: { shape: [2], data: [0, Number.NaN] } }),
       ),
       /^path 'm.safetensors': tensor 'hidden_bias' has a non-finite value NaN at flat index 1$/,
+    );
+    assertTargetError(
+      rbmWith((p) => writeSafetensorsFile(p, { ...full, visible_bias: { shape: [3], data: [0, -4e38, 0] } })),
+      /^path 'm.safetensors': tensor 'visible_bias' has -4e\+38 at flat index 1, beyond float32 range/,
     );
     // An I64 weights tensor: valid file, unsupported dtype.
     const header = JSON.stringify({

@@ -41,6 +41,50 @@ export interface NativeAddon {
     divergent: Uint8Array,
   ): void;
   /**
+   * Per-chain streams (native/src/chain_streams.h, twin of src/random/chains.ts): the xoshiro128** states of
+   * chains first … first + states.length/8 − 1 of the key (hi, lo), as seedChainStates.
+   */
+  chainStreamsSeed(keyHi: number, keyLo: number, first: number, states: Int32Array): void;
+  /** Row i of out (n × dim, n = states.length / 8) ← chain i's next dim normals; states advanced. */
+  chainStreamsNormal(
+    states: Int32Array,
+    zigX: Float64Array,
+    zigF: Float64Array,
+    zigR: number,
+    out: Float64Array,
+    dim: number,
+  ): void;
+  /** portableLog and portableExp of src/random/elementary.ts, elementwise (tests). */
+  portableLogExp(x: Float64Array, log: Float64Array, exp: Float64Array): void;
+  /** MalaChainsKernels.propose of src/samplers/mala-chains.ts (native/src/mala_chains.cc), with the ziggurat tables. */
+  malaChainsPropose(
+    x: Float64Array,
+    g: Float64Array,
+    drift: Float64Array,
+    noise: Float64Array,
+    states: Int32Array,
+    zigX: Float64Array,
+    zigF: Float64Array,
+    zigR: number,
+    y: Float64Array,
+  ): void;
+  /** MalaChainsKernels.select of src/samplers/mala-chains.ts. */
+  malaChainsSelect(
+    x: Float64Array,
+    gx: Float64Array,
+    ux: Float64Array,
+    y: Float64Array,
+    gy: Float64Array,
+    uy: Float64Array,
+    drift: Float64Array,
+    invMass: Float64Array,
+    params: Float64Array,
+    states: Int32Array,
+    acceptProb: Float64Array,
+    accepted: Uint8Array,
+    divergent: Uint8Array,
+  ): void;
+  /**
    * Multinomial resampling by the alias method (native/src/resample.cc): m = out.length ancestors from
    * weights w with Σw = total, drawn from the xoshiro128** state (4 words, advanced in place).
    */
@@ -151,6 +195,7 @@ export interface NativeAddon {
     keyLo: number,
     v: Uint8Array,
     h: Uint8Array,
+    pre: Float32Array | null,
     n: number,
     sweeps: number,
     beta: number,
@@ -212,7 +257,7 @@ export interface NativeAddon {
     gW: Float32Array,
     gb: Float32Array,
     gc: Float32Array,
-    lr: number,
+    alpha: number,
   ): void;
   /** Words offset … offset + out.length − 1 of the key's stream, through the jump-ahead (tests). */
   rbmStreamWords(keyHi: number, keyLo: number, offset: number, out: Float64Array): void;

@@ -8,6 +8,7 @@ import {
   bitsToSpins,
   CONTINUOUS_SAMPLERS,
   type ContinuousSamplerName,
+  DENSE_METRIC_MAX_DIM,
   DISCRETE_SAMPLERS,
   type DiscreteSamplerName,
   IsingEnergy,
@@ -35,6 +36,7 @@ interface SampleOptions {
   seed: string;
   thin: string;
   leapfrogSteps: string;
+  metric: string;
   friction: string;
   out?: string;
   json?: boolean;
@@ -63,6 +65,9 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
   const seed = parseNumber("--seed", raw.seed);
   const leapfrogSteps = parseInteger("--leapfrog-steps", raw.leapfrogSteps);
   const friction = parseNumber("--friction", raw.friction);
+  if (!["auto", "diagonal", "dense"].includes(raw.metric))
+    throw new UserError(`--metric must be auto, diagonal or dense, got '${raw.metric}'`);
+  const metric = raw.metric as "auto" | "diagonal" | "dense";
   if (!(friction > 0)) throw new UserError(`--friction must be positive, got '${raw.friction}'`);
   if (raw.out && !/\.(csv|npy)$/i.test(raw.out))
     throw new UserError(`--out must end in .csv or .npy, got '${raw.out}'`);
@@ -108,6 +113,7 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
         step,
         beta,
         leapfrogSteps,
+        metric,
         friction,
         key,
         onProgress,
@@ -223,7 +229,16 @@ export function sampleCommand(cmd: Command): Command {
     .option("--beta <b>", "inverse temperature: sample e^{−βU}", "1")
     .option("--seed <n>", "random seed", "0")
     .option("--thin <k>", "keep every k-th draw", "1")
-    .option("--leapfrog-steps <n>", "HMC leapfrog steps per transition", "10")
+    .option(
+      "--leapfrog-steps <n>",
+      "HMC: maximum leapfrog steps per transition; each chain draws its path length uniformly from 1…n at every transition (jitter, breaks resonances)",
+      "10",
+    )
+    .option(
+      "--metric <kind>",
+      `inverse mass adapted in warm-up: diagonal, dense (captures correlations), or auto: dense up to dimension ${DENSE_METRIC_MAX_DIM}`,
+      "auto",
+    )
     .option("--friction <g>", "kinetic Langevin friction γ", "1")
     .option(
       "--out <file>",

@@ -1,20 +1,31 @@
 /**
- * Block Gibbs for a bipartite energy E(v, h) (an RBM): one step draws the whole hidden layer given the
- * visibles, then the whole visible layer given the new hiddens,
- *   h' ~ p_β(h | v) = Π_j Bern(σ(β·hiddenField(v)_j)),   v' ~ p_β(v | h') = Π_i Bern(σ(β·visibleField(h')_i)),
- * which leaves the joint ρ_β(v, h) ∝ e^{−βE(v,h)} invariant (not reversible on (v, h); the visible chain
- * v → v' alone is reversible w.r.t. the visible marginal). The move from (v, h) does not read h.
+ * Block Gibbs for an RBM (energies/rbm.ts) at inverse temperature β: one step draws the whole hidden
+ * layer given the visibles, then the whole visible layer given the new hiddens,
+ *   h' ~ p_β(h | v) = Π_j Bern(σ(β(c + vᵀW)_j)),   v' ~ p_β(v | h') = Π_i Bern(σ(β(b + Wh')_i)),
+ * which leaves ρ_β(v, h) ∝ e^{−βE(v,h)} invariant (the RBM's one temperature convention; the visible
+ * marginal of ρ_β is e^{−βF} only at β = 1). The sweep is not reversible on (v, h); the visible chain
+ * v → v' alone is reversible w.r.t. the visible marginal. The move from (v, h) does not read h.
  *
- * The state keeps the hidden units (`h`), the hidden field of the current visibles (computed at the end
- * of each step and reused by the next, so a step costs two matrix products), U = F(v) (the free energy
- * at β = 1, the RBM's energy as a DiscreteEnergy) and the joint energy E(v, h). Both are obtained from
- * the fields without another product, using that a bipartite binary energy is
- *   E(v, h) = E(0, 0) − vᵀ·visibleField(0) − hᵀ·hiddenField(v),   F(v) = E(v, 0) − Σ_j softplus(hiddenField(v)_j).
- * Info: `divergent` flags chains whose fields were NaN.
+ * A step is one `gibbsSweep` of the RBM kernels (rbm/kernels.ts: typed-array, or native when the addon is
+ * selected) — the same kernels CD/PCD and AIS use, with their draw rule (one 32-bit word per bit,
+ * x = 1 iff word·2⁻³² < p) and order (all n·H hiddens, then all n·V visibles).
+ *
+ * The state keeps the hidden units (`h`), `pre` = c + vᵀW at the current visibles (float32, left current
+ * by the kernel's sweep, so a step costs two matrix products), U = F(v) (the RBM's energy as a
+ * DiscreteEnergy) and the joint energy E(v, h), both from `pre` without another product:
+ *   F(v) = −bᵀv − Σ_j softplus(pre_j),   E(v, h) = −bᵀv − hᵀpre,
+ * in float64 from the float32 `pre`, so they equal the model's float64 energies up to the float32
+ * rounding of the products. `pre` is recomputed by `init`, by `refresh`, and by `step` when the model's
+ * `version` changed since. Info: `divergent` flags chains whose F is NaN.
+ *
+ * `transitionRow` gives the exact probabilities of one step from the model's float64 fields (the kernels
+ * form the same probabilities to float32 rounding).
  */
-import { type BipartiteEnergy, sigmoid, softplus, stateIndex } from "../../energies/discrete.ts";
+import { stateIndex } from "../../energies/discrete.ts";
+import type { Rbm } from "../../energies/rbm.ts";
+import { sigmoid, softplus } from "../../math/logistic.ts";
 import type { Key } from "../../random/key.ts";
-import { Stream } from "../../random/key.ts";
+import { defaultRbmKernels, type RbmKernels, RbmWorkspace } from "../../rbm/kernels.ts";
 import type { StepInfo } from "../types.ts";
 import {
   checkBeta,
@@ -24,7 +35,6 @@ import {
   type DiscreteOptions,
   type DiscreteSampler,
   type ExactTransitions,
-  Scratch,
 } from "./types.ts";
 
 export interface BlockGibbsState extends DiscreteChainState {
@@ -32,10 +42,17 @@ export interface BlockGibbsState extends DiscreteChainState {
   readonly hidden: number;
   /** n × hidden bits. */
   readonly h: Uint8Array;
-  /** n × hidden: hiddenField(v) at the current visibles (p(h_j = 1 | v) = σ(β·field)). */
-  readonly hiddenField: Float64Array;
+  /** n × hidden: c + vᵀW at the current visibles (p_β(h_j = 1 | v) = σ(β·pre)), float32. */
+  readonly pre: Float32Array;
   /** E(v, h) per chain (not scaled by β). */
   readonly uJoint: Float64Array;
+  /** The model's `version` when `pre` was computed. */
+  version: number;
+}
+
+export interface BlockGibbsOptions extends DiscreteOptions {
+  /** The RBM kernels (default: the selected backend's, when the sampler is built). */
+  kernels?: RbmKernels;
 }
 
 export interface BlockGibbsSampler extends DiscreteSampler<BlockGibbsState, StepInfo>, ExactTransitions {
@@ -43,33 +60,25 @@ export interface BlockGibbsSampler extends DiscreteSampler<BlockGibbsState, Step
   init(v: Uint8Array, n: number, h?: Uint8Array): BlockGibbsState;
 }
 
-export function blockGibbs(energy: BipartiteEnergy, opts: DiscreteOptions = {}): BlockGibbsSampler {
+export function blockGibbs(rbm: Rbm, opts: BlockGibbsOptions = {}): BlockGibbsSampler {
   const beta = checkBeta(opts.beta);
-  const vdim = energy.visible;
-  const hdim = energy.hidden;
-  const scratch = new Scratch();
-  // E(0, 0) and visibleField(h = 0): properties of the energy, recomputed by init and refresh.
-  let e00 = 0;
-  let field0 = new Float64Array(vdim);
-  const readConstants = () => {
-    field0 = new Float64Array(vdim);
-    energy.visibleField(new Uint8Array(hdim), 1, field0);
-    const e = new Float64Array(1);
-    energy.jointEnergy(new Uint8Array(vdim), new Uint8Array(hdim), 1, e);
-    e00 = e[0];
-  };
+  const kernels = opts.kernels ?? defaultRbmKernels();
+  const vdim = rbm.visible;
+  const hdim = rbm.hidden;
+  const ws = new RbmWorkspace();
 
-  /** u = F(v), uJoint = E(v, h) of every chain from the cached hidden field; flags NaN fields. */
+  /** u = F(v), uJoint = E(v, h) of every chain from `pre`; flags NaN energies. */
   const energies = (state: BlockGibbsState, divergent?: Uint8Array) => {
+    const { b } = rbm;
     for (let i = 0; i < state.n; i++) {
-      let ev0 = e00;
-      for (let a = 0; a < vdim; a++) if (state.x[i * vdim + a] === 1) ev0 -= field0[a];
-      let f = ev0;
-      let e = ev0;
+      let bv = 0;
+      for (let a = 0; a < vdim; a++) if (state.x[i * vdim + a] === 1) bv += b[a];
+      let f = -bv;
+      let e = -bv;
       for (let j = 0; j < hdim; j++) {
-        const hf = state.hiddenField[i * hdim + j];
-        f -= softplus(hf);
-        if (state.h[i * hdim + j] === 1) e -= hf;
+        const p = state.pre[i * hdim + j];
+        f -= softplus(p);
+        if (state.h[i * hdim + j] === 1) e -= p;
       }
       state.u[i] = f;
       state.uJoint[i] = e;
@@ -77,9 +86,16 @@ export function blockGibbs(energy: BipartiteEnergy, opts: DiscreteOptions = {}):
     }
   };
 
+  /** pre = c + vᵀW (float64 sums of the float32 parameters, rounded to float32). */
+  const computePre = (state: BlockGibbsState) => {
+    const field = new Float64Array(state.n * hdim);
+    rbm.hiddenField(state.x, state.n, field);
+    state.pre.set(field);
+    state.version = rbm.version;
+  };
+
   const refresh = (state: BlockGibbsState) => {
-    readConstants();
-    energy.hiddenField(state.x, state.n, state.hiddenField);
+    computePre(state);
     energies(state);
     return state;
   };
@@ -93,25 +109,17 @@ export function blockGibbs(energy: BipartiteEnergy, opts: DiscreteOptions = {}):
         hidden: hdim,
         x: copyStates(v, n, vdim),
         h: h ? copyStates(h, n, hdim) : new Uint8Array(n * hdim),
-        hiddenField: new Float64Array(n * hdim),
+        pre: new Float32Array(n * hdim),
         u: new Float64Array(n),
         uJoint: new Float64Array(n),
+        version: -1,
       };
       return refresh(state);
     },
     step(key: Key, state: BlockGibbsState) {
-      const rng = new Stream(key);
-      const n = state.n;
-      const divergent = new Uint8Array(n);
-      for (let p = 0; p < n * hdim; p++)
-        state.h[p] = rng.uniform() < sigmoid(beta * state.hiddenField[p]) ? 1 : 0;
-      const vf = scratch.float64("vf", n * vdim);
-      energy.visibleField(state.h, n, vf);
-      for (let p = 0; p < n * vdim; p++) {
-        if (Number.isNaN(vf[p])) divergent[Math.floor(p / vdim)] = 1;
-        state.x[p] = rng.uniform() < sigmoid(beta * vf[p]) ? 1 : 0;
-      }
-      energy.hiddenField(state.x, n, state.hiddenField);
+      if (state.version !== rbm.version) computePre(state);
+      kernels.gibbsSweep(rbm, key, { n: state.n, v: state.x, h: state.h }, 1, beta, ws, state.pre);
+      const divergent = new Uint8Array(state.n);
       energies(state, divergent);
       return { state, info: { divergent } };
     },
@@ -120,7 +128,7 @@ export function blockGibbs(energy: BipartiteEnergy, opts: DiscreteOptions = {}):
       checkEnumerable(vdim + hdim, out);
       out.fill(0);
       const hf = new Float64Array(hdim);
-      energy.hiddenField(x.subarray(0, vdim), 1, hf);
+      rbm.hiddenField(x.subarray(0, vdim), 1, hf);
       const h = new Uint8Array(hdim);
       const v = new Uint8Array(vdim);
       const vf = new Float64Array(vdim);
@@ -131,7 +139,7 @@ export function blockGibbs(energy: BipartiteEnergy, opts: DiscreteOptions = {}):
           h[j] = (kh >> j) & 1;
           ph *= sigmoid(h[j] === 1 ? beta * hf[j] : -beta * hf[j]);
         }
-        energy.visibleField(h, 1, vf);
+        rbm.visibleField(h, 1, vf);
         for (let kv = 0; kv < nv; kv++) {
           let pv = ph;
           for (let a = 0; a < vdim; a++) {
