@@ -21,7 +21,12 @@ export function applyUpdates(params: Float64Array, updates: Float64Array): Float
 export function sgd(lr: number): Optimizer {
   return {
     init: () => null,
-    update: (g, state) => ({ updates: g.map((v) => -lr * v), state }),
+    update(g, state) {
+      // A plain loop: TypedArray.prototype.map with a closure is ~10× slower on 10⁵–10⁶ parameters.
+      const updates = new Float64Array(g.length);
+      for (let i = 0; i < g.length; i++) updates[i] = -lr * g[i];
+      return { updates, state };
+    },
   };
 }
 
@@ -61,7 +66,9 @@ export function clipByGlobalNorm(maxNorm: number): Optimizer {
       for (let i = 0; i < g.length; i++) s += g[i] * g[i];
       const norm = Math.sqrt(s);
       const f = norm > maxNorm ? maxNorm / norm : 1;
-      return { updates: f === 1 ? g.slice() : g.map((v) => v * f), state };
+      const updates = g.slice();
+      if (f !== 1) for (let i = 0; i < updates.length; i++) updates[i] *= f;
+      return { updates, state };
     },
   };
 }
