@@ -40,6 +40,8 @@ export * from "./objectives/jarzynski.ts";
 export * from "./objectives/objective.ts";
 export * from "./objectives/score-matching.ts";
 export * from "./objectives/walkers-init.ts";
+export * from "./random/chains.ts";
+export * from "./random/elementary.ts";
 export * from "./random/key.ts";
 export * from "./rbm/index.ts";
 export * from "./samplers/adaptation.ts";

@@ -24,7 +24,7 @@ function fmix32(h: number): number {
 }
 
 /** Mixes a key with a 32-bit word into a new key (the basis of split and foldIn). */
-function mixKey(k: Key, data: number): Key {
+export function mixKey(k: Key, data: number): Key {
   const d = data >>> 0;
   const a = fmix32((k.hi ^ Math.imul(d + 0x9e3779b9, 0x7feb352d)) >>> 0);
   const b = fmix32((k.lo ^ a ^ Math.imul(d + 0x632be5ab, 0x846ca68b)) >>> 0);

@@ -4,6 +4,7 @@ export * from "./integrators.ts";
 export * from "./kinetic.ts";
 export * from "./langevin.ts";
 export * from "./mala.ts";
+export * from "./mala-chains.ts";
 export * from "./mh.ts";
 export * from "./moves.ts";
 export * from "./rwm.ts";

@@ -92,11 +92,34 @@ export class LangevinProposal {
     uY: Float64Array,
     gY: Float64Array,
   ): void {
+    const len = n * this.drift.length;
+    // ξ into y itself unless the move is fused or in place (bulk draws are faster than per-row ones).
+    const xi = (this.fused && this.fusedStep !== undefined) || y === x || y === g ? this.noiseBuffer(len) : y;
+    rng.fillNormal(xi.subarray(0, len));
+    this.proposeFrom(xi, x, g, n, y, uY, gY);
+  }
+
+  /** A buffer for n rows of ξ that `proposeFrom` may use (reused across calls). */
+  noiseFor(n: number): Float64Array {
+    return this.noiseBuffer(n * this.drift.length);
+  }
+
+  /**
+   * `propose` with ξ given: n × dim standard normals in `xi` (which may be `y`; it is overwritten when the
+   * move scales it for β ≠ 1 on the fused path).
+   */
+  proposeFrom(
+    xi: Float64Array,
+    x: Float64Array,
+    g: Float64Array,
+    n: number,
+    y: Float64Array,
+    uY: Float64Array,
+    gY: Float64Array,
+  ): void {
     const dim = this.drift.length;
     const len = n * dim;
     if (this.fused && this.fusedStep !== undefined) {
-      const xi = this.noiseBuffer(len);
-      rng.fillNormal(xi);
       if (this.beta !== 1) {
         const s = 1 / Math.sqrt(this.beta);
         for (let k = 0; k < len; k++) xi[k] *= s;
@@ -104,9 +127,6 @@ export class LangevinProposal {
       this.fused.langevinStep(x, g, xi, n, this.fusedStep, y, uY, gY);
       return;
     }
-    // ξ first (bulk draws are faster), into y itself unless the move is in place.
-    const xi = y === x || y === g ? this.noiseBuffer(len) : y;
-    rng.fillNormal(xi.subarray(0, len));
     if (this.metric.dense) {
       this.metric.scaleNoise(xi, n);
       const c = this.h * this.beta;

@@ -12,34 +12,6 @@ import { fileURLToPath } from "node:url";
 
 /** The addon's exports (native/src/*.cc, registered with EBM_EXPORT). */
 export interface NativeAddon {
-  /** MALA proposal y = x − drift∘∇U + noise∘ξ with ziggurat normals from `state` (native/src/langevin.ts). */
-  malaPropose(
-    x: Float64Array,
-    g: Float64Array,
-    drift: Float64Array,
-    noise: Float64Array,
-    state: Int32Array,
-    zigX: Float64Array,
-    zigF: Float64Array,
-    zigR: number,
-    y: Float64Array,
-  ): void;
-  /** MALA log ratio, accept/reject and row copy, in place on (x, gx, ux); params = [β, 1/(4h)]. */
-  malaSelect(
-    x: Float64Array,
-    gx: Float64Array,
-    ux: Float64Array,
-    y: Float64Array,
-    gy: Float64Array,
-    uy: Float64Array,
-    drift: Float64Array,
-    invMass: Float64Array,
-    params: Float64Array,
-    state: Int32Array,
-    acceptProb: Float64Array,
-    accepted: Uint8Array,
-    divergent: Uint8Array,
-  ): void;
   /**
    * Per-chain streams (native/src/chain_streams.h, twin of src/random/chains.ts): the xoshiro128** states of
    * chains first … first + states.length/8 − 1 of the key (hi, lo), as seedChainStates.

@@ -1,5 +1,5 @@
 /**
- * Registers the "native" backend (the C++ addon, native/): its MLP energy, RBM kernels, MALA step and
+ * Registers the "native" backend (the C++ addon, native/): its MLP energy, RBM kernels, MALA steps and
  * multinomial resampling, each a drop-in for the kernel the domain module declares. The addon is loaded
  * only when the backend is first selected (under "auto" or when asked for by name).
  */
@@ -8,7 +8,9 @@ import { registerBackend, registerKernel } from "../../kernels/registry.ts";
 import { MATMUL } from "../../math/matmul.ts";
 import { MULTINOMIAL } from "../../math/resampling.ts";
 import { RBM_KERNELS } from "../../rbm/kernels.ts";
-import { MALA_STEP } from "../../samplers/mala.ts";
+import { MALA_CHAINS_STEP } from "../../samplers/mala-chains.ts";
+import { CHAIN_NORMALS, CHAIN_STATE_WORDS, CHAIN_STREAMS_SEED } from "../../random/chains.ts";
+import { ZIGGURAT_TABLES } from "../../random/key.ts";
 import { createNativeMlpEnergy } from "./mlp.ts";
 import { loadNative, nativeLoadError, type NativeAddon } from "./load.ts";
 import { nativeRbmKernels } from "./rbm.ts";
@@ -34,9 +36,20 @@ registerKernel("native", RBM_KERNELS, nativeRbmKernels);
 registerKernel("native", MULTINOMIAL, (w, total, rng, out) =>
   addon().resampleMultinomial(w, total, rng.stateWords(), out),
 );
-registerKernel("native", MALA_STEP, {
-  malaPropose: (...args) => addon().malaPropose(...args),
-  malaSelect: (...args) => addon().malaSelect(...args),
+registerKernel("native", CHAIN_STREAMS_SEED, (key, first, count, out) => {
+  const words = CHAIN_STATE_WORDS * count;
+  addon().chainStreamsSeed(key.hi, key.lo, first, out.length === words ? out : out.subarray(0, words));
+});
+registerKernel("native", CHAIN_NORMALS, (states, out, dim) => {
+  const z = ZIGGURAT_TABLES;
+  addon().chainStreamsNormal(states, z.x, z.f, z.r, out, dim);
+});
+registerKernel("native", MALA_CHAINS_STEP, {
+  propose: (x, g, drift, noise, states, y) => {
+    const z = ZIGGURAT_TABLES;
+    addon().malaChainsPropose(x, g, drift, noise, states, z.x, z.f, z.r, y);
+  },
+  select: (...args) => addon().malaChainsSelect(...args),
 });
 registerKernel("native", MATMUL, async (a, b, m, k, n) => {
   const c = new Float32Array(m * n);
