@@ -35,24 +35,6 @@
 namespace ebm {
 namespace chain_streams {
 
-/** murmur3's 32-bit finalizer (src/random/key.ts fmix32). */
-inline uint32_t fmix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
-/** src/random/key.ts mixKey: (hi, lo) ← mix of the key (hi, lo) with the word d. */
-inline void mix_key(uint32_t& hi, uint32_t& lo, uint32_t d) {
-  const uint32_t a = fmix32(hi ^ ((d + 0x9e3779b9u) * 0x7feb352du));
-  const uint32_t b = fmix32(lo ^ a ^ ((d + 0x632be5abu) * 0x846ca68bu));
-  hi = fmix32(a ^ (b * 0x27d4eb2fu));
-  lo = b;
-}
-
 constexpr uint32_t kMainDomain = 0xfffffffeu;
 constexpr uint32_t kRetryDomain = 0xfffffffdu;
 /** uint32 words of state per chain: the main stream's 4, then the retry stream's 4. */
@@ -62,13 +44,7 @@ constexpr long kStateWords = 8;
 inline void seed_stream(uint32_t base_hi, uint32_t base_lo, uint32_t d, uint32_t* s) {
   uint32_t hi = base_hi, lo = base_lo;
   mix_key(hi, lo, d);
-  const uint32_t x = lo ^ 0x9e3779b9u;
-  const uint32_t y = hi ^ 0x7f4a7c15u;
-  s[0] = fmix32(x + 0x9e3779b9u);
-  s[1] = fmix32((y + 0x6a09e667u) ^ s[0]);
-  s[2] = fmix32((x + 0x3c6ef372u) ^ s[1]);
-  s[3] = fmix32((y + 0xbb67ae85u) ^ s[2]);
-  if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;
+  xoshiro_seed(hi, lo, s);
 }
 
 /** seedChainStates: the states of chains first … first + count − 1 of the key (hi, lo) into out[8i …]. */

@@ -53,29 +53,11 @@ constexpr int kTileRows = 96;  // rows per tile inside a part (scratch stays in 
 
 // --- random stream (src/random/key.ts) ---------------------------------------------------------------------
 
-inline uint32_t fmix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
-
 /** xoshiro.h's xoshiro128** state, seeded from a key like Stream's constructor, with a jump-ahead. */
 struct Xoshiro {
   uint32_t s[4];
 
-  Xoshiro(uint32_t hi, uint32_t lo) {
-    const uint32_t x = lo ^ 0x9e3779b9u;
-    const uint32_t y = hi ^ 0x7f4a7c15u;
-    s[0] = fmix32(x + 0x9e3779b9u);
-    s[1] = fmix32((y + 0x6a09e667u) ^ s[0]);
-    s[2] = fmix32((x + 0x3c6ef372u) ^ s[1]);
-    s[3] = fmix32((y + 0xbb67ae85u) ^ s[2]);
-    if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;
-  }
+  Xoshiro(uint32_t hi, uint32_t lo) { xoshiro_seed(hi, lo, s); }
 
   inline uint32_t next() { return xoshiro_next(s); }
 
