@@ -47,6 +47,7 @@ export * from "./rbm/index.ts";
 export * from "./samplers/adaptation.ts";
 export * from "./samplers/discrete/index.ts";
 export * from "./samplers/index.ts";
+export * from "./smc/health.ts";
 export * from "./smc/jarzynski.ts";
 export * from "./smc/walkers.ts";
 export * from "./train/optim.ts";

@@ -7,8 +7,11 @@
  * one that fills the cache before the first move. Both use unweighted walkers: when the modes are
  * separated by barriers the walkers cannot cross, so neither learns the relative masses (CD-1 barely
  * moves, PCD collapses onto one mode).
+ * A move that diverges (U or a position not finite after it: a step too large for the energy) stops the
+ * run with a NumericalError instead of feeding NaN to the gradient.
  */
 import type { TrainableEnergy } from "../energies/contract.ts";
+import { NumericalError } from "../math/errors.ts";
 import { type Key, Stream, split } from "../random/key.ts";
 import type { WalkerMove } from "../samplers/moves.ts";
 import { initChainState } from "../samplers/state.ts";
@@ -34,6 +37,21 @@ function moveSteps(
 ): void {
   const keys = split(key, k);
   for (let t = 0; t < k; t++) kernel.step(keys[t], s, move.params);
+}
+
+/** Throws a NumericalError naming `who` and the move when some walker's U or position is not finite. */
+function checkFinite(who: string, move: WalkerMove, s: ChainState): void {
+  let bad = 0;
+  for (let i = 0; i < s.n; i++) {
+    let ok = Number.isFinite(s.u[i]);
+    for (let a = 0; ok && a < s.dim; a++) ok = Number.isFinite(s.position[i * s.dim + a]);
+    if (!ok) bad++;
+  }
+  if (bad > 0)
+    throw new NumericalError(
+      `${who}: the walkers diverged: U(x) is not finite at ${bad} of ${s.n} walkers after the ` +
+        `${move.name} move with step ${move.params.step} (too large for this energy)`,
+    );
 }
 
 function checkK(k: number): number {
@@ -77,6 +95,7 @@ export function contrastiveDivergence(opts: CdOptions): Objective<CdState> {
       const kern = kernel(model);
       kern.refresh(s.chains);
       moveSteps(kMove, kern, move, s.chains, k);
+      checkFinite("cd", move, s.chains);
       likelihoodGradient(model, batch, x, n, s.weights, grad);
     },
     afterUpdate() {},
@@ -110,6 +129,7 @@ export function persistentContrastiveDivergence(
       const kern = kernel(model);
       kern.refresh(s.chains);
       moveSteps(key, kern, move, s.chains, k);
+      checkFinite("pcd", move, s.chains);
     },
     diagnostics: () => ({}),
   };

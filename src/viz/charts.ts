@@ -1,6 +1,7 @@
 /**
  * Vega-Lite spec builders for the project's figures: multi-series line charts (training curves with a
- * reference line), 1-D sample histograms with an exact-density overlay, and multi-panel layouts.
+ * reference line and optional vertical event rules, e.g. resamplings), 1-D sample histograms with an
+ * exact-density overlay, and multi-panel layouts.
  * Specs are plain JSON objects with inline data; render them with `renderVegaLite` (./render.ts).
  */
 
@@ -44,6 +45,14 @@ export interface ReferenceLine {
   label: string;
 }
 
+/** Vertical rules at given x positions (events such as resamplings), one legend entry for all. */
+export interface EventRules {
+  /** x positions; non-finite ones are dropped. */
+  x: number[];
+  /** Legend label of the rules, e.g. "resampling". Must differ from the series names. */
+  label: string;
+}
+
 export interface LineChartOptions {
   title?: string;
   x: XAxisOptions;
@@ -56,7 +65,12 @@ export interface LineChartOptions {
   hline?: ReferenceLine;
   /** Title over the colour legend (default: none). */
   legendTitle?: string;
+  /** Thin translucent vertical rules drawn behind the lines, with their own entry in the colour legend. */
+  rules?: EventRules;
 }
+
+const RULE_COLOR = "#d62728";
+const RULE_OPACITY = 0.35;
 
 export interface HistogramOptions {
   title?: string;
@@ -133,6 +147,9 @@ export function lineChart(opts: LineChartOptions): VegaLiteSpec {
   const log = y.scale === "log";
   const names = series.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new Error("lineChart: series names must be unique");
+  const rules = opts.rules;
+  if (rules && names.includes(rules.label))
+    throw new Error("lineChart: the rules' label must differ from the series names");
 
   const values: Record<string, string | number | null>[] = [];
   for (const s of series) {
@@ -157,38 +174,51 @@ export function lineChart(opts: LineChartOptions): VegaLiteSpec {
     symbolType: "stroke",
     symbolStrokeWidth: 2.5,
     labelLimit: 260,
+    // Full-strength symbols even when the translucent rules share the legend.
+    symbolOpacity: 1,
     offset: opts.hline ? 18 + Math.ceil(0.6 * REFERENCE_FONT_SIZE * opts.hline.label.length) : 18,
   };
+  // The rules' label joins the colour scale (after the series), so the legend shows it as one more entry.
+  const colorDomain = rules ? [...names, rules.label] : names;
   const colorRange = names.map((_, i) => PALETTE[i % PALETTE.length]);
+  if (rules) colorRange.push(RULE_COLOR);
+  const colorScale = { domain: colorDomain, range: colorRange };
   const encoding: Record<string, unknown> = {
     x: { field: fieldRef(x.field), type: "quantitative", title: x.title ?? x.field, scale: xScale },
     y: { field: fieldRef(y.field), type: "quantitative", title: y.title ?? y.field, scale: yScale },
-    color: {
-      field: SERIES_FIELD,
-      type: "nominal",
-      sort: null,
-      scale: { domain: names, range: colorRange },
-      legend,
-    },
+    color: { field: SERIES_FIELD, type: "nominal", sort: null, scale: colorScale, legend },
   };
   if (series.some((s) => s.dash)) {
     // Same field and legend settings as colour → Vega-Lite merges both into one legend showing the dashes.
+    const dashes = series.map((s) => (s.dash ? [6, 4] : [1, 0]));
+    if (rules) dashes.push([1, 0]);
     encoding["strokeDash"] = {
       field: SERIES_FIELD,
       type: "nominal",
       sort: null,
-      scale: { domain: names, range: series.map((s) => (s.dash ? [6, 4] : [1, 0])) },
+      scale: { domain: colorDomain, range: dashes },
       legend,
     };
   }
 
-  const layers: VegaLiteSpec[] = [
-    {
-      data: { values },
-      mark: { type: "line", strokeWidth: 2, clip: true, interpolate: "linear" },
-      encoding,
-    },
-  ];
+  const layers: VegaLiteSpec[] = [];
+  if (rules) {
+    layers.push({
+      data: {
+        values: rules.x.filter(Number.isFinite).map((v) => ({ [x.field]: v, [SERIES_FIELD]: rules.label })),
+      },
+      mark: { type: "rule", strokeWidth: 1, opacity: RULE_OPACITY, clip: true },
+      encoding: {
+        x: { field: fieldRef(x.field), type: "quantitative", scale: xScale },
+        color: { field: SERIES_FIELD, type: "nominal", sort: null, scale: colorScale, legend },
+      },
+    });
+  }
+  layers.push({
+    data: { values },
+    mark: { type: "line", strokeWidth: 2, clip: true, interpolate: "linear" },
+    encoding,
+  });
   if (opts.hline) {
     const { y: yRef, label } = opts.hline;
     const yDatum = { datum: yRef, type: "quantitative" };

@@ -80,6 +80,10 @@ describe("ebm CLI", () => {
     const lines = a.stdout.trim().split("\n");
     const res = JSON.parse(lines[lines.length - 1]);
     assert.equal(res.target_q, 0.8);
+    assert.equal(res.seed, 0);
+    assert.deepEqual(res.warnings, [], "a healthy run has no warning");
+    assert.equal(res.methods.jarzynski.unreliable, false);
+    assert.equal(typeof res.methods.jarzynski.logz_se, "number");
     for (const m of ["score_matching", "cd", "pcd", "jarzynski"])
       assert.equal(typeof res.methods[m].q, "number");
     assert.equal(typeof res.methods.jarzynski.logz_abs_err, "number");

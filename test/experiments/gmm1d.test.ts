@@ -12,6 +12,8 @@
  * PCD. The walkers keep f ≈ ½ forever, so the gradient stays ≈ q̂ − ½ and z runs off linearly: q → 1
  * (q* > ½) or 0 (q* < ½).
  * Score matching. ∂zJ is of order the density at the barrier (< e^{−20} here): q stays at ½.
+ * Health: both runs are the healthy reference of smc/health.ts (no warning, ESS before resampling ≈ 0.76 N
+ * and 0.88 N, increment spreads below 0.04), and their reported SEs contain the truth.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -42,6 +44,20 @@ for (const extra of [{}, { q: 0.3, modes: [-6, 7] as [number, number], seed: 5 }
         assert.ok(err <= K * sd + 1e-9, `iteration ${k}: |error| ${err} > ${K * sd}`);
       }
       assert.equal(j.logzAbsErr, Math.abs(j.logZEstimate[T] - j.logZExact[T]));
+    });
+
+    test("no false alarm: the Jarzynski weights are healthy and its estimates come with standard errors", () => {
+      const j = r.methods.jarzynski!;
+      assert.deepEqual(r.warnings, []);
+      assert.equal(j.unreliable, false);
+      assert.ok(j.essMedianFraction > 0.5, `median ESS/N before resampling ${j.essMedianFraction}`);
+      assert.ok(j.health.maxSpread < 0.1, `increment spread ${j.health.maxSpread}`);
+      // The weighted walkers estimate log Z and the model's mass q(z) of mode b: within K reported SEs.
+      assert.ok(j.logzAbsErr < K * j.logZSe, `|log Z error| ${j.logzAbsErr}, SE ${j.logZSe}`);
+      assert.ok(
+        Math.abs(j.walkerMassB! - j.q) < K * j.walkerMassBSe!,
+        `mass ${j.walkerMassB} ± ${j.walkerMassBSe}`,
+      );
     });
 
     test("score matching does not move", () => {
