@@ -32,3 +32,50 @@ export function parseSeed(name: string, value: string): number {
     throw new UserError(`${name} must be an integer within ±2^53, got '${value}'`);
   return v;
 }
+
+/** An integer option within [min, max], or a UserError naming the option and the range. */
+export function parseIntegerInRange(name: string, value: string, min: number, max: number): number {
+  const v = parseNumber(name, value);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    const range = max >= Number.MAX_SAFE_INTEGER ? `≥ ${min} (below 2^53)` : `from ${min} to ${max}`;
+    throw new UserError(`${name} must be an integer ${range}, got '${value}'`);
+  }
+  return v;
+}
+
+/** A number option within (0, max], or a UserError naming the option and the range. */
+export function parsePositive(name: string, value: string, max = Number.MAX_VALUE): number {
+  const v = parseNumber(name, value);
+  if (!(v > 0) || v > max)
+    throw new UserError(
+      `${name} must be positive${max < Number.MAX_VALUE ? ` and at most ${max}` : ""}, got '${value}'`,
+    );
+  return v;
+}
+
+/**
+ * A user-supplied string made safe for a terminal line: C0 and C1 control characters (escape sequences,
+ * newlines, DEL), Unicode line separators and bidirectional overrides are written as \xNN or \uNNNN, and
+ * text beyond `max` characters is cut with "…".
+ */
+export function printable(s: string, max = 200): string {
+  let out = "";
+  let n = 0;
+  for (const ch of s) {
+    if (n++ >= max) return `${out}…`;
+    const c = ch.codePointAt(0) as number;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (
+      c === 0x2028 ||
+      c === 0x2029 ||
+      (c >= 0x202a && c <= 0x202e) ||
+      (c >= 0x2066 && c <= 0x2069) ||
+      c === 0x061c ||
+      c === 0x200e ||
+      c === 0x200f
+    )
+      out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += ch;
+  }
+  return out;
+}

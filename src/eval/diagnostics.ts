@@ -750,3 +750,122 @@ export function acceptanceRate(acceptProbs: ArrayLike<number>): number {
   }
   return s / n;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Warnings about a run, from its summaries.
+
+/** A problem with a run's diagnostics: a stable `code` for programs, a one-line `message` for people. */
+export interface DiagnosticWarning {
+  readonly code: "too-few-draws" | "non-finite-draws" | "constant-draws" | "nan-rhat" | "rhat" | "low-ess";
+  readonly message: string;
+  /** The coordinates concerned (indices into the summaries), worst first where there is an order. */
+  readonly coordinates: readonly number[];
+}
+
+export interface WarningOptions {
+  /** R-hat above this is flagged (default 1.01, Vehtari et al. 2021). */
+  maxRhat?: number;
+  /** Bulk or tail ESS below this many per chain is flagged (default 100; see `diagnosticWarnings`). */
+  minEssPerChain?: number;
+  /** Name of coordinate j in messages (default `x${j}`). */
+  name?: (j: number) => string;
+  /** How many coordinates a message names before "and N more" (default 5). */
+  maxNamed?: number;
+}
+
+/**
+ * Warnings about the summaries of a run of `chains` chains × `draws` draws (as `summarize` returns them):
+ *  - too-few-draws: fewer than 4 draws per chain, so every ESS, R-hat and MCSE is NaN;
+ *  - non-finite-draws: coordinates with NaN or ±∞ among their draws (the chains diverged);
+ *  - constant-draws: coordinates that never moved (stuck chains, or a value fixed by the target);
+ *  - nan-rhat: R-hat or bulk ESS is NaN although the draws are finite and vary (a coordinate with too few
+ *    distinct values for rank diagnostics, e.g. folded ±1 draws that are all 1);
+ *  - rhat: R-hat > `maxRhat` (1.01): the chains disagree;
+ *  - low-ess: bulk or tail ESS < `minEssPerChain` × chains. The rule of Vehtari et al. (2021, §4.3), as
+ *    documented by ArviZ and the R package posterior: both ESS should be at least about 100 per chain
+ *    (400 for four chains) for R-hat, means and quantiles to be reliable. A NaN tail ESS alone is not
+ *    flagged: it is expected for coordinates with two values (bits, spins), whose 5 % / 95 % quantile
+ *    indicators are constant.
+ * A NaN diagnostic never passes silently: it is either explained by one of the first four warnings or
+ * flagged by nan-rhat. Each message names the first few coordinates (worst first) and how many there are.
+ */
+export function diagnosticWarnings(
+  summaries: readonly QuantitySummary[],
+  chains: number,
+  draws: number,
+  options: WarningOptions = {},
+): DiagnosticWarning[] {
+  const maxRhat = options.maxRhat ?? 1.01;
+  const perChain = options.minEssPerChain ?? 100;
+  const minEss = perChain * chains;
+  const name = options.name ?? ((j: number) => `x${j}`);
+  const maxNamed = options.maxNamed ?? 5;
+  const dim = summaries.length;
+  const out: DiagnosticWarning[] = [];
+  const fmt = (v: number) => (Math.abs(v) >= 1e4 ? v.toExponential(2) : String(Math.round(v)));
+  /** "x0 (…), x3 (…) and 4 more — 6 of 10 coordinates" */
+  const list = (js: number[], detail?: (j: number) => string) => {
+    const shown = js
+      .slice(0, maxNamed)
+      .map((j) => (detail ? `${name(j)} (${detail(j)})` : name(j)))
+      .join(", ");
+    const more = js.length > maxNamed ? ` and ${js.length - maxNamed} more` : "";
+    return `${shown}${more} — ${js.length} of ${dim} coordinate${dim === 1 ? "" : "s"}`;
+  };
+  const all = Array.from({ length: dim }, (_, j) => j);
+  if (draws < 4) {
+    out.push({
+      code: "too-few-draws",
+      message: `ESS, R-hat and MCSE need at least 4 draws per chain, got ${draws}: they are NaN (not checked); run more draws`,
+      coordinates: all,
+    });
+    return out;
+  }
+  const nonFinite = all.filter((j) => !Number.isFinite(summaries[j].mean));
+  if (nonFinite.length > 0)
+    out.push({
+      code: "non-finite-draws",
+      message: `NaN or infinite draws in ${list(nonFinite)}: the chains diverged; their diagnostics are NaN`,
+      coordinates: nonFinite,
+    });
+  const constant = all.filter(
+    (j) => Number.isFinite(summaries[j].mean) && !(summaries[j].sd >= Number.EPSILON),
+  );
+  if (constant.length > 0)
+    out.push({
+      code: "constant-draws",
+      message: `constant draws in ${list(constant)}: the chains never moved there (stuck, or fixed by the target); ESS and R-hat are NaN`,
+      coordinates: constant,
+    });
+  const explained = new Set([...nonFinite, ...constant]);
+  const nanRhat = all.filter(
+    (j) => !explained.has(j) && (Number.isNaN(summaries[j].rhat) || Number.isNaN(summaries[j].ess_bulk)),
+  );
+  if (nanRhat.length > 0)
+    out.push({
+      code: "nan-rhat",
+      message: `R-hat or bulk ESS is NaN for ${list(nanRhat)}: too few distinct values for rank diagnostics, convergence not checked`,
+      coordinates: nanRhat,
+    });
+  const highRhat = all
+    .filter((j) => summaries[j].rhat > maxRhat)
+    .sort((a, b) => summaries[b].rhat - summaries[a].rhat);
+  if (highRhat.length > 0)
+    out.push({
+      code: "rhat",
+      message: `R-hat > ${maxRhat} for ${list(highRhat, (j) => summaries[j].rhat.toFixed(3))}: chains disagree (not mixed, or stuck in different modes)`,
+      coordinates: highRhat,
+    });
+  const worstEss = (j: number) => {
+    const s = summaries[j];
+    return Number.isNaN(s.ess_tail) ? s.ess_bulk : Math.min(s.ess_bulk, s.ess_tail);
+  };
+  const lowEss = all.filter((j) => worstEss(j) < minEss).sort((a, b) => worstEss(a) - worstEss(b));
+  if (lowEss.length > 0)
+    out.push({
+      code: "low-ess",
+      message: `bulk or tail ESS < ${minEss} (${perChain} per chain) for ${list(lowEss, (j) => `bulk ${fmt(summaries[j].ess_bulk)}, tail ${Number.isNaN(summaries[j].ess_tail) ? "NaN" : fmt(summaries[j].ess_tail)}`)}: estimates are unreliable; run longer or reparametrize`,
+      coordinates: lowEss,
+    });
+  return out;
+}

@@ -10,12 +10,29 @@
  * (dtype size), and tensors tile the data buffer exactly (no gaps, no overlap, nothing after the last).
  * Decoding to Float64Array supports F64, F32, F16 and BF16; other dtypes are listed but rejected with a
  * message when decoded. Every problem throws `SafetensorsError` with a one-line message.
+ *
+ * Hostile files: `readSafetensorsFile` reads only regular files (not devices, FIFOs or folders), refuses a
+ * file over `maxBytes` before reading it, and checks the header length against the file size before
+ * reading the rest. Messages never echo the file's bytes (a text file's first 8 bytes read as a header
+ * length, or a snippet of a non-JSON header); names from a valid header are shown with control
+ * characters escaped.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { writeFileAtomic } from "./files.ts";
+
+/**
+ * Why a safetensors file was refused: its content ("format"), its kind ("not-regular": a folder, device,
+ * FIFO or socket) or its size ("too-large": over `maxBytes`).
+ */
+export type SafetensorsProblem = "format" | "not-regular" | "too-large";
 
 export class SafetensorsError extends Error {
   override name = "SafetensorsError";
+  readonly problem: SafetensorsProblem;
+  constructor(message: string, problem: SafetensorsProblem = "format") {
+    super(message);
+    this.problem = problem;
+  }
 }
 
 /** Bytes per element of every dtype the format defines. */
@@ -60,6 +77,31 @@ export interface SafetensorsFile {
   getFloat64(name: string): { shape: number[]; data: Float64Array };
 }
 
+/**
+ * The header length `n` read from the first 8 bytes must fit in a file of `size` bytes. The number is not
+ * shown when it does not fit: it is then the first 8 bytes of some other file, not a length.
+ */
+function checkHeaderLength(n: number, size: number): void {
+  if (8 + n > size)
+    throw new SafetensorsError(
+      `the header length in its first 8 bytes runs past the end of the file (${size} bytes): not a safetensors file, or a truncated one`,
+    );
+  if (n > MAX_HEADER_BYTES)
+    throw new SafetensorsError(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+}
+
+/** A tensor or metadata name from a header, quoted for a message: controls escaped, at most 80 characters. */
+function q(name: string): string {
+  let out = "";
+  let count = 0;
+  for (const ch of name) {
+    if (count++ >= 80) return `'${out}…'`;
+    const c = ch.codePointAt(0) as number;
+    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+  }
+  return `'${out}'`;
+}
+
 function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
@@ -72,10 +114,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const n = hi * 4294967296 + lo;
-  if (n > MAX_HEADER_BYTES)
-    throw new SafetensorsError(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  if (8 + n > bytes.length)
-    throw new SafetensorsError(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+  checkHeaderLength(n, bytes.length);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -85,8 +124,9 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   let header: unknown;
   try {
     header = JSON.parse(text);
-  } catch (err) {
-    throw new SafetensorsError(`header is not valid JSON (${oneLine((err as Error).message)})`);
+  } catch {
+    // The engine's message quotes the text: say where, not what.
+    throw new SafetensorsError(`header is not valid JSON (${n} bytes after the length field)`);
   }
   if (header === null || typeof header !== "object" || Array.isArray(header))
     throw new SafetensorsError("header is not a JSON object");
@@ -100,20 +140,20 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       if (entry === null || typeof entry !== "object" || Array.isArray(entry))
         throw new SafetensorsError("__metadata__ is not an object");
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== "string") throw new SafetensorsError(`__metadata__.${k} is not a string`);
+        if (typeof v !== "string") throw new SafetensorsError(`__metadata__ ${q(k)} is not a string`);
         metadata[k] = v;
       }
       continue;
     }
     if (entry === null || typeof entry !== "object" || Array.isArray(entry))
-      throw new SafetensorsError(`tensor '${name}': header entry is not an object`);
+      throw new SafetensorsError(`tensor ${q(name)}: header entry is not an object`);
     const e = entry as Record<string, unknown>;
     const dtype = e.dtype;
     if (typeof dtype !== "string" || !(dtype in DTYPE_SIZE))
-      throw new SafetensorsError(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
+      throw new SafetensorsError(`tensor ${q(name)}: unknown dtype ${JSON.stringify(dtype)}`);
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0))
-      throw new SafetensorsError(`tensor '${name}': shape must be a list of non-negative integers`);
+      throw new SafetensorsError(`tensor ${q(name)}: shape must be a list of non-negative integers`);
     const offsets = e.data_offsets;
     if (
       !Array.isArray(offsets) ||
@@ -121,17 +161,17 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
       offsets[0] > offsets[1]
     )
-      throw new SafetensorsError(`tensor '${name}': data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
+      throw new SafetensorsError(`tensor ${q(name)}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
     const [begin, end] = offsets as number[];
     if (end > dataLength)
       throw new SafetensorsError(
-        `tensor '${name}': data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes)`,
+        `tensor ${q(name)}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes)`,
       );
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     const expected = count * DTYPE_SIZE[dtype];
     if (end - begin !== expected)
       throw new SafetensorsError(
-        `tensor '${name}': ${dtype} ${fmtShape(shape as number[])} needs ${expected} bytes but data_offsets span ${end - begin}`,
+        `tensor ${q(name)}: ${dtype} ${fmtShape(shape as number[])} needs ${expected} bytes but data_offsets span ${end - begin}`,
       );
     tensors.set(name, { name, dtype, shape: shape as number[], begin, end });
   }
@@ -142,8 +182,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     if (t.begin !== at)
       throw new SafetensorsError(
         t.begin < at
-          ? `tensor '${t.name}': data_offsets [${t.begin}, ${t.end}] overlap another tensor`
-          : `tensor '${t.name}': data_offsets [${t.begin}, ${t.end}] leave a gap after byte ${at}`,
+          ? `tensor ${q(t.name)}: data_offsets [${t.begin}, ${t.end}] overlap another tensor`
+          : `tensor ${q(t.name)}: data_offsets [${t.begin}, ${t.end}] leave a gap after byte ${at}`,
       );
     at = t.end;
   }
@@ -186,7 +226,7 @@ function decode(t: TensorInfo, view: DataView, dataStart: number): Float64Array 
     }
     default:
       throw new SafetensorsError(
-        `tensor '${t.name}': dtype ${t.dtype} is not supported (supported: ${DECODABLE_DTYPES.join(", ")})`,
+        `tensor ${q(t.name)}: dtype ${t.dtype} is not supported (supported: ${DECODABLE_DTYPES.join(", ")})`,
       );
   }
   return out;
@@ -202,13 +242,61 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
+export interface ReadSafetensorsOptions {
+  /** Refuse a file larger than this many bytes before reading it (default: no limit). */
+  maxBytes?: number;
 }
 
-/** Reads and validates a safetensors file (I/O errors propagate as Node errors with a `code`). */
-export function readSafetensorsFile(path: string): SafetensorsFile {
-  return parseSafetensors(readFileSync(path));
+/** What a non-regular file is, for messages. */
+export function fileKind(s: Stats): string {
+  if (s.isDirectory()) return "a folder";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  if (s.isFIFO()) return "a FIFO (named pipe)";
+  if (s.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Reads and validates a safetensors file. Only a regular file is opened for reading (non-blocking, so a
+ * FIFO swapped in cannot hang the read); its size is checked against `maxBytes` and its header length
+ * against its size before the rest is read. Format, kind and size problems throw `SafetensorsError`;
+ * I/O errors propagate as Node errors with a `code`.
+ */
+export function readSafetensorsFile(path: string, options: ReadSafetensorsOptions = {}): SafetensorsFile {
+  // Checked before opening (opening a device can have effects of its own) and again on the descriptor.
+  const before = statSync(path);
+  if (!before.isFile())
+    throw new SafetensorsError(`is ${fileKind(before)}, not a regular file`, "not-regular");
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new SafetensorsError(`is ${fileKind(st)}, not a regular file`, "not-regular");
+    const size = st.size;
+    const max = options.maxBytes;
+    if (max !== undefined && size > max)
+      throw new SafetensorsError(`is ${size} bytes, over the limit of ${max} bytes`, "too-large");
+    if (size < 8)
+      throw new SafetensorsError(`file is too short (${size} bytes) to hold the 8-byte header length`);
+    const bytes = new Uint8Array(size);
+    readFully(fd, bytes, 0, 8);
+    const view = new DataView(bytes.buffer);
+    checkHeaderLength(view.getUint32(4, true) * 4294967296 + view.getUint32(0, true), size);
+    readFully(fd, bytes, 8, size - 8);
+    return parseSafetensors(bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads exactly `length` bytes at `offset` of `out` (the file may not shrink while it is read). */
+function readFully(fd: number, out: Uint8Array, offset: number, length: number): void {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, out, offset + done, length - done, offset + done);
+    if (n === 0) throw new SafetensorsError("file became shorter while it was read");
+    done += n;
+  }
 }
 
 export interface TensorToWrite {
@@ -241,11 +329,11 @@ export function encodeSafetensors(
     const dtype = t.dtype ?? "F64";
     if (dtype !== "F64" && dtype !== "F32") throw new RangeError(`cannot write dtype ${dtype}`);
     if (!t.shape.every((s) => Number.isSafeInteger(s) && s >= 0))
-      throw new RangeError(`tensor '${name}': shape must be non-negative integers`);
+      throw new RangeError(`tensor ${q(name)}: shape must be non-negative integers`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count)
       throw new RangeError(
-        `tensor '${name}': shape ${fmtShape(t.shape)} needs ${count} values, got ${t.data.length}`,
+        `tensor ${q(name)}: shape ${fmtShape(t.shape)} needs ${count} values, got ${t.data.length}`,
       );
     const bytes = count * DTYPE_SIZE[dtype];
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };

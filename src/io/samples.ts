@@ -4,8 +4,11 @@
  * A `SampleTable` is `rows` points of dimension `dim`, row-major, in the order they are to appear in the
  * file. Convention for chains: a batch of C chains run for T draws is collected step after step (each
  * step appends the C rows of `ChainState.position`), so rows are draw-major — row t·C + c holds draw t of
- * chain c — and the files keep that order. No chain/draw columns are written: the CSV header is exactly
- * `x0,x1,…,x{dim−1}`; the chain of a row is (row mod C).
+ * chain c — and the files keep that order. With `chains` set, the CSV starts every row with its chain
+ * c = row mod C and draw t = ⌊row / C⌋ (both from 0, as ArviZ's coordinates): header
+ * `chain,draw,x0,x1,…,x{dim−1}`; without it the header is exactly `x0,…,x{dim−1}`. The `.npy` file is
+ * always the plain (rows, dim) array of values (no chain/draw columns: a NumPy user reshapes it to
+ * (T, C, dim)).
  *
  * Kinds: "real" values are written as float64 (CSV: shortest round-trip decimal, `String(v)`, so
  * parsing gives back the same double; NaN and ±Infinity are written as `NaN`, `Infinity`, `-Infinity`;
@@ -36,6 +39,8 @@ export interface SampleTable {
   dim: number;
   /** Default "real". */
   kind?: SampleKind;
+  /** Number of chains C (rows are draw-major): adds `chain` and `draw` columns to CSV output. */
+  chains?: number;
 }
 
 export interface WriteOptions {
@@ -54,6 +59,8 @@ function validate(t: SampleTable): SampleKind {
     throw new RangeError(`rows must be an integer ≥ 0, got ${t.rows}`);
   if (!Number.isSafeInteger(t.dim) || t.dim < 1)
     throw new RangeError(`dim must be an integer ≥ 1, got ${t.dim}`);
+  if (t.chains !== undefined && (!Number.isSafeInteger(t.chains) || t.chains < 1))
+    throw new RangeError(`chains must be an integer ≥ 1, got ${t.chains}`);
   const count = t.rows * t.dim;
   if (t.data.length < count)
     throw new RangeError(
@@ -149,7 +156,8 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 /** The CSV text in chunks of about CHUNK_BYTES characters. */
 function* csvChunks(t: SampleTable, kind: SampleKind): Generator<string> {
   const d = t.dim;
-  const header: string[] = [];
+  const c = t.chains;
+  const header: string[] = c === undefined ? [] : ["chain", "draw"];
   for (let a = 0; a < d; a++) header.push(`x${a}`);
   let parts: string[] = [`${header.join(",")}\n`];
   let size = parts[0].length;
@@ -158,7 +166,7 @@ function* csvChunks(t: SampleTable, kind: SampleKind): Generator<string> {
     const o = i * d;
     // Discrete values are validated integers: String(v) prints them as 0, 1, -1.
     for (let a = 0; a < d; a++) row[a] = kind === "real" ? String(t.data[o + a]) : String(t.data[o + a] | 0);
-    const line = `${row.join(",")}\n`;
+    const line = c === undefined ? `${row.join(",")}\n` : `${i % c},${Math.floor(i / c)},${row.join(",")}\n`;
     parts.push(line);
     size += line.length;
     if (size >= CHUNK_BYTES) {
@@ -170,7 +178,10 @@ function* csvChunks(t: SampleTable, kind: SampleKind): Generator<string> {
   if (parts.length > 0) yield parts.join("");
 }
 
-/** Writes a CSV with header `x0,…,x{dim−1}` and one line per row (see the module comment for order). */
+/**
+ * Writes a CSV with header `x0,…,x{dim−1}` (`chain,draw,x0,…` when `table.chains` is set) and one line per
+ * row (see the module comment for order).
+ */
 export function writeSamplesCsv(path: string, table: SampleTable, options: WriteOptions = {}): void {
   const kind = validate(table);
   writeChunksAtomic(path, csvChunks(table, kind), options.maxInMemoryBytes);

@@ -22,28 +22,113 @@
  * their sizes) for the discrete energies to consume. Any problem throws `TargetError` whose message is
  * one line naming the file and the field, e.g. `target.yaml: means[1] has length 3, expected 2`. The
  * loader has no side effects besides reading the file(s): nothing is built or sampled on error.
+ *
+ * Limits, all checked before the work they bound (`LoadOptions`):
+ *  - only regular files are read (not folders, devices such as /dev/zero, FIFOs or sockets), and a target
+ *    file over `maxFileBytes` (default 1 MiB) or a weights file over `maxWeightsBytes` (default 256 MiB)
+ *    is refused from its size, before it is read;
+ *  - the text must be UTF-8: a UTF-16/32 byte order mark, a NUL byte or an invalid UTF-8 sequence is named
+ *    as such (with its offset) instead of being parsed into a confusing message;
+ *  - YAML aliases: at most 100 alias expansions (the yaml package's `maxAliasCount`, its default), and the
+ *    parsed document, aliases expanded, holds at most `maxFileBytes` values (lists and mappings count
+ *    their entries): no more than an alias-free file of the largest accepted size could, so an alias
+ *    cannot make a small file big; nesting is at most 32 levels;
+ *  - duplicate keys are refused in JSON as in YAML, naming the key and its line;
+ *  - a `path` in the file is resolved against the target file's folder and must stay inside it (also
+ *    after following symbolic links) unless `allowOutsidePaths` is set;
+ *  - an RBM from a weights file holds at most `maxWeightsBytes` / 4 parameters (its float32 size), checked
+ *    from the header before any tensor is decoded.
+ * A `description` is at most 1000 characters; it may contain any character, so printers must escape
+ * control characters (the CLI does).
  */
-import { readFileSync } from "node:fs";
-import { dirname, extname, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from "node:fs";
+import { dirname, extname, isAbsolute, relative, resolve, sep } from "node:path";
+import { isMap, isScalar, parseDocument, visit } from "yaml";
 import { BananaEnergy } from "../energies/banana.ts";
 import type { Energy } from "../energies/contract.ts";
 import { FunnelEnergy } from "../energies/funnel.ts";
 import { cholesky, GaussianEnergy } from "../energies/gaussian.ts";
 import { GmmEnergy } from "../energies/gmm.ts";
-import { readSafetensorsFile, SafetensorsError, type SafetensorsFile } from "../io/safetensors.ts";
+import { fileKind, readSafetensorsFile, SafetensorsError, type SafetensorsFile } from "../io/safetensors.ts";
 import type { Key } from "../random/key.ts";
+
+/**
+ * Which limit of `LoadOptions` refused a file, so that a caller can say how to raise it: the target file's
+ * size, a weights file's size (or parameter count), or a `path` outside the target file's folder.
+ */
+export type TargetLimit = "file-size" | "weights-size" | "outside-path";
 
 /** A malformed target file. `message` is one line: `<file>: <field> <what is wrong>`. */
 export class TargetError extends Error {
   override name = "TargetError";
   readonly file: string;
   readonly field: string | undefined;
-  constructor(file: string, field: string | undefined, detail: string) {
+  /** Set when a limit of `LoadOptions` (not the content) refused the file. */
+  readonly limit: TargetLimit | undefined;
+  constructor(file: string, field: string | undefined, detail: string, limit?: TargetLimit) {
     super(oneLine(field === undefined ? `${file}: ${detail}` : `${file}: ${field} ${detail}`));
     this.file = file;
     this.field = field;
+    this.limit = limit;
   }
+}
+
+export interface LoadOptions {
+  /** Largest target file (JSON/YAML) read, in bytes; default `DEFAULT_MAX_FILE_BYTES` (1 MiB). */
+  maxFileBytes?: number;
+  /** Largest weights file (an rbm `path`) read, in bytes; default `DEFAULT_MAX_WEIGHTS_BYTES` (256 MiB). */
+  maxWeightsBytes?: number;
+  /** Let a `path` in the target file point outside the target file's folder (default false). */
+  allowOutsidePaths?: boolean;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
+/** yaml's own default: alias expansions weighted by the aliases inside what they point to. */
+const MAX_YAML_ALIASES = 100;
+/** Targets nest at most 4 levels (a list of covariance matrices in a mapping); 32 is generous. */
+const MAX_DEPTH = 32;
+const MAX_DESCRIPTION = 1000;
+/** See `yamlNestingBound`: far above any target (depth ≤ 4, a few columns of indentation per level). */
+const MAX_YAML_NESTING_BOUND = 256;
+
+interface Limits {
+  maxFileBytes: number;
+  maxWeightsBytes: number;
+  allowOutsidePaths: boolean;
+}
+
+function limitsOf(o: LoadOptions): Limits {
+  const maxFileBytes = o.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxWeightsBytes = o.maxWeightsBytes ?? DEFAULT_MAX_WEIGHTS_BYTES;
+  for (const [name, v] of [
+    ["maxFileBytes", maxFileBytes],
+    ["maxWeightsBytes", maxWeightsBytes],
+  ] as const)
+    if (!(v >= 1) || !Number.isFinite(v)) throw new RangeError(`${name} must be a number ≥ 1, got ${v}`);
+  return { maxFileBytes, maxWeightsBytes, allowOutsidePaths: o.allowOutsidePaths ?? false };
+}
+
+/** A byte count for messages: "1 MiB", "20.5 MiB", "512 bytes". */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} byte${n === 1 ? "" : "s"}`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 export type ContinuousType = "gaussian" | "gmm" | "funnel" | "banana";
@@ -94,51 +179,394 @@ export interface DiscreteTarget {
 export type LoadedTarget = ContinuousTarget | DiscreteTarget;
 
 /** Reads, validates and builds the target described by the JSON/YAML file at `path`. */
-export function loadTarget(path: string): LoadedTarget {
-  let text: string;
+export function loadTarget(path: string, options: LoadOptions = {}): LoadedTarget {
+  const limits = limitsOf(options);
+  const bytes = readTargetBytes(path, limits.maxFileBytes);
+  const text = decodeUtf8(bytes, path);
+  return parseTarget(text, path, formatOf(path, text), dirname(resolve(path)), options);
+}
+
+/**
+ * The bytes of the regular file at `path`, refused (TargetError) when it is not a regular file or is
+ * larger than `maxBytes` — from its size, before reading. Opened non-blocking and checked again on the
+ * open descriptor, so a FIFO or device swapped in after the check cannot hang or flood the read.
+ */
+function readTargetBytes(path: string, maxBytes: number): Uint8Array {
+  const fail = (detail: string, limit?: TargetLimit): never => {
+    throw new TargetError(path, undefined, detail, limit);
+  };
+  const check = (st: Stats) => {
+    if (st.isDirectory()) fail("cannot read file: it is a directory");
+    if (!st.isFile()) fail(`cannot read file: it is ${fileKind(st)}, not a regular file`);
+    if (st.size > maxBytes)
+      fail(
+        `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit for target files`,
+        "file-size",
+      );
+  };
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    check(statSync(path));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new TargetError(path, undefined, `cannot read file: ${ioReason(err)}`);
+    if (err instanceof TargetError) throw err;
+    return fail(`cannot read file: ${ioReason(err)}`);
   }
-  return parseTarget(text, path, formatOf(path, text), dirname(resolve(path)));
+  try {
+    const st = fstatSync(fd);
+    check(st);
+    // One byte more than allowed: a file that grew past the limit since the check is caught.
+    const buf = new Uint8Array(Math.min(st.size, maxBytes) + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) {
+        if (n > maxBytes)
+          fail(
+            `file is over the ${formatBytes(maxBytes)} limit for target files (it grew while read)`,
+            "file-size",
+          );
+        break;
+      }
+    }
+    return buf.subarray(0, n);
+  } catch (err) {
+    if (err instanceof TargetError) throw err;
+    return fail(`cannot read file: ${ioReason(err)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The text of a target file, which must be UTF-8 (a UTF-8 byte order mark is dropped). UTF-16/32 (by
+ * their byte order mark), NUL bytes (binary data, or UTF-16 without a mark) and invalid UTF-8 sequences
+ * are refused with their offset.
+ */
+function decodeUtf8(bytes: Uint8Array, file: string): string {
+  const fail = (detail: string): never => {
+    throw new TargetError(file, undefined, detail);
+  };
+  const b = bytes;
+  const bom = (...m: number[]) => b.length >= m.length && m.every((x, i) => b[i] === x);
+  const convert = "; save it as UTF-8";
+  if (bom(0xff, 0xfe, 0, 0) || bom(0, 0, 0xfe, 0xff))
+    fail(`is UTF-32 text (it starts with a UTF-32 byte order mark), not UTF-8${convert}`);
+  if (bom(0xff, 0xfe) || bom(0xfe, 0xff))
+    fail(
+      `is UTF-16 text (it starts with a UTF-16 ${b[0] === 0xff ? "little" : "big"}-endian byte order mark), not UTF-8${convert}`,
+    );
+  const nul = b.indexOf(0);
+  if (nul >= 0)
+    fail(
+      `contains a NUL byte at offset ${nul} (line ${lineAt(b, nul)}): a binary file or UTF-16 text, not UTF-8 JSON or YAML`,
+    );
+  const bad = invalidUtf8At(b);
+  if (bad >= 0)
+    fail(
+      `is not valid UTF-8: byte 0x${b[bad].toString(16).padStart(2, "0")} at offset ${bad} (line ${lineAt(b, bad)}) — a binary file, or text in another encoding such as Latin-1${convert}`,
+    );
+  const text = new TextDecoder("utf-8").decode(b);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function lineAt(b: Uint8Array, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (b[i] === 0x0a) line++;
+  return line;
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629), or −1. */
+function invalidUtf8At(b: Uint8Array): number {
+  let i = 0;
+  const n = b.length;
+  const cont = (k: number) => k < n && (b[k] & 0xc0) === 0x80;
+  while (i < n) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      if (!cont(i + 1)) return i;
+      i += 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      const c1 = b[i + 1];
+      // No overlong forms (E0 80..9F) and no UTF-16 surrogates (ED A0..BF).
+      if (!cont(i + 1) || (c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || !cont(i + 2)) return i;
+      i += 3;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      const c1 = b[i + 1];
+      // No overlong forms (F0 80..8F) and nothing above U+10FFFF (F4 90..).
+      if (
+        !cont(i + 1) ||
+        (c === 0xf0 && c1 < 0x90) ||
+        (c === 0xf4 && c1 > 0x8f) ||
+        !cont(i + 2) ||
+        !cont(i + 3)
+      )
+        return i;
+      i += 4;
+    } else {
+      return i;
+    }
+  }
+  return -1;
 }
 
 /**
  * Parses target text (JSON or YAML) named `file` in messages; relative `path`s (rbm) are resolved
- * against `baseDir`.
+ * against `baseDir` and must stay inside it unless `options.allowOutsidePaths`.
  */
 export function parseTarget(
   text: string,
   file: string,
   format: "json" | "yaml",
   baseDir: string,
+  options: LoadOptions = {},
 ): LoadedTarget {
+  const limits = limitsOf(options);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === "") throw new TargetError(file, undefined, "file is empty");
   let value: unknown;
-  if (format === "json") {
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new TargetError(file, undefined, `invalid JSON: ${jsonReason(err as Error, text)}`);
-    }
-  } else {
-    const doc = parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) {
-      const first = doc.errors[0].message.split("\n")[0].replace(/:\s*$/, "");
-      throw new TargetError(file, undefined, `invalid YAML: ${first}`);
-    }
-    value = doc.toJS({ maxAliasCount: 1000 });
+  try {
+    value = format === "json" ? parseJson(text, file) : parseYaml(text, file);
+  } catch (err) {
+    if (err instanceof TargetError) throw err;
+    // The parsers recurse over nesting: a deeply nested file can exhaust the stack.
+    if (err instanceof RangeError)
+      throw new TargetError(
+        file,
+        undefined,
+        `is nested too deeply to parse (at most ${MAX_DEPTH} levels are needed)`,
+      );
+    throw new TargetError(
+      file,
+      undefined,
+      `invalid ${format === "json" ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
   }
-  return buildTarget(value, file, baseDir);
+  checkSize(value, file, limits.maxFileBytes);
+  return buildTarget(value, file, baseDir, options);
+}
+
+function parseJson(text: string, file: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError)
+      throw new TargetError(file, undefined, `invalid JSON: ${jsonReason(err, text)}`);
+    throw err;
+  }
+  const dup = duplicateJsonKey(text);
+  if (dup)
+    throw new TargetError(
+      file,
+      undefined,
+      `invalid JSON: duplicate key ${show(dup.key)} at ${lineColumn(text, dup.at)} (keys must be unique, as in YAML)`,
+    );
+  return value;
+}
+
+/**
+ * A quick upper bound on the nesting depth of YAML text, found in one pass before the yaml package sees it:
+ * its composer recurses once per level and overflows the stack at a few hundred levels of flow
+ * collections (and an overflow inside V8's regular-expression compiler aborts the process instead of
+ * throwing). Flow brackets outside quotes and comments count one level each; a block level needs one more
+ * column of indentation or one more indicator (`- `, `? `, `: `) on its line, and a sequence may sit at
+ * its parent key's indentation, hence the bound 2·(columns + indicators + 1) + open brackets. Quote
+ * characters start a quoted scalar only where a scalar can start (after an indicator, a bracket, a comma
+ * or at the start of a line).
+ */
+function yamlNestingBound(text: string): number {
+  let flow = 0;
+  let indent = 0;
+  let indicators = 0;
+  let atLineStart = true;
+  let prev = "\n"; // the last non-space character, for "where a scalar can start"
+  let max = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const ch = text[i];
+    if (ch === "\n") {
+      max = Math.max(max, 2 * (indent + indicators + 1) + flow);
+      indent = 0;
+      indicators = 0;
+      atLineStart = true;
+      prev = "\n";
+      continue;
+    }
+    if (atLineStart) {
+      if (ch === " ") {
+        indent++;
+        continue;
+      }
+      atLineStart = false;
+    }
+    if (ch === " " || ch === "\t" || ch === "\r") continue;
+    const next = i + 1 < n ? text[i + 1] : "\n";
+    const spaceAfter = next === " " || next === "\n" || next === "\t" || next === "\r";
+    if (ch === "#" && (i === 0 || /\s/.test(text[i - 1]))) {
+      while (i + 1 < n && text[i + 1] !== "\n") i++;
+      continue;
+    }
+    if ((ch === "'" || ch === '"') && "\n:-?[{,".includes(prev)) {
+      // Skip the quoted scalar ('' escapes a quote in single quotes, \ escapes in double quotes).
+      for (i++; i < n; i++) {
+        if (ch === '"' && text[i] === "\\") i++;
+        else if (text[i] === ch) {
+          if (ch === "'" && text[i + 1] === "'") i++;
+          else break;
+        } else if (text[i] === "\n") {
+          max = Math.max(max, 2 * (indent + indicators + 1) + flow);
+        }
+      }
+      prev = ch;
+      continue;
+    }
+    if (ch === "[" || ch === "{") {
+      flow++;
+      max = Math.max(max, 2 * (indent + indicators + 1) + flow);
+    } else if (ch === "]" || ch === "}") {
+      if (flow > 0) flow--;
+    } else if ((ch === "-" || ch === "?" || ch === ":") && spaceAfter && flow === 0) {
+      indicators++;
+    }
+    prev = ch;
+  }
+  return Math.max(max, 2 * (indent + indicators + 1) + flow);
+}
+
+function parseYaml(text: string, file: string): unknown {
+  if (yamlNestingBound(text) > MAX_YAML_NESTING_BOUND)
+    throw new TargetError(
+      file,
+      undefined,
+      `is nested or indented too deeply to be a target description (nesting bound over ${MAX_YAML_NESTING_BOUND}; targets need at most 4 levels)`,
+    );
+  // Duplicate keys are found below, to name them (yaml's own error gives only the position).
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0].message.split("\n")[0].replace(/:\s*$/, "");
+    throw new TargetError(file, undefined, `invalid YAML: ${first}`);
+  }
+  if (doc.contents === null) throw new TargetError(file, undefined, "file is empty");
+  let dup: { key: string; at: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return undefined;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) {
+          dup = { key: String(k), at: (isScalar(pair.key) && pair.key.range?.[0]) || 0 };
+          return visit.BREAK;
+        }
+        seen.add(k);
+      }
+      return undefined;
+    },
+  });
+  if (dup)
+    throw new TargetError(
+      file,
+      undefined,
+      `invalid YAML: duplicate key ${show(dup.key)} at ${lineColumn(text, dup.at)} (map keys must be unique)`,
+    );
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    if (err instanceof ReferenceError) {
+      const m = /Excessive alias count/.test(err.message)
+        ? `too many alias expansions (more than ${MAX_YAML_ALIASES}; a "billion laughs" document?)`
+        : oneLine(err.message);
+      throw new TargetError(file, undefined, `invalid YAML: ${m}`);
+    }
+    throw err;
+  }
+}
+
+/** "line L, column C" of a character offset. */
+function lineColumn(text: string, at: number): string {
+  const before = text.slice(0, at);
+  return `line ${before.split("\n").length}, column ${at - before.lastIndexOf("\n")}`;
+}
+
+/**
+ * The first key that repeats within one object of valid JSON `text` (compared after unescaping), with
+ * its offset; JSON.parse would silently keep the last. One pass, no recursion.
+ */
+function duplicateJsonKey(text: string): { key: string; at: number } | undefined {
+  const stack: (Set<string> | null)[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) {
+      let j = i + 1;
+      while (j < n) {
+        const c = text.charCodeAt(j);
+        if (c === 0x5c) j += 2;
+        else if (c === 0x22) break;
+        else j++;
+      }
+      const keys = stack[stack.length - 1];
+      if (keys) {
+        let k = j + 1;
+        while (k < n && /\s/.test(text[k])) k++;
+        if (text.charCodeAt(k) === 0x3a) {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (keys.has(key)) return { key, at: i };
+          keys.add(key);
+        }
+      }
+      i = j + 1;
+    } else {
+      if (ch === 0x7b) stack.push(new Set());
+      else if (ch === 0x5b) stack.push(null);
+      else if (ch === 0x7d || ch === 0x5d) stack.pop();
+      i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Bounds a parsed document before it is validated: at most `maxValues` values (every list entry and
+ * mapping entry counts, shared YAML aliases once per use) and at most MAX_DEPTH levels. Iterative.
+ */
+function checkSize(value: unknown, file: string, maxValues: number): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  let count = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= MAX_DEPTH)
+      throw new TargetError(file, undefined, `is nested more than ${MAX_DEPTH} levels deep`);
+    const items = Array.isArray(v) ? v : Object.values(v);
+    count += items.length;
+    if (count > maxValues)
+      throw new TargetError(
+        file,
+        undefined,
+        `holds more than ${maxValues} values once aliases are expanded (the most a file of the size limit could hold)`,
+        "file-size",
+      );
+    for (const x of items) stack.push([x, depth + 1]);
+  }
 }
 
 /** Validates an already-parsed target description and builds it. */
-export function buildTarget(value: unknown, file: string, baseDir: string): LoadedTarget {
-  const c = new Checker(file);
-  if (value === null || value === undefined) throw new TargetError(file, undefined, "file is empty");
-  if (typeof value !== "object" || Array.isArray(value))
+export function buildTarget(
+  value: unknown,
+  file: string,
+  baseDir: string,
+  options: LoadOptions = {},
+): LoadedTarget {
+  const c = new Checker(file, limitsOf(options));
+  if (value === undefined) throw new TargetError(file, undefined, "file is empty");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new TargetError(
       file,
       undefined,
@@ -150,12 +578,17 @@ export function buildTarget(value: unknown, file: string, baseDir: string): Load
   if (typeof obj.type !== "string") c.fail("type", `must be a string, got ${show(obj.type)}`);
   const type = obj.type as string;
   if (!(TARGET_TYPES as readonly string[]).includes(type))
-    c.fail("type", `'${type}' is unknown (expected one of ${TARGET_TYPES.join(", ")})`);
+    c.fail("type", `'${clip(type)}' is unknown (expected one of ${TARGET_TYPES.join(", ")})`);
   let userDescription: string | undefined;
   if (Object.hasOwn(obj, "description")) {
     if (typeof obj.description !== "string")
       c.fail("description", `must be a string, got ${show(obj.description)}`);
     userDescription = obj.description as string;
+    if (userDescription.length > MAX_DESCRIPTION)
+      c.fail(
+        "description",
+        `has ${userDescription.length} characters, at most ${MAX_DESCRIPTION} are allowed`,
+      );
   }
   const t = type as TargetType;
   c.checkFields(obj, t, FIELDS[t]);
@@ -307,9 +740,12 @@ const BUILDERS: Record<
         c.fail("path", `and inline ${inline.join(", ")} are both given: give the tensors in one place`);
       const p = o.path;
       if (typeof p !== "string" || p === "") c.fail("path", `must be a file name, got ${show(p)}`);
-      spec = rbmFromSafetensors(p as string, resolve(baseDir, p as string), c);
-      source = ` (from ${p as string})`;
-      file = p as string;
+      const name = p as string;
+      if ([...name].some((ch) => isControl(ch.charCodeAt(0))))
+        c.fail("path", `must be a file name without control characters, got ${show(name)}`);
+      spec = rbmFromSafetensors(name, c.insideFolder(name, baseDir), c);
+      source = ` (from ${clip(name)})`;
+      file = name;
     } else {
       const w = c.matrix(c.required(o, "weights"), "weights");
       const visibleBias = c.vector(
@@ -347,22 +783,44 @@ function checkFloat32(c: Checker, field: string, data: Float64Array, file?: stri
   for (let q = 0; q < data.length; q++) {
     if (Number.isFinite(Math.fround(data[q]))) continue;
     if (file !== undefined)
-      c.fail("path", `'${file}': tensor '${field}' has ${data[q]} at flat index ${q}, ${why}`);
+      c.fail("path", `'${clip(file)}': tensor '${field}' has ${data[q]} at flat index ${q}, ${why}`);
     const at = cols === undefined ? `[${q}]` : `[${Math.floor(q / cols)}][${q % cols}]`;
     c.fail(`${field}${at}`, `is ${data[q]}, ${why}`);
   }
 }
 
 function rbmFromSafetensors(name: string, full: string, c: Checker): RbmSpec {
-  const at = `'${name}'`;
+  const at = `'${clip(name)}'`;
+  const max = c.limits.maxWeightsBytes;
   let st: SafetensorsFile;
   try {
-    st = readSafetensorsFile(full);
+    st = readSafetensorsFile(full, { maxBytes: max });
   } catch (err) {
-    if (err instanceof SafetensorsError)
+    if (err instanceof SafetensorsError) {
+      if (err.problem === "too-large")
+        c.fail(
+          "path",
+          `${at} is ${sizeOf(full)}, over the ${formatBytes(max)} limit for weights files`,
+          "weights-size",
+        );
+      if (err.problem === "not-regular") c.fail("path", `${at} ${err.message}`);
       c.fail("path", `${at} is not a valid safetensors file: ${err.message}`);
+    }
     c.fail("path", `${at} cannot be read: ${ioReason(err)}`);
   }
+  // The RBM keeps its parameters as float32 (and this loader as float64): bound their number from the
+  // header before decoding (a 2-byte dtype would otherwise double the file's size in float32).
+  let values = 0;
+  for (const tensor of ["weights", "visible_bias", "hidden_bias"]) {
+    const t = st.tensors.get(tensor);
+    if (t) values += t.shape.reduce((a, b) => a * b, 1);
+  }
+  if (4 * values > max)
+    c.fail(
+      "path",
+      `${at} holds ${values} RBM parameters (${formatBytes(4 * values)} as float32), over the ${formatBytes(max)} limit for weights`,
+      "weights-size",
+    );
   const get = (tensor: string): { shape: number[]; data: Float64Array } => {
     if (!st.tensors.has(tensor)) {
       const found = [...st.tensors.keys()].sort();
@@ -400,17 +858,55 @@ function rbmFromSafetensors(name: string, full: string, c: Checker): RbmSpec {
 
 /** Field checks that throw TargetError naming the file and the field path. */
 class Checker {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    readonly limits: Limits,
+  ) {}
 
-  fail(field: string, detail: string): never {
-    throw new TargetError(this.file, field, detail);
+  fail(field: string, detail: string, limit?: TargetLimit): never {
+    throw new TargetError(this.file, field, detail, limit);
+  }
+
+  /**
+   * `name` (a `path` field) resolved against `baseDir`, the target file's folder. Unless outside paths
+   * are allowed, it must stay inside that folder: first as written (an absolute path or `..` steps that
+   * leave it are refused without touching the file system), then once symbolic links are followed.
+   */
+  insideFolder(name: string, baseDir: string): string {
+    const full = resolve(baseDir, name);
+    if (this.limits.allowOutsidePaths) return full;
+    const outside = (from: string, to: string) => {
+      const r = relative(from, to);
+      return r === ".." || r.startsWith(`..${sep}`) || isAbsolute(r);
+    };
+    const refuse = (how: string): never =>
+      this.fail(
+        "path",
+        `'${clip(name)}' ${how} outside the target file's folder ${clip(baseDir)}: weights must sit in that folder or below it`,
+        "outside-path",
+      );
+    if (outside(baseDir, full)) refuse("points");
+    let real: string;
+    try {
+      real = realpathSync(full);
+    } catch {
+      return full; // missing: the read reports it
+    }
+    let realBase = baseDir;
+    try {
+      realBase = realpathSync(baseDir);
+    } catch {
+      // keep the path as given
+    }
+    if (outside(realBase, real)) refuse("leads (through a symbolic link)");
+    return full;
   }
 
   checkFields(o: Record<string, unknown>, type: TargetType, allowed: string[]): void {
     for (const key of Object.keys(o)) {
       if (key === "type" || key === "description" || allowed.includes(key)) continue;
       this.fail(
-        key,
+        clip(key),
         `is not a field of type ${type} (expected: ${allowed.join(", ")}; also allowed: type, description)`,
       );
     }
@@ -561,6 +1057,36 @@ function show(v: unknown): string {
   return String(v);
 }
 
+/** A user string (a key, a type, a file name) for a message: at most 80 characters, controls escaped. */
+function clip(s: string): string {
+  const chars = [...s];
+  return escapeControls(chars.length > 80 ? `${chars.slice(0, 80).join("")}…` : s);
+}
+
+/** The size of a file for a message ("?" if it cannot be read). */
+function sizeOf(path: string): string {
+  try {
+    return formatBytes(statSync(path).size);
+  } catch {
+    return "?";
+  }
+}
+
+function isControl(c: number): boolean {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/** Control characters (C0, DEL, C1) shown as \xNN. */
+function escapeControls(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += isControl(c) ? `\\x${c.toString(16).padStart(2, "0")}` : s[i];
+  }
+  return out;
+}
+
+/** One line, with the control characters that remain (from a file's content) shown as \xNN. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, " ").trim();
+  return escapeControls(s.replace(/\s*\n\s*/g, " ").trim());
 }

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { diagnosticWarnings, type QuantitySummary } from "../../src/node.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
 
@@ -29,6 +30,7 @@ interface DimSummary {
   mean: number;
   sd: number;
   ess_bulk: number;
+  ess_tail: number;
   rhat: number;
   mcse: number;
 }
@@ -104,6 +106,8 @@ describe("ebm sample", () => {
       assert.ok(d.ess_bulk > 400, `x${i} ess ${d.ess_bulk}`);
     });
     assert.equal(j.divergences, 0);
+    // A good run: nothing to warn about.
+    assert.deepEqual((j as unknown as { warnings: unknown[] }).warnings, []);
     // Dual averaging targets δ = 0.8; the realised mean acceptance lands near it.
     assert.ok(j.acceptance > 0.6 && j.acceptance < 0.97, `acceptance ${j.acceptance}`);
   });
@@ -117,12 +121,17 @@ describe("ebm sample", () => {
     assert.equal(ebm(...args, ...more, "--out", b).code, 0);
     const text = readFileSync(a, "utf8");
     const lines = text.trim().split("\n");
-    assert.equal(lines[0], "x0,x1");
+    assert.equal(lines[0], "chain,draw,x0,x1");
     assert.equal(lines.length, 1 + 3 * 50);
     assert.ok(
       lines
         .slice(1)
-        .every((l) => l.split(",").length === 2 && l.split(",").every((v) => Number.isFinite(Number(v)))),
+        .every((l) => l.split(",").length === 4 && l.split(",").every((v) => Number.isFinite(Number(v)))),
+    );
+    // Draw-major: row t·chains + c holds draw t of chain c.
+    assert.deepEqual(
+      lines.slice(1, 5).map((l) => l.split(",").slice(0, 2).join(",")),
+      ["0,0", "1,0", "2,0", "0,1"],
     );
     assert.equal(readFileSync(b, "utf8"), text);
     const c = join(tmp, "c.csv");
@@ -156,10 +165,87 @@ describe("ebm sample", () => {
     );
     assert.equal(r.code, 0, r.stderr);
     const rows = readFileSync(f, "utf8").trim().split("\n");
-    assert.equal(rows[0], "x0,x1,x2,x3");
-    assert.ok(rows.slice(1).every((l) => /^(-1|1)(,(-1|1)){3}$/.test(l)));
+    assert.equal(rows[0], "chain,draw,x0,x1,x2,x3");
+    assert.ok(rows.slice(1).every((l) => /^\d,\d+(,(-1|1)){4}$/.test(l)));
     const j = lastJson(r.stdout) as { dims: DimSummary[] };
     for (const d of j.dims) assert.ok(Math.abs(d.mean) < 5 * d.mcse, `mean ${d.mean} ± ${d.mcse}`);
+  });
+
+  test("--draws 3: the NaN diagnostics are a warning with the reason; --json carries seed and warnings", () => {
+    const r = ebm("sample", "--target", gaussian, "--draws", "3", "--warmup", "50", "--seed", "11", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout) as { seed: number; warnings: { code: string; message: string }[] };
+    assert.equal(j.seed, 11);
+    assert.deepEqual(
+      j.warnings.map((w) => w.code),
+      ["too-few-draws"],
+    );
+    assert.match(j.warnings[0].message, /at least 4 draws per chain, got 3: they are NaN/);
+    const text = ebm("sample", "--target", gaussian, "--draws", "3", "--warmup", "50");
+    assert.match(text.stdout, /warning: ESS, R-hat and MCSE need at least 4 draws per chain, got 3/);
+  });
+
+  test("a short funnel run: low ESS and R-hat warnings name the coordinates, worst first", () => {
+    const funnel = join(import.meta.dirname, "..", "..", "examples", "targets", "funnel.yaml");
+    const r = ebm("sample", "--target", funnel, "--warmup", "100", "--draws", "100", "--seed", "3", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout) as { dims: DimSummary[]; warnings: { code: string; message: string }[] };
+    const low = j.warnings.find((w) => w.code === "low-ess");
+    assert.ok(low, JSON.stringify(j.warnings));
+    // 4 chains: the threshold is 400 (100 per chain); the message names the worst coordinates and counts.
+    assert.match(low.message, /^bulk or tail ESS < 400 \(100 per chain\) for x\d+ \(bulk \d+, tail \d+\)/);
+    assert.match(low.message, /— \d+ of 10 coordinates/);
+    const worst = Number(/for x(\d+)/.exec(low.message)?.[1]);
+    const ess = (d: DimSummary) => Math.min(d.ess_bulk, d.ess_tail);
+    assert.equal(ess(j.dims[worst]), Math.min(...j.dims.map(ess)));
+    const rhat = j.warnings.find((w) => w.code === "rhat");
+    if (rhat) assert.match(rhat.message, /^R-hat > 1\.01 for x\d+ \(\d\.\d{3}\)/);
+  });
+
+  test("diagnosticWarnings: NaN never passes silently, each with its reason", () => {
+    const s = (o: Partial<QuantitySummary>): QuantitySummary => ({
+      mean: 0,
+      sd: 1,
+      ess_bulk: 5000,
+      ess_tail: 5000,
+      rhat: 1,
+      mcse_mean: 0.01,
+      mcse_sd: 0.01,
+      ...o,
+    });
+    const nan = Number.NaN;
+    const w = diagnosticWarnings(
+      [
+        s({}),
+        s({ mean: nan, sd: nan, ess_bulk: nan, ess_tail: nan, rhat: nan }),
+        s({ sd: 0, ess_bulk: nan, ess_tail: nan, rhat: nan }),
+        s({ rhat: nan }),
+        s({ ess_tail: nan }), // two-valued coordinate: not flagged
+        s({ rhat: 1.2, ess_bulk: 50 }),
+      ],
+      4,
+      1000,
+    );
+    assert.deepEqual(
+      w.map((x) => [x.code, x.coordinates]),
+      [
+        ["non-finite-draws", [1]],
+        ["constant-draws", [2]],
+        ["nan-rhat", [3]],
+        ["rhat", [5]],
+        ["low-ess", [5]],
+      ],
+    );
+    assert.match(w[3].message, /^R-hat > 1\.01 for x5 \(1\.200\) — 1 of 6 coordinates/);
+    const many = diagnosticWarnings(
+      Array.from({ length: 9 }, (_, j) => s({ ess_bulk: 10 + j })),
+      2,
+      100,
+    );
+    assert.match(
+      many[0].message,
+      /< 200 \(100 per chain\) for x0 \(bulk 10, tail 5000\), x1 .* and 4 more — 9 of 9 coordinates/,
+    );
   });
 
   for (const [what, args, pattern] of [

@@ -142,6 +142,45 @@ describe("safetensors", () => {
       );
     });
 
+  test("readSafetensorsFile: regular files only, a size cap, the header length checked before reading", () => {
+    const good = join(dir, "ok.safetensors");
+    writeSafetensorsFile(good, { t: { shape: [2], data: [1, 2] } });
+    assert.deepEqual([...readSafetensorsFile(good, { maxBytes: 1000 }).getFloat64("t").data], [1, 2]);
+    const refused = (path: string, maxBytes: number | undefined, problem: string, re: RegExp) =>
+      assert.throws(
+        () => readSafetensorsFile(path, { maxBytes }),
+        (err: Error) => err instanceof SafetensorsError && err.problem === problem && re.test(err.message),
+      );
+    refused(good, 10, "too-large", /^is \d+ bytes, over the limit of 10 bytes$/);
+    refused("/dev/zero", undefined, "not-regular", /^is a character device, not a regular file$/);
+    refused(dir, undefined, "not-regular", /^is a folder, not a regular file$/);
+    // A text file: its first 8 bytes are not a length, and the message does not show them as one.
+    const text = join(dir, "text.safetensors");
+    writeFileSync(text, "root:x:0:0:root:/root:/bin/bash\n");
+    refused(
+      text,
+      undefined,
+      "format",
+      /^the header length in its first 8 bytes runs past the end of the file \(32 bytes\)/,
+    );
+    // A header that is not JSON: no snippet of it in the message.
+    refused(
+      (() => {
+        const p = join(dir, "nojson.safetensors");
+        writeFileSync(p, raw(null, new Uint8Array(0), "password=hunter2"));
+        return p;
+      })(),
+      undefined,
+      "format",
+      /^header is not valid JSON \(16 bytes after the length field\)$/,
+    );
+    // Names with control characters are escaped.
+    assert.throws(
+      () => parseSafetensors(raw({ "a\u001bb": { dtype: "X", shape: [], data_offsets: [0, 0] } })),
+      /tensor 'a\\x1bb': unknown dtype/,
+    );
+  });
+
   test("unsupported dtype and missing tensor are reported when decoding", () => {
     const st = parseSafetensors(
       raw(
@@ -255,6 +294,20 @@ describe("CSV", () => {
     assert.equal(readFileSync(p, "utf8"), "x0\n0\n1\n2\n3\n");
     writeSamples(p, { data: new Float64Array(0), rows: 0, dim: 2 });
     assert.equal(readFileSync(p, "utf8"), "x0,x1\n");
+  });
+
+  test("with chains: chain and draw columns (row t·C + c is draw t of chain c); .npy stays the plain array", () => {
+    const p = join(dir, "cd.csv");
+    // 3 draws × 2 chains × 1 coordinate, draw-major.
+    const table = { data: Float64Array.of(10, 20, 11, 21, 12, 22), rows: 6, dim: 1, chains: 2 };
+    writeSamples(p, table);
+    assert.equal(readFileSync(p, "utf8"), "chain,draw,x0\n0,0,10\n1,0,20\n0,1,11\n1,1,21\n0,2,12\n1,2,22\n");
+    writeSamplesCsv(p, { data: Int8Array.of(-1, 1, 1, -1), rows: 2, dim: 2, kind: "spins", chains: 1 });
+    assert.equal(readFileSync(p, "utf8"), "chain,draw,x0,x1\n0,0,-1,1\n0,1,1,-1\n");
+    const npy = parseNpy(encodeNpy(table));
+    assert.deepEqual(npy.shape, [6, 1]);
+    assert.deepEqual([...npy.data], [10, 20, 11, 21, 12, 22]);
+    assert.throws(() => writeSamples(p, { ...table, chains: 0 }), /chains must be an integer ≥ 1/);
   });
 
   test("chunked CSV equals the in-memory CSV", () => {

@@ -3,7 +3,8 @@
  * malformed input throws a TargetError whose message is one line naming the file and the field.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -19,6 +20,7 @@ import {
   type DiscreteTarget,
   type IsingSpec,
   type LoadedTarget,
+  type LoadOptions,
   loadTarget,
   type RbmSpec,
   TargetError,
@@ -260,7 +262,7 @@ describe("loadTarget: malformed input gives one line naming file and field", () 
       "YAML duplicate key",
       "t.yaml",
       "type: funnel\ndim: 2\ndim: 3\n",
-      /^invalid YAML: Map keys must be unique/,
+      /^invalid YAML: duplicate key "dim" at line 3, column 1 \(map keys must be unique\)$/,
     ],
     [
       "top level is a list",
@@ -636,7 +638,7 @@ describe("loadTarget: malformed input gives one line naming file and field", () 
     new DataView(bad.buffer).setUint32(0, 1000, true);
     assertTargetError(
       rbmWith(bad),
-      /^path 'm.safetensors' is not a valid safetensors file: header length 1000 runs past/,
+      /^path 'm.safetensors' is not a valid safetensors file: the header length in its first 8 bytes runs past the end of the file \(64 bytes\)/,
     );
   });
 
@@ -677,5 +679,283 @@ describe("loadTarget: malformed input gives one line naming file and field", () 
       rbmWith(bytes),
       /^path 'm.safetensors': tensor 'weights': dtype I64 is not supported \(supported: F64, F32, F16, BF16\)$/,
     );
+  });
+});
+
+describe("loadTarget: limits and hostile files, refused before the work they bound", () => {
+  /** The TargetError of loading `path` (asserting one line that names the file). */
+  function refusal(path: string, options: LoadOptions = {}): TargetError {
+    try {
+      loadTarget(path, options);
+    } catch (err) {
+      assert.ok(err instanceof TargetError, `expected TargetError, got ${String(err)}`);
+      assert.ok(!err.message.includes("\n"), err.message);
+      assert.ok(err.message.startsWith(`${path}: `), err.message);
+      return err;
+    }
+    assert.fail(`${path} loaded`);
+  }
+
+  test("size cap: refused from the size (not read), raised by maxFileBytes", () => {
+    const path = write("big.yaml", `type: funnel\ndim: 2\n# ${"x".repeat(3 << 20)}\n`);
+    const t0 = performance.now();
+    const err = refusal(path);
+    assert.match(err.message, /: file is 3\.0 MiB, over the 1 MiB limit for target files$/);
+    assert.equal(err.limit, "file-size");
+    assert.ok(performance.now() - t0 < 200);
+    assert.equal(continuous(loadTarget(path, { maxFileBytes: 4 << 20 })).energy.dim, 2);
+  });
+
+  test("only regular files: a device, a FIFO, a folder", () => {
+    assert.match(refusal("/dev/zero").message, /^\/dev\/zero: cannot read file: it is a character device/);
+    const fifo = join(dir, "fifo.yaml");
+    execFileSync("mkfifo", [fifo]);
+    assert.match(
+      refusal(fifo).message,
+      /: cannot read file: it is a FIFO \(named pipe\), not a regular file$/,
+    );
+    const sub = join(dir, "folder.yaml");
+    mkdirSync(sub);
+    assert.match(refusal(sub).message, /: cannot read file: it is a directory$/);
+  });
+
+  test("encodings: UTF-16 and UTF-32 marks, NUL bytes, invalid UTF-8 (with offset and line)", () => {
+    const text = "type: funnel\ndim: 3\n";
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    assert.match(
+      refusal(write("le.yaml", le)).message,
+      /is UTF-16 text \(.*little-endian byte order mark\), not UTF-8; save it as UTF-8$/,
+    );
+    const be = Buffer.from(le);
+    be.swap16();
+    assert.match(refusal(write("be.yaml", be)).message, /big-endian byte order mark/);
+    assert.match(
+      refusal(write("u32.yaml", Buffer.from([0xff, 0xfe, 0, 0, 0x74, 0, 0, 0]))).message,
+      /is UTF-32 text/,
+    );
+    // UTF-16 without a mark: NUL bytes.
+    assert.match(
+      refusal(write("nomark.yaml", Buffer.from(text, "utf16le"))).message,
+      /contains a NUL byte at offset 1 \(line 1\): a binary file or UTF-16 text/,
+    );
+    const latin1 = Buffer.from("type: funnel\ndim: 3\ndescription: caf\xe9\n", "latin1");
+    assert.match(
+      refusal(write("latin1.yaml", latin1)).message,
+      /is not valid UTF-8: byte 0xe9 at offset 36 \(line 3\) — a binary file, or text in another encoding such as Latin-1/,
+    );
+    for (const bad of [
+      [0xc0, 0x80], // overlong NUL
+      [0xed, 0xa0, 0x80], // a UTF-16 surrogate
+      [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      [0xe2, 0x82], // truncated
+    ])
+      assert.match(
+        refusal(write("bad.json", Buffer.from([0x7b, ...bad, 0x7d]))).message,
+        /is not valid UTF-8: byte 0x[0-9a-f]{2} at offset 1 /,
+      );
+    // Valid multi-byte UTF-8 and a UTF-8 byte order mark load.
+    const ok = loadTarget(write("ok.yaml", "\ufefftype: funnel\ndim: 2\ndescription: café → ∞ 🙂\n"));
+    assert.equal(ok.description, "café → ∞ 🙂");
+  });
+
+  test("JSON duplicate keys are refused like YAML's, also nested and when spelled with escapes", () => {
+    assert.match(
+      refusal(write("d.json", '{"type": "funnel",\n "dim": 3, "\\u0064im": 4}')).message,
+      /: invalid JSON: duplicate key "dim" at line 2, column 12 \(keys must be unique, as in YAML\)$/,
+    );
+    assert.match(
+      refusal(
+        write(
+          "d.json",
+          JSON.stringify({ type: "ising", field: [0] }).replace("}", ', "x": {"a": 1, "a": 2}}'),
+        ),
+      ).message,
+      /duplicate key "a"/,
+    );
+    // The same key in two different objects, and a key-like string value, are fine.
+    const g = loadTarget(
+      write("ok.json", '{"type": "gmm", "weights": [1], "means": [[0]], "stds": [1], "description": "dim"}'),
+    );
+    assert.equal(g.description, "dim");
+  });
+
+  test("null documents are not objects; empty and comment-only files are empty", () => {
+    assert.match(
+      refusal(write("n.json", "null")).message,
+      /: top level must be a mapping with a 'type' field, got null$/,
+    );
+    assert.match(refusal(write("n.yaml", "null\n")).message, /got null$/);
+    assert.match(refusal(write("n.yaml", "~\n")).message, /got null$/);
+    assert.match(refusal(write("e.yaml", "  \n")).message, /: file is empty$/);
+  });
+
+  test("YAML aliases: a bomb, an unresolved alias, and aliases expanding a small file into a big one", () => {
+    const lines = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"];
+    for (const [x, y] of [
+      ["b", "a"],
+      ["c", "b"],
+      ["d", "c"],
+      ["e", "d"],
+      ["f", "e"],
+      ["g", "f"],
+    ])
+      lines.push(`${x}: &${x} [${Array(9).fill(`*${y}`).join(", ")}]`);
+    const t0 = performance.now();
+    assert.match(
+      refusal(write("bomb.yaml", `${lines.join("\n")}\ntype: funnel\n`)).message,
+      /: invalid YAML: too many alias expansions \(more than 100/,
+    );
+    assert.ok(performance.now() - t0 < 1000);
+    assert.match(refusal(write("u.yaml", "type: funnel\ndim: *nope\n")).message, /: invalid YAML: .*nope/);
+    // 60 uses of a 40-value row: within the alias limit, but 2400 values from a file of < 1000 bytes.
+    const row = `[${Array(40).fill(0).join(", ")}]`;
+    const amplified = write(
+      "amp.yaml",
+      `type: ising\nr: &r ${row}\ncouplings: [${Array(60).fill("*r").join(", ")}]\nfield: [0]\n`,
+    );
+    const err = refusal(amplified, { maxFileBytes: 1000 });
+    assert.match(err.message, /: holds more than 1000 values once aliases are expanded/);
+  });
+
+  test("nesting: at most 32 levels; very deep files are refused fast, before the YAML composer recurses", () => {
+    assert.match(
+      refusal(write("deep.json", `{"type": "funnel", "dim": ${"[".repeat(40)}${"]".repeat(40)}}`)).message,
+      /: is nested more than 32 levels deep$/,
+    );
+    // Up to the YAML pre-check's bound, the composer copes (and the 32-level check answers).
+    assert.match(
+      refusal(write("d.yaml", `${"{a: ".repeat(120)}1${"}".repeat(120)}`)).message,
+      /more than 32 levels/,
+    );
+    const deep = {
+      "flow.json": `${"[".repeat(300_000)}${"]".repeat(300_000)}`,
+      "flow.yaml": `${"[".repeat(300_000)}${"]".repeat(300_000)}`,
+      "maps.yaml": `${"{a: ".repeat(200_000)}1${"}".repeat(200_000)}`,
+      "compact.yaml": `${"- ".repeat(300_000)}1\n`,
+      "indented.yaml": `a:\n${Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i + 1)}b:`).join("\n")} 1\n`,
+    };
+    for (const [name, text] of Object.entries(deep)) {
+      const t0 = performance.now();
+      const err = refusal(write(name, text), { maxFileBytes: 1 << 21 });
+      assert.match(err.message, /nested (more than 32 levels|or indented too deeply)/, name);
+      assert.ok(performance.now() - t0 < 1000, `${name}: ${performance.now() - t0} ms`);
+    }
+    // Brackets in quoted scalars and comments, and apostrophes in plain scalars, are not nesting.
+    const ok = loadTarget(
+      write("q.yaml", `# it's [[[[ a comment\ntype: funnel\ndim: 2\ndescription: "${"[".repeat(300)}"\n`),
+    );
+    assert.equal(ok.description, "[".repeat(300));
+    assert.equal(
+      loadTarget(write("a.yaml", "type: funnel\ndim: 2\ndescription: Neal's funnel\n")).description,
+      "Neal's funnel",
+    );
+  });
+
+  test("a description: any characters kept as data (printers escape them), at most 1000 characters", () => {
+    const evil = "a\u001b[31mb\u009bc\u202ed\ne";
+    const t = loadTarget(write("c.json", JSON.stringify({ type: "funnel", dim: 2, description: evil })));
+    assert.equal(t.description, evil);
+    assert.match(
+      refusal(write("c.json", JSON.stringify({ type: "funnel", dim: 2, description: "x".repeat(1001) })))
+        .message,
+      /: description has 1001 characters, at most 1000 are allowed$/,
+    );
+    // Keys with control characters are escaped in messages.
+    const key = refusal(write("k.json", JSON.stringify({ type: "funnel", dim: 2, "e\u001bvil": 1 }))).message;
+    assert.match(key, /: e\\x1bvil is not a field of type funnel/);
+  });
+
+  describe("rbm path: resolved against the target file's folder, and kept inside it", () => {
+    const weights = {
+      weights: { shape: [2, 2], data: [1, 2, 3, 4] },
+      visible_bias: { shape: [2], data: [0, 0] },
+      hidden_bias: { shape: [2], data: [0, 0] },
+    };
+    const root = join(dir, "paths");
+    const inside = join(root, "model");
+    mkdirSync(join(inside, "sub"), { recursive: true });
+    writeSafetensorsFile(join(root, "outside.safetensors"), weights);
+    writeSafetensorsFile(join(inside, "sub", "w.safetensors"), weights);
+    symlinkSync(join(root, "outside.safetensors"), join(inside, "link.safetensors"));
+    const target = (name: string, path: string) => {
+      const p = join(inside, name);
+      writeFileSync(p, `type: rbm\npath: ${JSON.stringify(path)}\n`);
+      return p;
+    };
+
+    test("below the folder: loads", () => {
+      const t = discrete(loadTarget(target("ok.yaml", "sub/w.safetensors")));
+      assert.equal((t.spec as RbmSpec).visible, 2);
+    });
+
+    test("../, an absolute path, a symbolic link out: refused without reading, unless allowed", () => {
+      for (const [name, path, how] of [
+        ["up.yaml", "../outside.safetensors", "points"],
+        ["abs.yaml", join(root, "outside.safetensors"), "points"],
+        ["passwd.yaml", "../../../../../../../../etc/passwd", "points"],
+        ["link.yaml", "link.safetensors", "leads \\(through a symbolic link\\)"],
+      ]) {
+        const err = refusal(target(name, path));
+        assert.equal(err.limit, "outside-path");
+        assert.match(
+          err.message,
+          new RegExp(
+            `: path '.*' ${how} outside the target file's folder ${inside.replace(/[/.]/g, "\\$&")}: weights must sit in that folder or below it$`,
+          ),
+        );
+      }
+      const t = loadTarget(target("up2.yaml", "../outside.safetensors"), { allowOutsidePaths: true });
+      assert.equal((discrete(t).spec as RbmSpec).hidden, 2);
+    });
+
+    test("allowed outside: a device is refused as such; a text file's bytes are not echoed", () => {
+      const opts = { allowOutsidePaths: true };
+      assert.match(
+        refusal(target("zero.yaml", "/dev/zero"), opts).message,
+        /: path '\/dev\/zero' is a character device, not a regular file$/,
+      );
+      const text = join(root, "notes.txt");
+      writeFileSync(text, "root:x:0:0:root:/root:/bin/bash\n");
+      const msg = refusal(target("text.yaml", "../notes.txt"), opts).message;
+      assert.match(
+        msg,
+        /is not a valid safetensors file: the header length in its first 8 bytes runs past the end of the file \(32 bytes\)/,
+      );
+      assert.doesNotMatch(msg.slice(msg.indexOf("path")), /root:|\d{10,}/);
+      // A header that is not JSON: no snippet of it either.
+      const fake = new Uint8Array(8 + 16);
+      new DataView(fake.buffer).setUint32(0, 16, true);
+      fake.set(new TextEncoder().encode("secret: password"), 8);
+      writeFileSync(join(inside, "fake.safetensors"), fake);
+      const m2 = refusal(target("fake.yaml", "fake.safetensors")).message;
+      assert.match(m2, /header is not valid JSON \(16 bytes after the length field\)$/);
+      assert.doesNotMatch(m2, /secret/);
+    });
+
+    test("weights size cap: from the file size, and from the parameter count of 2-byte dtypes", () => {
+      const err = refusal(target("big.yaml", "sub/w.safetensors"), { maxWeightsBytes: 100 });
+      assert.equal(err.limit, "weights-size");
+      assert.match(
+        err.message,
+        /: path 'sub\/w.safetensors' is \d+ bytes, over the 100 bytes limit for weights files$/,
+      );
+      // F16: 2 bytes a value on disk, 4 as float32.
+      const header = JSON.stringify({
+        hidden_bias: { dtype: "F16", shape: [20], data_offsets: [0, 40] },
+        visible_bias: { dtype: "F16", shape: [20], data_offsets: [40, 80] },
+        weights: { dtype: "F16", shape: [20, 20], data_offsets: [80, 880] },
+      });
+      const h = new TextEncoder().encode(header);
+      const bytes = new Uint8Array(8 + h.length + 880);
+      new DataView(bytes.buffer).setUint32(0, h.length, true);
+      bytes.set(h, 8);
+      writeFileSync(join(inside, "half.safetensors"), bytes);
+      const path = target("half.yaml", "half.safetensors");
+      assert.equal((discrete(loadTarget(path)).spec as RbmSpec).visible, 20);
+      assert.match(
+        refusal(path, { maxWeightsBytes: bytes.length + 10 }).message,
+        /holds 440 RBM parameters \(1\.7 KiB as float32\), over the 1\.\d KiB limit for weights$/,
+      );
+    });
   });
 });

@@ -2,18 +2,31 @@
  * `ebm sample`: draws from a target described in a JSON/YAML file with any of the library's kernels,
  * reports per-coordinate diagnostics (mean, sd, bulk/tail ESS, rank-normalized split R-hat, MCSE),
  * acceptance and divergences, and optionally writes the draws to .csv or .npy.
+ *
+ * Nothing is wrong in silence: every problem the diagnostics show (too few draws for them, NaN or constant
+ * coordinates, R-hat > 1.01, bulk or tail ESS < 100 per chain, divergences) is a warning naming the
+ * coordinates, printed and carried in --json's `warnings`. Everything that bounds the work is checked
+ * before it starts: option ranges, the --out destination, the target file's size and kind (see
+ * targets/load.ts), and an estimate of the memory the run needs.
  */
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   bitsToSpins,
   CONTINUOUS_SAMPLERS,
   type ContinuousSamplerName,
+  checkOutputFile,
   DENSE_METRIC_MAX_DIM,
+  ensureDir,
   DISCRETE_SAMPLERS,
   type DiscreteSamplerName,
+  diagnosticWarnings,
   IsingEnergy,
   keyFromSeed,
+  type LoadedTarget,
+  type LoadOptions,
   loadTarget,
+  OutputError,
   type QuantitySummary,
   Rbm,
   runContinuous,
@@ -22,7 +35,7 @@ import {
   TargetError,
   writeSamples,
 } from "../../node.ts";
-import { parseInteger, parseNumber, UserError } from "../errors.ts";
+import { parseIntegerInRange, parsePositive, parseSeed, printable, UserError } from "../errors.ts";
 import { progressBar } from "../progress.ts";
 
 interface SampleOptions {
@@ -41,44 +54,167 @@ interface SampleOptions {
   out?: string;
   json?: boolean;
   progress: boolean;
+  maxFileMb: string;
+  maxWeightsMb: string;
+  maxMemoryGb: string;
+  allowOutsidePaths?: boolean;
 }
 
 const SAMPLERS = [...CONTINUOUS_SAMPLERS, ...DISCRETE_SAMPLERS] as readonly string[];
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** A warning of the run, as printed and as carried in --json. */
+interface Warning {
+  code: string;
+  message: string;
+}
 
 function fmt(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v);
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits);
 }
 
+function gib(bytes: number): string {
+  const g = bytes / GiB;
+  return g >= 1e4 ? g.toExponential(2) : g >= 10 || Number.isInteger(g) ? g.toFixed(0) : g.toPrecision(2);
+}
+
+/** JSON text whose strings are terminal-safe: C1 controls, line separators and bidi overrides escaped. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Per-chain float64 vectors of length dim a kernel keeps (position, gradient, momentum, proposal, …) and
+ * the kernel's shared scratch vectors (NUTS keeps two per tree level, ten levels): generous bounds.
+ */
+const STATE_VECTORS_PER_CHAIN = 16;
+const SCRATCH_VECTORS = 128;
+/** Float64 working arrays of one coordinate's diagnostics (copies, split chains, sorts, ranks, FFT). */
+const SUMMARY_ARRAYS = 12;
+/** Bytes per warm-up iteration of the adaptation traces (step, acceptance, divergence). */
+const WARMUP_TRACE_BYTES = 24;
+/** The CSV/npy writers hold at most this much output in memory before streaming (io/samples.ts). */
+const WRITER_BYTES = 64 * MiB;
+
+interface MemoryEstimate {
+  total: number;
+  parts: { what: string; bytes: number }[];
+}
+
+/**
+ * The memory a run will allocate, estimated before anything is: the draws (chains × draws × dim values),
+ * chain state and kernel scratch, the dense metric, warm-up traces, the diagnostics' working arrays, the
+ * output writer's buffer and the target's parameters. Not included: the process itself (~100 MiB).
+ */
+function estimateMemory(o: {
+  target: LoadedTarget;
+  dim: number;
+  chains: number;
+  draws: number;
+  warmup: number;
+  metric: string;
+  out?: string;
+}): MemoryEstimate {
+  const { target, dim, chains, draws, warmup } = o;
+  const continuous = target.kind === "continuous";
+  // Discrete draws are bytes; an Ising run also keeps a −1/1 copy of them.
+  const valueBytes = continuous ? 8 : target.spec.type === "ising" ? 2 : 1;
+  const dense = continuous && (o.metric === "dense" || (o.metric === "auto" && dim <= DENSE_METRIC_MAX_DIM));
+  let targetBytes = 0;
+  if (target.kind === "discrete") {
+    const sp = target.spec;
+    // Float64 here plus float32 and sparse copies in the energies; per-chain unit activations for an RBM.
+    targetBytes =
+      sp.type === "ising"
+        ? 24 * sp.n * sp.n
+        : 12 * (sp.weights.length + sp.visible + sp.hidden) + 8 * 8 * chains * (sp.visible + sp.hidden);
+  }
+  const parts = [
+    {
+      what: `the draws: --chains ${chains} × --draws ${draws} × dim ${dim} (the target's) × ${valueBytes} byte${valueBytes > 1 ? "s" : ""}`,
+      bytes: chains * draws * dim * valueBytes,
+    },
+    {
+      what: `chain state: --chains ${chains} × dim ${dim} × ${STATE_VECTORS_PER_CHAIN} vectors × 8 bytes`,
+      bytes: (chains * STATE_VECTORS_PER_CHAIN + SCRATCH_VECTORS) * dim * 8,
+    },
+    { what: `the dense metric: dim ${dim}² × 6 matrices × 8 bytes`, bytes: dense ? 48 * dim * dim : 0 },
+    {
+      what: `warm-up traces: --warmup ${warmup} × ${WARMUP_TRACE_BYTES} bytes`,
+      bytes: warmup * WARMUP_TRACE_BYTES,
+    },
+    {
+      what: `diagnostics: --chains ${chains} × --draws ${draws} × ${SUMMARY_ARRAYS} arrays × 8 bytes`,
+      bytes: chains * draws * SUMMARY_ARRAYS * 8,
+    },
+    { what: "the output writer", bytes: o.out ? Math.min(WRITER_BYTES, chains * draws * dim * 24) * 2 : 0 },
+    { what: "the target's parameters", bytes: targetBytes },
+  ];
+  return { total: parts.reduce((a, p) => a + p.bytes, 0), parts };
+}
+
+/** Loads the target; a limit that refused it is named with the option that raises it. */
+function loadTargetOrExplain(path: string, options: LoadOptions): LoadedTarget {
+  try {
+    return loadTarget(path, options);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    const hint =
+      err.limit === "file-size"
+        ? "; raise the limit with --max-file-mb"
+        : err.limit === "weights-size"
+          ? "; raise the limit with --max-weights-mb"
+          : err.limit === "outside-path"
+            ? "; allow it with --allow-outside-paths"
+            : "";
+    throw new UserError(`${err.message}${hint}`);
+  }
+}
+
 export async function runSampleCommand(raw: SampleOptions): Promise<void> {
   if (!raw.target) throw new UserError("--target FILE is required (a JSON or YAML target description)");
   if (!SAMPLERS.includes(raw.sampler))
     throw new UserError(`--sampler must be one of ${SAMPLERS.join(", ")}, got '${raw.sampler}'`);
-  const chains = parseInteger("--chains", raw.chains);
-  const warmup = parseInteger("--warmup", raw.warmup, 0);
-  const draws = parseInteger("--draws", raw.draws);
-  const thin = parseInteger("--thin", raw.thin);
-  const beta = parseNumber("--beta", raw.beta);
-  if (!(beta > 0)) throw new UserError(`--beta must be positive, got '${raw.beta}'`);
-  const step = raw.step === undefined ? undefined : parseNumber("--step", raw.step);
-  if (step !== undefined && !(step > 0)) throw new UserError(`--step must be positive, got '${raw.step}'`);
-  const seed = parseNumber("--seed", raw.seed);
-  const leapfrogSteps = parseInteger("--leapfrog-steps", raw.leapfrogSteps);
-  const friction = parseNumber("--friction", raw.friction);
+  // Counts only need to be integers here: what they cost is bounded by the memory estimate below,
+  // which names them.
+  const chains = parseIntegerInRange("--chains", raw.chains, 1, Number.MAX_SAFE_INTEGER);
+  const warmup = parseIntegerInRange("--warmup", raw.warmup, 0, Number.MAX_SAFE_INTEGER);
+  const draws = parseIntegerInRange("--draws", raw.draws, 1, Number.MAX_SAFE_INTEGER);
+  const thin = parseIntegerInRange("--thin", raw.thin, 1, 1_000_000);
+  const beta = parsePositive("--beta", raw.beta);
+  const step = raw.step === undefined ? undefined : parsePositive("--step", raw.step);
+  const seed = parseSeed("--seed", raw.seed);
+  const leapfrogSteps = parseIntegerInRange("--leapfrog-steps", raw.leapfrogSteps, 1, 100_000);
+  const friction = parsePositive("--friction", raw.friction);
   if (!["auto", "diagonal", "dense"].includes(raw.metric))
     throw new UserError(`--metric must be auto, diagonal or dense, got '${raw.metric}'`);
   const metric = raw.metric as "auto" | "diagonal" | "dense";
-  if (!(friction > 0)) throw new UserError(`--friction must be positive, got '${raw.friction}'`);
-  if (raw.out && !/\.(csv|npy)$/i.test(raw.out))
-    throw new UserError(`--out must end in .csv or .npy, got '${raw.out}'`);
-
-  let target: ReturnType<typeof loadTarget>;
-  try {
-    target = loadTarget(raw.target);
-  } catch (err) {
-    if (err instanceof TargetError) throw new UserError(err.message);
-    throw err;
+  const maxMemory = parsePositive("--max-memory-gb", raw.maxMemoryGb, 1024) * GiB;
+  const loadOptions: LoadOptions = {
+    maxFileBytes: Math.max(1, Math.floor(parsePositive("--max-file-mb", raw.maxFileMb, 65536) * MiB)),
+    maxWeightsBytes: Math.max(
+      1,
+      Math.floor(parsePositive("--max-weights-mb", raw.maxWeightsMb, 65536) * MiB),
+    ),
+    allowOutsidePaths: raw.allowOutsidePaths === true,
+  };
+  if (raw.out !== undefined) {
+    if (!/\.(csv|npy)$/i.test(raw.out))
+      throw new UserError(`--out must end in .csv or .npy, got '${raw.out}'`);
+    try {
+      checkOutputFile(raw.out);
+    } catch (err) {
+      if (err instanceof OutputError) throw new UserError(`--out: ${err.message}`);
+      throw err;
+    }
   }
+
+  const target = loadTargetOrExplain(raw.target, loadOptions);
   const isDiscreteSampler = (DISCRETE_SAMPLERS as readonly string[]).includes(raw.sampler);
   if (target.kind === "continuous" && isDiscreteSampler)
     throw new UserError(`--sampler ${raw.sampler} is for discrete targets; ${raw.target} is continuous`);
@@ -90,6 +226,35 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
     throw new UserError("--step is required with --sampler ula (ULA has no acceptance rate to adapt to)");
   if (raw.sampler === "block-gibbs" && target.kind === "discrete" && target.spec.type !== "rbm")
     throw new UserError("--sampler block-gibbs needs an rbm target");
+
+  const targetDim =
+    target.kind === "continuous"
+      ? target.energy.dim
+      : target.spec.type === "ising"
+        ? target.spec.n
+        : target.spec.visible;
+  const memory = estimateMemory({ target, dim: targetDim, chains, draws, warmup, metric, out: raw.out });
+  if (memory.total > maxMemory) {
+    const largest = memory.parts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const drawsPart = memory.parts[0];
+    throw new UserError(
+      `the run would need about ${gib(memory.total)} GiB of memory, over the ${gib(maxMemory)} GiB limit of --max-memory-gb: ` +
+        `${drawsPart.what} = ${gib(drawsPart.bytes)} GiB` +
+        (largest === drawsPart ? "" : `; largest part, ${largest.what} = ${gib(largest.bytes)} GiB`) +
+        "; lower --draws or --chains (or use a target of smaller dim), or raise --max-memory-gb",
+    );
+  }
+
+  if (raw.out !== undefined) {
+    // The folders of --out are created now, after every other check and before the run: a pseudo file
+    // system such as /proc refuses here, in a second, not after the whole run.
+    try {
+      ensureDir(dirname(resolve(raw.out)));
+    } catch (err) {
+      if (err instanceof OutputError) throw new UserError(`--out: ${err.message}`);
+      throw err;
+    }
+  }
 
   const progress = progressBar(raw.progress && !raw.json);
   const onProgress = (phase: string, done: number, total: number) => progress.update(phase, done, total);
@@ -153,12 +318,29 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const summaries: QuantitySummary[] = summarize(values, chains, dim);
-  if (raw.out) writeSamples(raw.out, { data: values, rows: draws * chains, dim, kind });
+  const warnings: Warning[] = diagnosticWarnings(summaries, chains, draws).map(({ code, message }) => ({
+    code,
+    message,
+  }));
+  if (divergences > 0)
+    warnings.push({
+      code: "divergences",
+      message: `${divergences} divergent transitions after warm-up: those steps were rejected, and the draws may miss regions of high curvature`,
+    });
+  if (raw.out) {
+    try {
+      writeSamples(raw.out, { data: values, rows: draws * chains, dim, kind, chains });
+    } catch (err) {
+      if (err instanceof OutputError) throw new UserError(`--out: ${err.message}`);
+      throw err;
+    }
+  }
 
   const round = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(6)) : null);
   const result = {
     target: target.description,
     sampler: raw.sampler,
+    seed,
     chains,
     warmup,
     draws,
@@ -179,14 +361,15 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
     step: finalStep === undefined ? null : round(finalStep),
     wall_seconds: round(seconds),
     out: raw.out ?? null,
+    warnings,
   };
   if (raw.json) {
-    console.log(JSON.stringify(result));
+    console.log(safeJson(result));
     return;
   }
-  console.log(`${target.description}`);
+  console.log(printable(target.description, 1000));
   console.log(
-    `${raw.sampler}: ${chains} chains × ${draws} draws (warm-up ${warmup}, thin ${thin}, β = ${beta}) in ${seconds.toFixed(2)} s`,
+    `${raw.sampler}: ${chains} chains × ${draws} draws (warm-up ${warmup}, thin ${thin}, β = ${beta}, seed ${seed}) in ${seconds.toFixed(2)} s`,
   );
   const show = Math.min(dim, 20);
   console.log(
@@ -205,14 +388,8 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
     `divergences ${divergences}${warmupDivergences ? ` (+${warmupDivergences} in warm-up)` : ""}`,
   ].filter(Boolean);
   console.log(`  ${extras.join(", ")}`);
-  const worst = Math.max(...summaries.map((s) => (Number.isFinite(s.rhat) ? s.rhat : 0)));
-  if (worst > 1.01)
-    console.log(
-      `  warning: max R-hat ${worst.toFixed(3)} > 1.01: chains disagree (not mixed or stuck in modes)`,
-    );
-  if (divergences > 0)
-    console.log(`  warning: ${divergences} divergent transitions: those steps were rejected`);
-  if (raw.out) console.log(`draws written to ${raw.out}`);
+  for (const w of warnings) console.log(`  warning: ${w.message}`);
+  if (raw.out) console.log(`draws written to ${printable(raw.out, 1000)}`);
 }
 
 export function sampleCommand(cmd: Command): Command {
@@ -227,7 +404,7 @@ export function sampleCommand(cmd: Command): Command {
     .option("--draws <n>", "draws kept per chain", "1000")
     .option("--step <h>", "step size (adapted during warm-up when omitted; required for ula; DMALA's α)")
     .option("--beta <b>", "inverse temperature: sample e^{−βU}", "1")
-    .option("--seed <n>", "random seed", "0")
+    .option("--seed <n>", "random seed: an integer within ±2^53", "0")
     .option("--thin <k>", "keep every k-th draw", "1")
     .option(
       "--leapfrog-steps <n>",
@@ -242,9 +419,17 @@ export function sampleCommand(cmd: Command): Command {
     .option("--friction <g>", "kinetic Langevin friction γ", "1")
     .option(
       "--out <file>",
-      "write the draws (.csv with header x0,x1,… or .npy), draw-major: row t·chains + c",
+      "write the draws, draw-major (row t·chains + c): .csv with columns chain,draw,x0,x1,… or .npy, the plain (chains·draws, dim) array; checked before the run",
     )
-    .option("--json", "print one JSON object on the last line of stdout")
+    .option("--json", "print one JSON object on the last line of stdout (with seed and warnings)")
     .option("--no-progress", "do not show a progress bar")
+    .option("--max-file-mb <m>", "largest target file (JSON/YAML) read, in MiB", "1")
+    .option("--max-weights-mb <m>", "largest weights file (an rbm target's path) read, in MiB", "256")
+    .option("--allow-outside-paths", "let a path in the target file point outside the target file's folder")
+    .option(
+      "--max-memory-gb <g>",
+      "refuse a run whose estimated memory (draws, chain state, diagnostics) exceeds this, in GiB",
+      "4",
+    )
     .action(runSampleCommand);
 }
