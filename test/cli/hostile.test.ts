@@ -266,8 +266,11 @@ describe(
         t.diagnostic(timing(r));
         assert.equal(r.code, 0, r.stderr);
         assertBounded(r);
-        // eslint-disable-next-line no-control-regex
-        assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+        const raw = [...r.stdout].find((ch) => {
+          const c = ch.charCodeAt(0);
+          return (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || c === 0x202e;
+        });
+        assert.equal(raw, undefined, "no raw control character reaches the terminal");
         if (json) {
           const lines = r.stdout.trim().split("\n");
           const j = JSON.parse(lines[lines.length - 1]);
