@@ -8,7 +8,7 @@
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
-import { NumericalError, OutputError } from "../node.ts";
+import { NumericalError, OutputError, selectedBackend } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { sampleCommand } from "./commands/sample.ts";
@@ -81,6 +81,15 @@ export async function main(argv: string[]): Promise<void> {
   });
   const debug = argv.includes("--debug");
   try {
+    // A bad EBM_BACKEND (or an addon it asks for that is missing) is a user error, whether or not the
+    // command would have reached a kernel.
+    if (process.env.EBM_BACKEND) {
+      try {
+        selectedBackend();
+      } catch (err) {
+        throw new UserError((err as Error).message);
+      }
+    }
     await program().parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

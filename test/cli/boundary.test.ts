@@ -49,6 +49,18 @@ describe("ebm error boundary", () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
+  test("a bad EBM_BACKEND is one line and exit 2, even for a command that reaches no kernel", () => {
+    const r = spawnSync(process.execPath, [BIN, "reproduce", "gmm1d", "--out", join(tmp, "b")], {
+      encoding: "utf8",
+      env: { ...process.env, CI: "1", EBM_BACKEND: "foo" },
+    });
+    assertOneLineError(
+      { code: r.status, stderr: r.stderr },
+      /^ebm: error: EBM_BACKEND must be auto or one of /,
+    );
+    assert.equal(existsSync(join(tmp, "b")), false);
+  });
+
   test("seeds must be integers within 2^53", () => {
     for (const seed of ["1.5", "1e300", "abc"])
       assertOneLineError(ebm("reproduce", "gmm1d", "--seed", seed, "--out", join(tmp, "s")), /--seed/);
