@@ -8,6 +8,8 @@
  * practice.
  */
 
+import { portableExp, portableLog } from "./elementary.ts";
+
 export interface Key {
   readonly hi: number;
   readonly lo: number;
@@ -61,7 +63,9 @@ const TWO_POW_M55 = 2 ** -55;
  * X[1] = r > X[2] > … > X[256] = 0, layer i ≥ 1 is the box [0, X[i]] × [f(X[i]), f(X[i+1])], and layer 0 is
  * the box [0, r] × [0, f(r)] plus the tail past r, drawn as a box of width X[0] = v / f(r).
  * r is solved here (bisection, float64) so that the layers close exactly at the top: equal areas are what
- * makes the method exact, so the tables are computed rather than copied. F[i] = f(X[i]).
+ * makes the method exact, so the tables are computed rather than copied. F[i] = f(X[i]). The tables and
+ * the wedge and tail tests use the portable exp/log of elementary.ts, not Math's: hosts' libms differ in
+ * the last bit (Node 20 against Chromium), and so would the tables, the accept decisions and the normals.
  */
 const ZIG_LAYERS = 256;
 const ZIG_X = new Float64Array(ZIG_LAYERS + 1);
@@ -72,19 +76,19 @@ const ZIG_R = solveZiggurat();
 function normalTail(x: number): number {
   let cf = x;
   for (let k = 200; k >= 1; k--) cf = x + k / cf;
-  return Math.exp(-0.5 * x * x) / cf;
+  return portableExp(-0.5 * x * x) / cf;
 }
 
 /** Fills ZIG_X for base r; returns f(X[255]) + v/X[255] − 1 (zero when the top layer closes). */
 function zigguratGap(r: number): number {
-  const f = (x: number) => Math.exp(-0.5 * x * x);
+  const f = (x: number) => portableExp(-0.5 * x * x);
   const v = r * f(r) + normalTail(r);
   ZIG_X[0] = v / f(r);
   ZIG_X[1] = r;
   for (let i = 1; i < ZIG_LAYERS - 1; i++) {
     const y = v / ZIG_X[i] + f(ZIG_X[i]);
     if (y >= 1) return 1; // closed too early: r too small
-    ZIG_X[i + 1] = Math.sqrt(-2 * Math.log(y));
+    ZIG_X[i + 1] = Math.sqrt(-2 * portableLog(y));
   }
   return f(ZIG_X[ZIG_LAYERS - 1]) + v / ZIG_X[ZIG_LAYERS - 1] - 1;
 }
@@ -100,7 +104,7 @@ function solveZiggurat(): number {
   }
   zigguratGap(hi);
   ZIG_X[ZIG_LAYERS] = 0;
-  for (let i = 0; i <= ZIG_LAYERS; i++) ZIG_F[i] = Math.exp(-0.5 * ZIG_X[i] * ZIG_X[i]);
+  for (let i = 0; i <= ZIG_LAYERS; i++) ZIG_F[i] = portableExp(-0.5 * ZIG_X[i] * ZIG_X[i]);
   return hi;
 }
 
@@ -198,12 +202,12 @@ export class Stream {
         let x: number;
         let y: number;
         do {
-          x = -Math.log(this.uniformOpen()) / ZIG_R;
-          y = -Math.log(this.uniformOpen());
+          x = -portableLog(this.uniformOpen()) / ZIG_R;
+          y = -portableLog(this.uniformOpen());
         } while (y + y < x * x);
         return sign * (ZIG_R + x);
       }
-      if (ZIG_F[i] + this.uniform() * (ZIG_F[i + 1] - ZIG_F[i]) < Math.exp(-0.5 * z * z)) return sign * z;
+      if (ZIG_F[i] + this.uniform() * (ZIG_F[i + 1] - ZIG_F[i]) < portableExp(-0.5 * z * z)) return sign * z;
       a = this.nextU32();
       b = this.nextU32();
     }

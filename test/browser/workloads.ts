@@ -6,6 +6,7 @@
  */
 import {
   backendInfo,
+  ChainStreams,
   foldIn,
   GMM1D_DEFAULTS,
   type Gmm1dOptions,
@@ -15,6 +16,7 @@ import {
   runGmm1d,
   split,
   Stream,
+  ZIGGURAT_TABLES,
 } from "../../src/index.ts";
 
 export interface RandomWorkloadResult {
@@ -23,16 +25,32 @@ export interface RandomWorkloadResult {
   /** uint32 words and uniforms of a Stream: integer and power-of-two arithmetic only. */
   words: number[];
   uniforms: number[];
+  /** The ziggurat tables, and standard normals of a Stream and of per-chain streams (wedge and tail draws included). */
+  zigX: number[];
+  normals: number[];
+  chainNormals: number[];
 }
 
-/** The random layer without transcendental functions: must agree bit for bit on every host. */
+/** The random layer: must agree bit for bit on every host (its exp/log are the portable ones). */
 export function randomWorkload(): RandomWorkloadResult {
   const root = keyFromSeed(123456789);
   const keys = [root, ...split(root, 3), foldIn(root, 0), foldIn(root, 2 ** 31 + 5), keyFromSeed(-7.5)];
   const s = new Stream(split(root, 1)[0]);
   const words = Array.from({ length: 1000 }, () => s.nextU32());
   const uniforms = Array.from({ length: 1000 }, () => s.uniform());
-  return { keys: keys.map((k) => [k.hi, k.lo]), words, uniforms };
+  // 50 000 normals meet the wedge (≈ 1.2%) and the tail (≈ 0.03%) many times.
+  const normals = Array.from(new Stream(foldIn(root, 7)).fillNormal(new Float64Array(50_000)));
+  const chains = new ChainStreams(foldIn(root, 8), 50);
+  const chainNormals = new Float64Array(50 * 1000);
+  for (let i = 0; i < 50; i++) chains.fillNormal(i, chainNormals.subarray(i * 1000, (i + 1) * 1000));
+  return {
+    keys: keys.map((k) => [k.hi, k.lo]),
+    words,
+    uniforms,
+    zigX: Array.from(ZIGGURAT_TABLES.x),
+    normals,
+    chainNormals: Array.from(chainNormals),
+  };
 }
 
 /**
