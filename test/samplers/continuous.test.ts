@@ -16,23 +16,15 @@ import { nuts } from "../../src/samplers/nuts.ts";
 import { rwm } from "../../src/samplers/rwm.ts";
 import type { ChainState, KernelParams, Sampler, StepInfo } from "../../src/samplers/types.ts";
 import { runChains } from "./run-chains.ts";
+import { checkMoments, gaussian5 } from "./gaussian5.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-/**
- * The 5-D target: Σ_ij = s_i s_j 0.6^{|i−j|}, s = (1.2, 1, 0.9, 1.1, 1); eigenvalues 0.26 … 2.84, so the
- * condition number is 10.9.
- */
-function gaussian5() {
-  const d = 5;
-  const s = [1.2, 1, 0.9, 1.1, 1];
-  const cov = new Float64Array(d * d);
-  for (let i = 0; i < d; i++)
-    for (let j = 0; j < d; j++) cov[i * d + j] = s[i] * s[j] * 0.6 ** Math.abs(i - j);
-  const energy = new GaussianEnergy([1, -1, 0.5, 2, 0], cov);
-  const diagCov = Float64Array.from({ length: d }, (_, i) => cov[i * d + i]);
-  // Slowest direction (top eigenvector of Σ) by power iteration: the one that takes longest to forget.
+/** gaussian5 with its slowest direction (top eigenvector of Σ, by power iteration): the one that takes longest to forget. */
+function gaussian5Slow() {
+  const g = gaussian5();
+  const { d, cov } = g;
   let v = new Float64Array(d).fill(1);
   for (let k = 0; k < 500; k++) {
     const w = new Float64Array(d);
@@ -40,43 +32,7 @@ function gaussian5() {
     const norm = Math.hypot(...w);
     v = w.map((x) => x / norm);
   }
-  return { energy, d, diagCov, slow: v };
-}
-
-/**
- * Checks the sample mean and covariance of n iid rows against (mean, cov) at 5 SE.
- * SE of a mean: √(Σ_jj/n). The covariance is estimated around the known mean, so entry (j, k) is the mean
- * of n iid products (x_j − μ_j)(x_k − μ_k), whose variance for a Gaussian is Σ_jj Σ_kk + Σ_jk² (Isserlis):
- * SE = √((Σ_jj Σ_kk + Σ_jk²)/n). Returns the largest |error|/SE seen.
- */
-function checkMoments(
-  x: Float64Array,
-  n: number,
-  mean: Float64Array,
-  cov: Float64Array,
-  d: number,
-  what: string,
-): number {
-  let worst = 0;
-  for (let j = 0; j < d; j++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += x[i * d + j];
-    m /= n;
-    const z = Math.abs(m - mean[j]) / Math.sqrt(cov[j * d + j] / n);
-    worst = Math.max(worst, z);
-    assert.ok(z < 5, `${what}: mean[${j}] = ${m}, expected ${mean[j]} (${z.toFixed(2)} SE)`);
-  }
-  for (let j = 0; j < d; j++)
-    for (let k = 0; k <= j; k++) {
-      let c = 0;
-      for (let i = 0; i < n; i++) c += (x[i * d + j] - mean[j]) * (x[i * d + k] - mean[k]);
-      c /= n;
-      const sjk = cov[j * d + k];
-      const z = Math.abs(c - sjk) / Math.sqrt((cov[j * d + j] * cov[k * d + k] + sjk * sjk) / n);
-      worst = Math.max(worst, z);
-      assert.ok(z < 5, `${what}: cov[${j},${k}] = ${c}, expected ${sjk} (${z.toFixed(2)} SE)`);
-    }
-  return worst;
+  return { ...g, slow: v };
 }
 
 /** Correlation over chains of the projections of two n × d batches on `dir` (centered at `mean`). */
@@ -119,7 +75,7 @@ function projectionCorrelation(
  * a kernel that never moves would otherwise pass a stationarity test.
  */
 describe("correlated 5-D Gaussian: mean and covariance within 5 SE", () => {
-  const g = gaussian5();
+  const g = gaussian5Slow();
   const n = 4000;
 
   function check<P extends KernelParams>(

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { foldIn, keyFromSeed } from "../../src/random/key.ts";
 import {
   MALA_CHAINS_STEP,
@@ -19,48 +18,9 @@ import {
 import { mala } from "../../src/samplers/mala.ts";
 import { MhInfoBuffers } from "../../src/samplers/mh.ts";
 import type { ChainState } from "../../src/samplers/types.ts";
+import { checkMoments, gaussian5 } from "./gaussian5.ts";
 
 const K_SD = 5;
-
-/** Σ_ij = s_i s_j 0.6^{|i−j|}, s = (1.2, 1, 0.9, 1.1, 1) (condition number 10.9), mean (1, −1, 0.5, 2, 0). */
-function gaussian5() {
-  const d = 5;
-  const s = [1.2, 1, 0.9, 1.1, 1];
-  const cov = new Float64Array(d * d);
-  for (let i = 0; i < d; i++)
-    for (let j = 0; j < d; j++) cov[i * d + j] = s[i] * s[j] * 0.6 ** Math.abs(i - j);
-  const energy = new GaussianEnergy([1, -1, 0.5, 2, 0], cov);
-  const diagCov = Float64Array.from({ length: d }, (_, i) => cov[i * d + i]);
-  return { energy, d, cov, diagCov, mean: energy.mean };
-}
-
-/**
- * Mean and covariance of n iid rows against (mean, cov) at K_SD SE: SE of a mean √(Σ_jj/n); the covariance
- * is taken around the known mean, entry (j, k) a mean of n iid products with variance Σ_jj Σ_kk + Σ_jk²
- * (Isserlis), SE √((Σ_jj Σ_kk + Σ_jk²)/n). Returns the largest |error|/SE.
- */
-function checkMoments(x: Float64Array, n: number, mean: Float64Array, cov: Float64Array, d: number): number {
-  let worst = 0;
-  for (let j = 0; j < d; j++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += x[i * d + j];
-    m /= n;
-    const z = Math.abs(m - mean[j]) / Math.sqrt(cov[j * d + j] / n);
-    worst = Math.max(worst, z);
-    assert.ok(z < K_SD, `mean[${j}] = ${m}, expected ${mean[j]} (${z.toFixed(2)} SE)`);
-  }
-  for (let j = 0; j < d; j++)
-    for (let k = 0; k <= j; k++) {
-      let c = 0;
-      for (let i = 0; i < n; i++) c += (x[i * d + j] - mean[j]) * (x[i * d + k] - mean[k]);
-      c /= n;
-      const sjk = cov[j * d + k];
-      const z = Math.abs(c - sjk) / Math.sqrt((cov[j * d + j] * cov[k * d + k] + sjk * sjk) / n);
-      worst = Math.max(worst, z);
-      assert.ok(z < K_SD, `cov[${j},${k}] = ${c}, expected ${sjk} (${z.toFixed(2)} SE)`);
-    }
-  return worst;
-}
 
 /** Correlation over chains of coordinate 0 at the start and at the end (≈ 0 once the chains have mixed). */
 function startEndCorrelation(a: Float64Array, b: Float64Array, n: number, d: number): number {
