@@ -52,5 +52,8 @@ export * from "./smc/jarzynski.ts";
 export * from "./smc/walkers.ts";
 export * from "./train/optim.ts";
 export * from "./train/trainer.ts";
+export * from "./train/model-spec.ts";
+export * from "./train/session.ts";
+export * from "./train/state-codec.ts";
 export * from "./math/matmul.ts";
 export * from "./math/errors.ts";

@@ -108,11 +108,21 @@ interface PcdState {
   weights: Float64Array;
 }
 
-export function persistentContrastiveDivergence(
-  opts: CdOptions & { init?: WalkerInit },
-): Objective<PcdState> {
+export interface PcdOptions extends CdOptions {
+  /** Where walkers start (and restart): default the model's exact sampler. */
+  init?: WalkerInit;
+  /**
+   * Probability that a walker is restarted from `init` before each iteration's moves (the replay buffer of
+   * Du & Mordatch 2019, who use 0.05); default 0: purely persistent chains.
+   */
+  reinit?: number;
+}
+
+export function persistentContrastiveDivergence(opts: PcdOptions): Objective<PcdState> {
   const n = opts.walkers;
   const k = checkK(opts.k ?? 1);
+  const reinit = opts.reinit ?? 0;
+  if (!(reinit >= 0 && reinit <= 1)) throw new RangeError(`pcd: reinit must be in [0, 1], got ${reinit}`);
   const move = resolveMove(opts, "pcd");
   const kernel = kernelFor(move);
   return {
@@ -125,12 +135,75 @@ export function persistentContrastiveDivergence(
       likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad);
     },
     afterUpdate(key, s, model: TrainableEnergy) {
+      let kMove = key;
+      if (reinit > 0) {
+        const [kPick, kFresh, kRest] = split(key, 3);
+        kMove = kRest;
+        restart(kPick, kFresh, s.chains, model, reinit, opts.init);
+      }
       // The cache holds θ_k's values: refresh it so the moves are under θ_{k+1}.
       const kern = kernel(model);
       kern.refresh(s.chains);
-      moveSteps(key, kern, move, s.chains, k);
+      moveSteps(kMove, kern, move, s.chains, k);
       checkFinite("pcd", move, s.chains);
     },
+    diagnostics: () => ({}),
+  };
+}
+
+/** Replaces each walker with probability p by a fresh start from `init`. */
+function restart(
+  kPick: Key,
+  kFresh: Key,
+  chains: ChainState,
+  model: TrainableEnergy,
+  p: number,
+  init: WalkerInit | undefined,
+): void {
+  const rng = new Stream(kPick);
+  const picked: number[] = [];
+  for (let i = 0; i < chains.n; i++) if (rng.uniform() < p) picked.push(i);
+  if (picked.length === 0) return;
+  const fresh = startWalkers(kFresh, model, picked.length, init).x;
+  const d = chains.dim;
+  for (let j = 0; j < picked.length; j++)
+    chains.position.set(fresh.subarray(j * d, (j + 1) * d), picked[j] * d);
+}
+
+/**
+ * Maximum likelihood with fresh chains ("short-run MCMC", Nijkamp et al. 2019): every iteration the
+ * walkers start anew from `init` (the base distribution) and move k steps under θ_k. Unbiased only as k
+ * grows; with few steps the samples are not from ρ_θ and the learned model is biased towards the base.
+ */
+export function freshChainsMle(opts: CdOptions & { init?: WalkerInit }): Objective<CdState> {
+  const n = opts.walkers;
+  const k = checkK(opts.k ?? 1);
+  const move = resolveMove(opts, "mle");
+  const kernel = kernelFor(move);
+  return {
+    name: "mle",
+    init(_key, model) {
+      return {
+        chains: {
+          n,
+          dim: model.dim,
+          position: new Float64Array(n * model.dim),
+          u: new Float64Array(n),
+          grad: new Float64Array(n * model.dim),
+        },
+        weights: new Float64Array(n).fill(1 / n),
+      };
+    },
+    gradient(key, s, model, batch, grad) {
+      const [kStart, kMove] = split(key, 2);
+      s.chains.position.set(startWalkers(kStart, model, n, opts.init).x);
+      const kern = kernel(model);
+      kern.refresh(s.chains);
+      moveSteps(kMove, kern, move, s.chains, k);
+      checkFinite("mle", move, s.chains);
+      likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad);
+    },
+    afterUpdate() {},
     diagnostics: () => ({}),
   };
 }

@@ -27,7 +27,8 @@
  * the trained θ are unreliable.
  */
 import type { ResamplingScheme } from "../math/resampling.ts";
-import type { Key } from "../random/key.ts";
+import type { TrainableEnergy } from "../energies/contract.ts";
+import { foldIn, type Key } from "../random/key.ts";
 import { initChainState } from "../samplers/state.ts";
 import {
   type HealthWarning,
@@ -58,9 +59,17 @@ export interface JarzynskiOptions extends WalkerMoveOptions {
   resample?: number;
   scheme?: ResamplingScheme;
   init?: WalkerInit;
+  /**
+   * A decoupled estimator population of this many walkers (default none): it follows the same θ path
+   * with its own noise, weights and resamplings and does not feed the gradient, so its log Z estimate is
+   * free of the feedback between the training walkers and the updates they drive (the training walkers'
+   * estimate drifts below the truth: each update raises U where they sit).
+   */
+  estimator?: { walkers: number };
 }
 
-export interface JarzynskiState {
+/** One population of weighted walkers with the scratch of its weight updates. */
+export interface WalkerPopulation {
   walkers: WeightedWalkers;
   /** Positions, U and ∇U before the last move (under the θ of that move), and its α terms (ULA move). */
   previous: Float64Array;
@@ -68,9 +77,6 @@ export interface JarzynskiState {
   previousGrad: Float64Array;
   alphaForward: Float64Array;
   alphaBackward: Float64Array;
-  weights: Float64Array;
-  /** The key of iteration k's move, set by `gradient` and used by `afterUpdate`. */
-  moveKey: Key | undefined;
   /** Log-weight increments of the last update (before dropping non-finite walkers). */
   increments: Float64Array;
   /** ESS of the last update before resampling (initially the start's ESS), and whether it resampled. */
@@ -78,6 +84,17 @@ export interface JarzynskiState {
   resampled: boolean;
   /** Running health statistics of the weight updates (smc/health.ts). */
   health: WalkerHealthStats;
+}
+
+export interface JarzynskiState extends WalkerPopulation {
+  weights: Float64Array;
+  /** The key of iteration k's move, set by `gradient` and used by `afterUpdate`. */
+  moveKey: Key | undefined;
+  /**
+   * The decoupled estimator population (option `estimator`): walkers that follow the same θ path with
+   * their own moves, weights and resamplings but never feed the gradient; null without one.
+   */
+  estimator: WalkerPopulation | null;
 }
 
 export interface JarzynskiDiagnostics extends ObjectiveDiagnostics {
@@ -103,14 +120,43 @@ export interface JarzynskiDiagnostics extends ObjectiveDiagnostics {
   warnings: HealthWarning[];
 }
 
+/** Diagnostics of the decoupled estimator population. */
+export interface EstimatorDiagnostics {
+  walkers: number;
+  ess: number;
+  resamplings: number;
+  logZRatio: number;
+  logZSe: number;
+  warnings: HealthWarning[];
+}
+
 export interface JarzynskiObjective extends Objective<JarzynskiState> {
-  diagnostics(state: JarzynskiState): JarzynskiDiagnostics;
+  diagnostics(state: JarzynskiState): JarzynskiDiagnostics & { estimator?: EstimatorDiagnostics };
+}
+
+function population(walkers: WeightedWalkers, dim: number): WalkerPopulation {
+  const n = walkers.n;
+  return {
+    walkers,
+    previous: new Float64Array(n * dim),
+    previousU: new Float64Array(n),
+    previousGrad: new Float64Array(n * dim),
+    alphaForward: new Float64Array(n),
+    alphaBackward: new Float64Array(n),
+    increments: new Float64Array(n),
+    essBefore: walkerEss(walkers),
+    resampled: false,
+    health: walkerHealthStats(n),
+  };
 }
 
 export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
   const n = opts.walkers;
   const threshold = opts.resample ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError("resample threshold must be in [0, 1]");
+  const nEst = opts.estimator?.walkers ?? 0;
+  if (!(Number.isInteger(nEst) && nEst >= 0))
+    throw new RangeError(`estimator walkers must be an integer ≥ 0, got ${nEst}`);
   const move = resolveMove(opts, "jarzynski");
   if (!move.exact && move.name !== "ula")
     throw new RangeError(
@@ -122,76 +168,79 @@ export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
   const h = move.params.step;
   const kernel = kernelFor(move);
   const what = `jarzynski (${move.name} move, step ${h})`;
+  const multinomial = (opts.scheme ?? "multinomial") === "multinomial";
 
   /** After the increments are added: drop non-finite walkers, record the update, maybe resample. */
-  function finishUpdate(key: Key, s: JarzynskiState): void {
-    const w = s.walkers;
-    const inc = incrementSpread(s.increments, n);
+  function finishUpdate(key: Key, p: WalkerPopulation): void {
+    const w = p.walkers;
+    const inc = incrementSpread(p.increments, w.n);
     retireNonFinite(w, what);
-    s.essBefore = walkerEss(w);
-    s.resampled = maybeResample(key, w, threshold, opts.scheme, s.essBefore);
-    recordWeightUpdate(s.health, s.essBefore, s.resampled, inc);
+    p.essBefore = walkerEss(w);
+    p.resampled = maybeResample(key, w, threshold, opts.scheme, p.essBefore);
+    recordWeightUpdate(p.health, p.essBefore, p.resampled, inc);
+  }
+
+  /**
+   * Moves and reweights one population from θ_k (its cache) to θ_{k+1} (the model's parameters now):
+   * noise from `moveKey`, resampling from `key`.
+   */
+  function advance(moveKey: Key, key: Key, p: WalkerPopulation, model: TrainableEnergy): void {
+    const w = p.walkers;
+    const m = w.n;
+    const kern = kernel(model);
+    if (move.exact) {
+      p.previousU.set(w.u);
+      kern.refresh(w);
+      p.increments.fill(0);
+      aisIncrement(p.previousU, w.u, 1, p.increments);
+      for (let i = 0; i < m; i++) w.logw[i] += p.increments[i];
+      finishUpdate(key, p);
+      kern.step(moveKey, w, move.params);
+      return;
+    }
+    p.previous.set(w.position);
+    p.previousU.set(w.u);
+    p.previousGrad.set(w.grad);
+    // The move reads the θ_k cache; the step evaluates the model, which now holds θ_{k+1}.
+    kern.step(moveKey, w, move.params);
+    ulaLogAlpha(p.previousU, p.previousGrad, p.previous, w.position, m, w.dim, h, 1, p.alphaForward);
+    ulaLogAlpha(w.u, w.grad, w.position, p.previous, m, w.dim, h, 1, p.alphaBackward);
+    for (let i = 0; i < m; i++) {
+      p.increments[i] = p.alphaForward[i] - p.alphaBackward[i];
+      w.logw[i] += p.increments[i];
+    }
+    finishUpdate(key, p);
+  }
+
+  function start(key: Key, model: TrainableEnergy, m: number): WalkerPopulation {
+    const st = startWalkers(key, model, m, opts.init);
+    return population(weightedWalkers(initChainState(model, st.x, m), st.logw), model.dim);
   }
 
   return {
     name: "jarzynski",
     init(key, model) {
-      const start = startWalkers(key, model, n, opts.init);
-      const walkers = weightedWalkers(initChainState(model, start.x, n), start.logw);
-      return {
-        walkers,
-        previous: new Float64Array(n * model.dim),
-        previousU: new Float64Array(n),
-        previousGrad: new Float64Array(n * model.dim),
-        alphaForward: new Float64Array(n),
-        alphaBackward: new Float64Array(n),
-        weights: new Float64Array(n),
-        moveKey: undefined,
-        increments: new Float64Array(n),
-        essBefore: walkerEss(walkers),
-        resampled: false,
-        health: walkerHealthStats(n),
-      };
+      // The estimator's start comes from a key of its own, so adding it leaves the training run unchanged.
+      const main = start(key, model, n);
+      const estimator = nEst > 0 ? start(foldIn(key, 0x657374), model, nEst) : null;
+      return { ...main, weights: new Float64Array(n), moveKey: undefined, estimator };
     },
     gradient(key, s, model, batch, grad) {
-      const w = s.walkers;
-      walkerWeights(w, s.weights);
-      likelihoodGradient(model, batch, w.position, n, s.weights, grad);
+      walkerWeights(s.walkers, s.weights);
+      likelihoodGradient(model, batch, s.walkers.position, n, s.weights, grad);
       s.moveKey = key;
     },
     afterUpdate(key, s, model) {
-      const w = s.walkers;
       const moveKey = s.moveKey;
       if (moveKey === undefined) throw new Error("jarzynski: afterUpdate called without gradient");
       s.moveKey = undefined;
-      const kern = kernel(model);
-      if (move.exact) {
-        s.previousU.set(w.u);
-        kern.refresh(w);
-        s.increments.fill(0);
-        aisIncrement(s.previousU, w.u, 1, s.increments);
-        for (let i = 0; i < n; i++) w.logw[i] += s.increments[i];
-        finishUpdate(key, s);
-        kern.step(moveKey, w, move.params);
-        return;
-      }
-      s.previous.set(w.position);
-      s.previousU.set(w.u);
-      s.previousGrad.set(w.grad);
-      // The move reads the θ_k cache; the step evaluates the model, which now holds θ_{k+1}.
-      kern.step(moveKey, w, move.params);
-      ulaLogAlpha(s.previousU, s.previousGrad, s.previous, w.position, n, w.dim, h, 1, s.alphaForward);
-      ulaLogAlpha(w.u, w.grad, w.position, s.previous, n, w.dim, h, 1, s.alphaBackward);
-      for (let i = 0; i < n; i++) {
-        s.increments[i] = s.alphaForward[i] - s.alphaBackward[i];
-        w.logw[i] += s.increments[i];
-      }
-      finishUpdate(key, s);
+      advance(moveKey, key, s, model);
+      if (s.estimator) advance(foldIn(moveKey, 0x657374), foldIn(key, 0x657374), s.estimator, model);
     },
     diagnostics(s) {
       const w = s.walkers;
-      const multinomial = (opts.scheme ?? "multinomial") === "multinomial";
       const inc = s.health.updates > 0 ? incrementSpread(s.increments, n) : { spread: 0, nonFinite: 0 };
+      const est = s.estimator;
       return {
         ess: s.essBefore,
         // The weights have not changed since essBefore, except by a resampling (which sets them equal).
@@ -207,6 +256,20 @@ export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
         nonFinite: inc.nonFinite,
         health: s.health,
         warnings: walkerHealth(s.health),
+        ...(est
+          ? {
+              estimator: {
+                walkers: est.walkers.n,
+                ess: est.essBefore,
+                resamplings: est.walkers.resamplings,
+                logZRatio: logZRatio(est.walkers),
+                get logZSe() {
+                  return multinomial ? Math.sqrt(logZRelVariance(est.walkers)) : Number.NaN;
+                },
+                warnings: walkerHealth(est.health),
+              },
+            }
+          : {}),
       };
     },
   };

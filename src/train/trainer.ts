@@ -8,6 +8,7 @@
 import type { TrainableEnergy } from "../energies/contract.ts";
 import type { Batch, Objective, ObjectiveDiagnostics } from "../objectives/objective.ts";
 import { foldIn, type Key, Stream, split } from "../random/key.ts";
+import { NumericalError } from "../math/errors.ts";
 import { applyUpdates, type Optimizer } from "./optim.ts";
 
 export interface TrainerOptions<S> {
@@ -62,6 +63,13 @@ export function trainer<S>(opts: TrainerOptions<S>): Trainer<S> {
         }
       }
       objective.gradient(kGrad, state.objective, model, { x: batchX, n: bs }, grad);
+      // A non-finite gradient would poison θ and the optimizer's moments for good: stop before the update.
+      for (let i = 0; i < grad.length; i++)
+        if (!Number.isFinite(grad[i]))
+          throw new NumericalError(
+            `iteration ${state.iteration + 1}: the ${objective.name} gradient is not finite (parameter ${i}); ` +
+              "the energy has overflowed: lower the learning rate or the step size",
+          );
       const r = optimizer.update(grad, state.optState, state.params);
       state.optState = r.state;
       applyUpdates(state.params, r.updates);

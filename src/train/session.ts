@@ -1,0 +1,291 @@
+/**
+ * A training run as data: a `TrainConfig` (model spec, method, optimizer, sizes, seed) and the data
+ * rebuild the model, the objective, the optimizer and the trainer; the trainer's state is the rest of a
+ * checkpoint. Iteration k draws its randomness from foldIn(loopKey, k), so a run resumed from the state
+ * after iteration k continues exactly as the uninterrupted run would (same keys, same state).
+ */
+import type { TrainableEnergy } from "../energies/contract.ts";
+import type { MlpEnergy } from "../energies/mlp.ts";
+import { NumericalError } from "../math/errors.ts";
+import {
+  contrastiveDivergence,
+  freshChainsMle,
+  persistentContrastiveDivergence,
+} from "../objectives/contrastive-divergence.ts";
+import { type JarzynskiObjective, jarzynski } from "../objectives/jarzynski.ts";
+import type { Batch, Objective, ObjectiveDiagnostics } from "../objectives/objective.ts";
+import { scoreMatching } from "../objectives/score-matching.ts";
+import { foldIn, type Key, keyFromSeed, split } from "../random/key.ts";
+import {
+  buildModel,
+  confinementInit,
+  type ModelSpec,
+  modelNumParams,
+  validateModelSpec,
+} from "./model-spec.ts";
+import {
+  adam,
+  chain,
+  clipByGlobalNorm,
+  cosineDecay,
+  decoupledWeightDecay,
+  type Optimizer,
+  sgd,
+} from "./optim.ts";
+import { decodeState, type EncodedState, encodeState } from "./state-codec.ts";
+import { type Trainer, type TrainerState, trainer } from "./trainer.ts";
+
+export const TRAIN_METHODS = ["mle", "cd", "pcd", "jarzynski", "sm"] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
+export interface OptimizerConfig {
+  name: "adam" | "sgd";
+  lr: number;
+  /** Decoupled weight decay (AdamW-style), 0 for none. */
+  weightDecay: number;
+  /** Clip the gradient's global norm at this value; 0 for no clipping. */
+  clip: number;
+  /** "constant", or "cosine" (decay to 10% of lr over the run). */
+  schedule: "constant" | "cosine";
+  /** Updates over which the cosine schedule decays (default: the run's iterations when it was started). */
+  horizon?: number;
+}
+
+export interface TrainConfig {
+  model: ModelSpec;
+  method: TrainMethod;
+  /** Iterations of the whole run. */
+  iters: number;
+  /** Data minibatch per iteration (the full set when ≥ its size). */
+  batch: number;
+  /** Model walkers (negative samples) of mle, cd, pcd, jarzynski. */
+  walkers: number;
+  /** ULA step size h of the walker move. */
+  step: number;
+  /** Moves per iteration for mle, cd and pcd. */
+  k: number;
+  /** Jarzynski: resample when ESS < resample·N. */
+  resample: number;
+  /** Jarzynski: walkers of the decoupled estimator population (0 for none). */
+  estimatorWalkers: number;
+  /** PCD: probability of restarting a walker from the base each iteration. */
+  reinit: number;
+  optimizer: OptimizerConfig;
+  seed: number;
+}
+
+/** Defaults for 2-D data (the seed's toy2d settings: PyTorch reference `toy2d` in shared/peer). */
+export function defaultTrainConfig(dim: number): TrainConfig {
+  return {
+    model: { type: "mlp", dim, hidden: [128, 128], activation: "silu", confinement: 0.25 },
+    method: "jarzynski",
+    iters: 3000,
+    batch: 1000,
+    walkers: 1000,
+    step: 0.01,
+    k: 1,
+    resample: 0.5,
+    estimatorWalkers: 1000,
+    reinit: 0,
+    optimizer: { name: "adam", lr: 1e-3, weightDecay: 0, clip: 0, schedule: "constant" },
+    seed: 0,
+  };
+}
+
+/** Throws a RangeError naming the field when `c` is not a valid configuration. */
+export function validateTrainConfig(c: TrainConfig): void {
+  validateModelSpec(c.model);
+  if (!TRAIN_METHODS.includes(c.method))
+    throw new RangeError(`method must be one of ${TRAIN_METHODS.join(", ")}, got '${String(c.method)}'`);
+  const int = (name: string, v: number, min: number) => {
+    if (!(Number.isSafeInteger(v) && v >= min))
+      throw new RangeError(`${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  const pos = (name: string, v: number) => {
+    if (!(typeof v === "number" && v > 0 && Number.isFinite(v)))
+      throw new RangeError(`${name} must be a positive number, got ${v}`);
+  };
+  const unit = (name: string, v: number) => {
+    if (!(typeof v === "number" && v >= 0 && v <= 1))
+      throw new RangeError(`${name} must be in [0, 1], got ${v}`);
+  };
+  int("iters", c.iters, 0);
+  int("batch", c.batch, 1);
+  int("walkers", c.walkers, 1);
+  int("k", c.k, 1);
+  int("estimatorWalkers", c.estimatorWalkers, 0);
+  pos("step", c.step);
+  unit("resample", c.resample);
+  unit("reinit", c.reinit);
+  if (!Number.isSafeInteger(c.seed))
+    throw new RangeError(`seed must be an integer within ±2^53, got ${c.seed}`);
+  const o = c.optimizer;
+  if (o.name !== "adam" && o.name !== "sgd")
+    throw new RangeError(`optimizer.name must be adam or sgd, got '${String(o.name)}'`);
+  pos("optimizer.lr", o.lr);
+  if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay)))
+    throw new RangeError(`optimizer.weightDecay must be ≥ 0, got ${o.weightDecay}`);
+  if (!(o.clip >= 0 && Number.isFinite(o.clip)))
+    throw new RangeError(`optimizer.clip must be ≥ 0, got ${o.clip}`);
+  if (o.schedule !== "constant" && o.schedule !== "cosine")
+    throw new RangeError(`optimizer.schedule must be constant or cosine, got '${String(o.schedule)}'`);
+  if (["mle", "pcd", "jarzynski"].includes(c.method) && !(c.model.confinement > 0))
+    throw new RangeError(
+      `${c.method} starts its walkers from the confinement's Gaussian: model.confinement must be > 0`,
+    );
+}
+
+export function buildOptimizer(o: OptimizerConfig, iters: number): Optimizer {
+  const lr = o.schedule === "cosine" ? cosineDecay(o.lr, Math.max(1, o.horizon ?? iters), 0.1) : o.lr;
+  const parts: Optimizer[] = [];
+  if (o.clip > 0) parts.push(clipByGlobalNorm(o.clip));
+  parts.push(o.name === "adam" ? adam(lr) : sgd(lr));
+  if (o.weightDecay > 0) parts.push(decoupledWeightDecay(lr, o.weightDecay));
+  return parts.length === 1 ? parts[0] : chain(...parts);
+}
+
+export function buildObjective(c: TrainConfig): Objective<unknown> {
+  const init = c.model.confinement > 0 ? confinementInit(c.model.confinement) : undefined;
+  switch (c.method) {
+    case "mle":
+      return freshChainsMle({ walkers: c.walkers, step: c.step, k: c.k, init }) as Objective<unknown>;
+    case "cd":
+      return contrastiveDivergence({ walkers: c.walkers, step: c.step, k: c.k }) as Objective<unknown>;
+    case "pcd":
+      return persistentContrastiveDivergence({
+        walkers: c.walkers,
+        step: c.step,
+        k: c.k,
+        init,
+        reinit: c.reinit,
+      }) as Objective<unknown>;
+    case "jarzynski":
+      return jarzynski({
+        walkers: c.walkers,
+        step: c.step,
+        resample: c.resample,
+        init,
+        estimator: c.estimatorWalkers > 0 ? { walkers: c.estimatorWalkers } : undefined,
+      }) as Objective<unknown>;
+    case "sm":
+      return scoreMatching() as Objective<unknown>;
+  }
+}
+
+/** What one iteration reports. */
+export interface IterationInfo extends ObjectiveDiagnostics {
+  iteration: number;
+  /**
+   * log Z_θ (absolute: the walkers start from the confinement's Gaussian with weights e^{−MLP}, so their
+   * running estimate is log(Z_θ/Z_G) with log Z_G = (d/2)·log(2π/c)) of the training walkers, and its SE.
+   */
+  logZ?: number;
+  logZSe?: number;
+  /** The same from the decoupled estimator population (Jarzynski with `estimatorWalkers` > 0). */
+  estimatorLogZ?: number;
+  estimatorLogZSe?: number;
+}
+
+/** log ∫ e^{−½c|x|²} dx = (d/2)·log(2π/c). */
+export function confinementLogZ(dim: number, c: number): number {
+  return 0.5 * dim * Math.log((2 * Math.PI) / c);
+}
+
+export interface TrainSession {
+  readonly config: TrainConfig;
+  readonly model: MlpEnergy;
+  readonly objective: Objective<unknown>;
+  readonly trainer: Trainer<unknown>;
+  readonly state: TrainerState<unknown>;
+  /** Runs iteration state.iteration + 1; throws a NumericalError (naming the iteration) on non-finite values. */
+  step(): void;
+  /** Diagnostics of the state now. */
+  info(): IterationInfo;
+  /** The trainer state (θ, optimizer, objective) as tensors and a skeleton, for a checkpoint. */
+  encode(): EncodedState;
+}
+
+function keys(seed: number): { model: Key; init: Key; loop: Key } {
+  const [model, init, loop] = split(keyFromSeed(seed), 3);
+  return { model, init, loop };
+}
+
+async function assemble(
+  config: TrainConfig,
+  data: Batch,
+  restore?: { skeleton: unknown; tensors: Record<string, ArrayLike<number>> },
+): Promise<TrainSession> {
+  validateTrainConfig(config);
+  if (data.n < 1) throw new RangeError("the training data is empty");
+  if (data.x.length !== data.n * config.model.dim)
+    throw new RangeError(
+      `the data have ${data.x.length / data.n} columns, the model expects ${config.model.dim}`,
+    );
+  const k = keys(config.seed);
+  const model = await buildModel(config.model, k.model);
+  const objective = buildObjective(config);
+  const optimizer = buildOptimizer(config.optimizer, config.iters);
+  const t = trainer({ model: model as TrainableEnergy, objective, optimizer, data, batchSize: config.batch });
+  let state: TrainerState<unknown>;
+  if (restore) {
+    state = decodeState(restore.skeleton, restore.tensors) as TrainerState<unknown>;
+    if (!(state.params instanceof Float64Array) || state.params.length !== modelNumParams(config.model))
+      throw new RangeError("the saved state's parameters do not match the model");
+    model.setParams(state.params);
+  } else state = t.init(k.init);
+  return {
+    config,
+    model,
+    objective,
+    trainer: t,
+    state,
+    step() {
+      const it = state.iteration + 1;
+      try {
+        t.step(foldIn(k.loop, state.iteration), state);
+      } catch (e) {
+        if (e instanceof NumericalError && !e.message.startsWith("iteration "))
+          throw new NumericalError(`iteration ${it}: ${e.message}`);
+        throw e;
+      }
+      for (let i = 0; i < state.params.length; i++)
+        if (!Number.isFinite(state.params[i]))
+          throw new NumericalError(`iteration ${state.iteration}: the parameters are not finite`);
+    },
+    info() {
+      const d = objective.diagnostics(state.objective) as ObjectiveDiagnostics & {
+        estimator?: { logZRatio: number; logZSe: number };
+      };
+      const out: IterationInfo = { iteration: state.iteration };
+      for (const key of ["ess", "logZRatio", "resamplings", "loss"] as const)
+        if (d[key] !== undefined) out[key] = d[key];
+      if ((objective as JarzynskiObjective).name === "jarzynski" && d.logZRatio !== undefined) {
+        const base = confinementLogZ(config.model.dim, config.model.confinement);
+        out.logZ = base + d.logZRatio;
+        out.logZSe = (d as { logZSe?: number }).logZSe;
+        if (d.estimator) {
+          out.estimatorLogZ = base + d.estimator.logZRatio;
+          out.estimatorLogZSe = d.estimator.logZSe;
+        }
+      }
+      return out;
+    },
+    encode() {
+      return encodeState(state, "state");
+    },
+  };
+}
+
+/** A new run from the config's seed. */
+export function startTraining(config: TrainConfig, data: Batch): Promise<TrainSession> {
+  return assemble(config, data);
+}
+
+/** A run restored from an encoded trainer state (see `TrainSession.encode`). */
+export function resumeTraining(
+  config: TrainConfig,
+  data: Batch,
+  saved: { skeleton: unknown; tensors: Record<string, ArrayLike<number>> },
+): Promise<TrainSession> {
+  return assemble(config, data, saved);
+}
