@@ -6,7 +6,7 @@
 //   users    src/cli/, bench/ — through the entries only
 // Domain code never imports a backend; backends register their kernels with kernels/registry.ts.
 /** @type {import('dependency-cruiser').IConfiguration} */
-const DOMAIN = "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments)/";
+const DOMAIN = "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments|data)/";
 const NODE_ONLY = "^src/(io|targets|viz|backend/native|cli)/|^src/node\\.ts$";
 
 module.exports = {

@@ -55,5 +55,6 @@ export * from "./train/trainer.ts";
 export * from "./train/model-spec.ts";
 export * from "./train/session.ts";
 export * from "./train/state-codec.ts";
+export * from "./data/toy2d.ts";
 export * from "./math/matmul.ts";
 export * from "./math/errors.ts";

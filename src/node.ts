@@ -14,6 +14,7 @@ export * from "./index.ts";
 export { checkOutputDir, checkOutputFile, ensureDir, OutputError, writeFileAtomic } from "./io/files.ts";
 export * from "./io/safetensors.ts";
 export * from "./io/checkpoint.ts";
+export * from "./io/datasets.ts";
 export * from "./io/samples.ts";
 export * from "./targets/load.ts";
 export * from "./viz/index.ts";

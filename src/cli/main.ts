@@ -12,6 +12,7 @@ import { NumericalError, OutputError, selectedBackend } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { sampleCommand } from "./commands/sample.ts";
+import { trainCommand } from "./commands/train.ts";
 import { UserError } from "./errors.ts";
 
 const VERSION = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
@@ -45,6 +46,12 @@ function program(): Command {
     root
       .command("sample")
       .description("draw from a target file with an MCMC kernel and report diagnostics (ESS, R-hat, MCSE)"),
+  );
+
+  trainCommand(
+    root
+      .command("train")
+      .description("fit an energy to data (CD, PCD, Jarzynski SMC, score matching, …) and write a checkpoint"),
   );
 
   root

@@ -120,12 +120,21 @@ function removePendingAndExit(signal: NodeJS.Signals, code: number): void {
   process.exit(code);
 }
 
+/**
+ * When another handler (a training loop that saves a checkpoint and stops) listens too and no temporary
+ * file is open, the signal is left to it; otherwise the temporary files go and the process exits.
+ */
+function onSignal(signal: NodeJS.Signals, code: number): void {
+  if (pending.size === 0 && process.listenerCount(signal) > 1) return;
+  removePendingAndExit(signal, code);
+}
+
 /** A temporary path beside `path`, removed on SIGINT/SIGTERM until `releaseTemp` is called. */
 export function reserveTemp(path: string, tag = ""): string {
   if (!handlersInstalled) {
     handlersInstalled = true;
-    process.once("SIGINT", () => removePendingAndExit("SIGINT", 130));
-    process.once("SIGTERM", () => removePendingAndExit("SIGTERM", 143));
+    process.on("SIGINT", () => onSignal("SIGINT", 130));
+    process.on("SIGTERM", () => onSignal("SIGTERM", 143));
   }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tag}${counter++}.tmp`);
   pending.add(tmp);

@@ -1,20 +1,34 @@
 /**
- * Figures: Vega-Lite spec builders (line charts, histograms, panels) and the offline SVG/PNG renderer.
+ * Figures: Vega-Lite spec builders (line charts, histograms, 2-D heatmaps and scatter plots, grouped bars
+ * with error bars, panels and grid figures) and the offline SVG/PNG renderer.
  */
 
 export type {
   AxisOptions,
+  GridFigureOptions,
+  HeatmapOptions,
   HistogramOptions,
   LineChartOptions,
+  MassBarChartOptions,
+  MassSeries,
   PanelOptions,
   Point,
   ReferenceLine,
+  ScatterOptions,
   Series,
   VegaLiteSpec,
   XAxisOptions,
   YAxisOptions,
 } from "./charts.ts";
-export { histogramChart, lineChart, panels } from "./charts.ts";
+export {
+  gridFigure,
+  heatmapChart,
+  histogramChart,
+  lineChart,
+  massBarChart,
+  panels,
+  scatterChart,
+} from "./charts.ts";
 export type { RenderedFigure, RenderOptions } from "./render.ts";
 
 import type { RenderedFigure, RenderOptions } from "./render.ts";

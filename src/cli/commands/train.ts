@@ -1,0 +1,447 @@
+/**
+ * `ebm train`: fits an energy to data and writes a checkpoint folder (io/checkpoint.ts) that `ebm
+ * sample --model`, `ebm density`, `ebm eval` and `ebm logz` read, and `ebm train --resume` continues.
+ *
+ * Settings come from the defaults (train/session.ts), then a YAML or JSON `--config` file, then flags.
+ * Everything is checked before any work or any file is written. During training: a checkpoint every
+ * `--checkpoint-every` iterations and at the end; metrics as JSON lines in DIR/metrics.jsonl; Ctrl-C
+ * saves a checkpoint of the last finished iteration and exits (code 130); a non-finite gradient, energy or
+ * parameter stops the run with one line naming the iteration (code 3), and the last good checkpoint stays.
+ */
+import { closeSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import {
+  CheckpointError,
+  checkOutputDir,
+  defaultTrainConfig,
+  ensureDir,
+  keyFromSeed,
+  NumericalError,
+  paramsToTensors,
+  readCheckpoint,
+  resumeTraining,
+  startTraining,
+  type TrainConfig,
+  type TrainSession,
+  TRAIN_METHODS,
+  validateTrainConfig,
+  writeCheckpoint,
+} from "../../node.ts";
+import { loadTrainingData, type TrainingData } from "../data.ts";
+import {
+  parseInteger,
+  parseNumber,
+  parseNumberList,
+  parsePositive,
+  parseSeed,
+  printable,
+  UserError,
+} from "../errors.ts";
+import { progressBar } from "../progress.ts";
+
+interface RawTrainOptions {
+  data?: string;
+  dataSize: string;
+  method?: string;
+  energy: string;
+  hidden?: string;
+  activation?: string;
+  confinement?: string;
+  iters?: string;
+  walkers?: string;
+  estimatorWalkers?: string;
+  step?: string;
+  k?: string;
+  resample?: string;
+  reinit?: string;
+  batch?: string;
+  lr?: string;
+  optimizer?: string;
+  weightDecay?: string;
+  clip?: string;
+  schedule?: string;
+  seed?: string;
+  config?: string;
+  out?: string;
+  resume?: string;
+  checkpointEvery?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+/** Keys a --config file may set, with the flag each mirrors. */
+const CONFIG_KEYS = [
+  "data",
+  "data-size",
+  "method",
+  "energy",
+  "hidden",
+  "activation",
+  "confinement",
+  "iters",
+  "walkers",
+  "estimator-walkers",
+  "step",
+  "k",
+  "resample",
+  "reinit",
+  "batch",
+  "lr",
+  "optimizer",
+  "weight-decay",
+  "clip",
+  "schedule",
+  "seed",
+  "checkpoint-every",
+] as const;
+
+const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The --config file's settings as raw option strings (flags given on the command line win). */
+function readConfigFile(path: string): Partial<Record<string, string>> {
+  let text: string;
+  try {
+    if (statSync(path).isDirectory())
+      throw new UserError(`--config ${printable(path)}: is a folder, not a file`);
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(
+      `--config ${printable(path)}: cannot read (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UserError(
+      `--config ${printable(path)}: not valid YAML (${(e as Error).message.split("\n")[0]})`,
+    );
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new UserError(`--config ${printable(path)}: expected a mapping of settings`);
+  const out: Partial<Record<string, string>> = {};
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(k))
+      throw new UserError(
+        `--config ${printable(path)}: unknown setting '${printable(k)}' (known: ${CONFIG_KEYS.join(", ")})`,
+      );
+    if (v === null || typeof v === "object") {
+      if (Array.isArray(v) && k === "hidden") out[camel(k)] = v.join(",");
+      else throw new UserError(`--config ${printable(path)}: setting '${k}' must be a number or a string`);
+    } else out[camel(k)] = String(v);
+  }
+  return out;
+}
+
+function userError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** A new run's configuration from defaults, the config file and flags. */
+function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; checkpointEvery: number } {
+  const c = defaultTrainConfig(dim);
+  if (raw.method !== undefined) {
+    if (!(TRAIN_METHODS as readonly string[]).includes(raw.method))
+      throw new UserError(
+        `--method must be one of ${TRAIN_METHODS.join(", ")}, got '${printable(raw.method)}'`,
+      );
+    c.method = raw.method as TrainConfig["method"];
+  }
+  if (raw.energy !== "mlp") throw new UserError(`--energy must be mlp, got '${printable(raw.energy)}'`);
+  if (raw.hidden !== undefined) {
+    const h = parseNumberList("--hidden", raw.hidden);
+    if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
+      throw new UserError(`--hidden must be layer widths from 1 to 4096, got '${printable(raw.hidden)}'`);
+    c.model.hidden = h;
+  }
+  if (raw.activation !== undefined) c.model.activation = raw.activation as TrainConfig["model"]["activation"];
+  if (raw.confinement !== undefined) c.model.confinement = parseNumber("--confinement", raw.confinement);
+  if (raw.iters !== undefined) c.iters = parseInteger("--iters", raw.iters, 0);
+  if (raw.walkers !== undefined) c.walkers = parseInteger("--walkers", raw.walkers);
+  if (raw.estimatorWalkers !== undefined)
+    c.estimatorWalkers = parseInteger("--estimator-walkers", raw.estimatorWalkers, 0);
+  if (raw.step !== undefined) c.step = parsePositive("--step", raw.step);
+  if (raw.k !== undefined) c.k = parseInteger("--k", raw.k);
+  if (raw.resample !== undefined) c.resample = parseNumber("--resample", raw.resample);
+  if (raw.reinit !== undefined) c.reinit = parseNumber("--reinit", raw.reinit);
+  if (raw.batch !== undefined) c.batch = parseInteger("--batch", raw.batch);
+  if (raw.lr !== undefined) c.optimizer.lr = parsePositive("--lr", raw.lr);
+  if (raw.optimizer !== undefined) c.optimizer.name = raw.optimizer as "adam";
+  if (raw.weightDecay !== undefined) c.optimizer.weightDecay = parseNumber("--weight-decay", raw.weightDecay);
+  if (raw.clip !== undefined) c.optimizer.clip = parseNumber("--clip", raw.clip);
+  if (raw.schedule !== undefined) c.optimizer.schedule = raw.schedule as "constant";
+  if (raw.seed !== undefined) c.seed = parseSeed("--seed", raw.seed);
+  if (c.method !== "jarzynski") c.estimatorWalkers = 0;
+  // Resuming with more iterations must not stretch a schedule that has already run.
+  c.optimizer.horizon = c.iters;
+  const checkpointEvery =
+    raw.checkpointEvery !== undefined
+      ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+      : Math.max(100, Math.ceil(c.iters / 10));
+  userError(() => validateTrainConfig(c));
+  return { config: c, checkpointEvery };
+}
+
+const RESUME_ALLOWED = new Set(["resume", "iters", "json", "progress", "checkpointEvery"]);
+
+interface Run {
+  dir: string;
+  session: TrainSession;
+  data: TrainingData;
+  checkpointEvery: number;
+}
+
+function saveCheckpoint(run: Run, summary?: unknown): void {
+  const s = run.session;
+  const enc = s.encode();
+  writeCheckpoint(run.dir, {
+    iteration: s.state.iteration,
+    config: s.config,
+    data: run.data.source,
+    state: enc.skeleton,
+    summary,
+    modelTensors: paramsToTensors(s.config.model, s.state.params),
+    stateTensors: Object.fromEntries(
+      Object.entries(enc.tensors).map(([k, v]) => [k, { shape: [v.length], data: v }]),
+    ),
+  });
+}
+
+async function prepare(raw: RawTrainOptions): Promise<Run> {
+  if (raw.resume !== undefined) {
+    const given = Object.entries(raw).filter(
+      ([k, v]) =>
+        v !== undefined && !RESUME_ALLOWED.has(k) && !(k === "energy" && v === "mlp") && k !== "dataSize",
+    );
+    if (given.length > 0)
+      throw new UserError(
+        `--resume continues the saved run with its own settings: only --iters and --checkpoint-every may change (got --${given[0][0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
+      );
+    const dir = raw.resume;
+    let ck: ReturnType<typeof readCheckpoint>;
+    try {
+      ck = readCheckpoint(dir);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new UserError(e.message);
+      throw e;
+    }
+    const config = structuredClone(ck.config) as TrainConfig;
+    if (raw.iters !== undefined) config.iters = parseInteger("--iters", raw.iters, 0);
+    try {
+      validateTrainConfig(config);
+    } catch (e) {
+      throw new UserError(`${join(dir, "config.json")}: ${(e as Error).message}`);
+    }
+    checkOutputDir(dir);
+    const data = loadTrainingData(ck.data, config.model.dim);
+    let session: TrainSession;
+    try {
+      session = await resumeTraining(config, data.batch, {
+        skeleton: ck.state,
+        tensors: tensorData(ck.stateTensors),
+      });
+    } catch (e) {
+      if (e instanceof RangeError)
+        throw new UserError(`${dir}: the saved state does not fit its config (${e.message})`);
+      throw e;
+    }
+    if (session.state.iteration !== ck.iteration)
+      throw new UserError(
+        `${dir}: config.json says iteration ${ck.iteration}, the state holds ${session.state.iteration}`,
+      );
+    const checkpointEvery =
+      raw.checkpointEvery !== undefined
+        ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+        : Math.max(100, Math.ceil(config.iters / 10));
+    return { dir, session, data, checkpointEvery };
+  }
+  const fromFile = raw.config !== undefined ? readConfigFile(raw.config) : {};
+  const merged = {
+    ...fromFile,
+    ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  } as RawTrainOptions;
+  if (merged.data === undefined)
+    throw new UserError("--data is required: a built-in set name or a .csv/.npy file");
+  if (merged.out === undefined) throw new UserError("--out is required: the folder for the checkpoint");
+  if (existsSync(join(merged.out, "config.json")))
+    throw new UserError(
+      `--out ${printable(merged.out)} already holds a checkpoint: continue it with --resume, or choose another folder`,
+    );
+  checkOutputDir(merged.out);
+  const seed = merged.seed !== undefined ? parseSeed("--seed", merged.seed) : 0;
+  const dataSize = parseInteger("--data-size", merged.dataSize);
+  const data = loadTrainingData({ spec: merged.data, size: dataSize, seed }, undefined);
+  const { config, checkpointEvery } = buildConfig(merged, data.dim);
+  const session = await userErrorAsync(() => startTraining(config, data.batch));
+  return { dir: merged.out, session, data, checkpointEvery };
+}
+
+async function userErrorAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+function tensorData(t: Record<string, { data: ArrayLike<number> }>): Record<string, ArrayLike<number>> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.data]));
+}
+
+/** Keeps metrics.jsonl in step with the checkpoint: lines up to `iteration` stay, later ones go. */
+function openMetrics(dir: string, iteration: number): number {
+  const path = join(dir, "metrics.jsonl");
+  if (existsSync(path)) {
+    const lines = readFileSync(path, "utf8").split("\n");
+    let keep = 0;
+    let bytes = 0;
+    for (const line of lines) {
+      if (line.trim() === "") break;
+      try {
+        if ((JSON.parse(line) as { iteration: number }).iteration > iteration) break;
+      } catch {
+        break;
+      }
+      keep++;
+      bytes += Buffer.byteLength(line) + 1;
+    }
+    truncateSync(path, bytes);
+    void keep;
+  }
+  return openSync(path, "a");
+}
+
+const fmt = (v: number | undefined, digits = 3) =>
+  v === undefined || !Number.isFinite(v) ? String(v) : v.toFixed(digits);
+
+export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
+  const run = await prepare(raw);
+  const { session, dir } = run;
+  const cfg = session.config;
+  const quiet = raw.json === true;
+  const progress = progressBar(raw.progress && !quiet);
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.on("SIGINT", onSigint);
+  ensureDir(dir);
+  const metrics = openMetrics(dir, session.state.iteration);
+  const started = performance.now();
+  let lastGood = session.state.iteration;
+  if (session.state.iteration === 0) {
+    saveCheckpoint(run);
+  }
+  const label = `train ${cfg.method}`;
+  let lastYield = performance.now();
+  try {
+    while (session.state.iteration < cfg.iters) {
+      // Let the event loop run now and then, so that Ctrl-C (SIGINT) reaches the handler.
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      try {
+        session.step();
+      } catch (e) {
+        if (e instanceof NumericalError)
+          throw new NumericalError(
+            `${e.message}; the last good checkpoint (iteration ${lastGood}) is in ${dir}`,
+          );
+        throw e;
+      }
+      const it = session.state.iteration;
+      const info = session.info();
+      writeSync(metrics, `${JSON.stringify(info)}\n`);
+      progress.update(label, it, cfg.iters);
+      if (it % run.checkpointEvery === 0 || it === cfg.iters) {
+        saveCheckpoint(run, info);
+        lastGood = it;
+      }
+      if (interrupted) {
+        if (lastGood !== it) saveCheckpoint(run, info);
+        progress.stop();
+        process.stderr.write(
+          `ebm: interrupted at iteration ${it}; checkpoint saved in ${dir} (continue with --resume)\n`,
+        );
+        process.exitCode = 130;
+        return;
+      }
+    }
+  } finally {
+    progress.stop();
+    closeSync(metrics);
+    process.off("SIGINT", onSigint);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const info = session.info();
+  const summary = { ...info, seconds };
+  const line = [
+    `${cfg.method}: ${cfg.iters} iterations on ${run.data.description} (d = ${cfg.model.dim}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
+  ];
+  if (info.logZ !== undefined)
+    line.push(`  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`);
+  if (info.estimatorLogZ !== undefined)
+    line.push(
+      `  log Z (estimator population)      ${fmt(info.estimatorLogZ)} ± ${fmt(info.estimatorLogZSe)}`,
+    );
+  if (info.ess !== undefined)
+    line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
+  line.push(`checkpoint written to ${dir}`);
+  if (quiet) process.stdout.write(`${JSON.stringify({ ...summary, out: dir, config: cfg })}\n`);
+  else process.stdout.write(`${line.join("\n")}\n`);
+  void keyFromSeed;
+}
+
+export function trainCommand(cmd: Command): Command {
+  return cmd
+    .option("--data <name|file>", "training data: a built-in 2-D set or a .csv/.npy file")
+    .option("--data-size <n>", "points drawn for a built-in set", "10000")
+    .option("--method <name>", `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski)`)
+    .option("--energy <type>", "energy model: mlp", "mlp")
+    .option("--hidden <widths>", "hidden layer widths of the MLP (default 128,128)")
+    .option("--activation <name>", "silu, softplus, tanh or elu (default silu)")
+    .option(
+      "--confinement <c>",
+      "fixed ½·c·|x|² added to the MLP (default 0.25); walkers start from N(0, I/c)",
+    )
+    .option("--iters <n>", "iterations in all (default 3000; with --resume: continue up to n)")
+    .option("--walkers <n>", "model walkers (default 1000)")
+    .option(
+      "--estimator-walkers <n>",
+      "jarzynski: decoupled estimator population for log Z (default 1000; 0 for none)",
+    )
+    .option("--step <h>", "ULA step size of the walker move (default 0.01)")
+    .option("--k <n>", "mle, cd, pcd: moves per iteration (default 1)")
+    .option("--resample <f>", "jarzynski: resample when ESS < f·N (default 0.5)")
+    .option(
+      "--reinit <p>",
+      "pcd: probability of restarting a walker from the base each iteration (default 0)",
+    )
+    .option("--batch <n>", "data minibatch per iteration (default 1000)")
+    .option("--lr <rate>", "learning rate (default 0.001)")
+    .option("--optimizer <name>", "adam or sgd (default adam)")
+    .option("--weight-decay <wd>", "decoupled weight decay (default 0)")
+    .option("--clip <norm>", "clip the gradient's global norm (default 0: no clipping)")
+    .option("--schedule <name>", "learning rate schedule: constant or cosine (default constant)")
+    .option("--seed <n>", "random seed: an integer within ±2^53 (default 0)")
+    .option("--config <file>", "YAML or JSON file of settings (keys as the long flags); flags override it")
+    .option("--out <dir>", "folder for the checkpoint, metrics and report")
+    .option("--resume <dir>", "continue the run saved in dir (into the same folder)")
+    .option(
+      "--checkpoint-every <n>",
+      "iterations between checkpoints (default: a tenth of the run, at least 100)",
+    )
+    .option("--json", "print one JSON object on the last line of stdout")
+    .option("--no-progress", "no progress bar or progress lines")
+    .action(runTrainCommand);
+}

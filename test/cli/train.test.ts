@@ -1,0 +1,191 @@
+/**
+ * `ebm train` as a user runs it: a checkpoint folder, resume that equals the uninterrupted run byte for
+ * byte (model, state and metrics), refusal of changed settings and of damaged checkpoints, a numerical
+ * failure that keeps the last good checkpoint, Ctrl-C that saves one, and bad input that writes nothing.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
+
+function ebm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "ebm-train-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const SMALL = [
+  "--data",
+  "mog4-unequal",
+  "--data-size",
+  "2000",
+  "--hidden",
+  "16,16",
+  "--walkers",
+  "200",
+  "--estimator-walkers",
+  "100",
+  "--batch",
+  "200",
+];
+
+describe("ebm train", () => {
+  test("--help documents the options", () => {
+    const r = ebm("train", "--help");
+    assert.equal(r.code, 0);
+    for (const o of [
+      "--data",
+      "--method",
+      "--hidden",
+      "--iters",
+      "--walkers",
+      "--step",
+      "--lr",
+      "--config",
+      "--out",
+      "--resume",
+      "--seed",
+      "--json",
+    ])
+      assert.match(r.stdout, new RegExp(o));
+  });
+
+  test("resume from a checkpoint equals the uninterrupted run byte for byte", () => {
+    const full = join(tmp, "full");
+    const part = join(tmp, "part");
+    const a = ebm("train", ...SMALL, "--iters", "60", "--out", full, "--json");
+    assert.equal(a.code, 0, a.stderr);
+    const summary = JSON.parse(a.stdout.trim().split("\n").pop() as string);
+    assert.equal(summary.iteration, 60);
+    assert.ok(Number.isFinite(summary.estimatorLogZ) && summary.estimatorLogZSe > 0);
+    assert.equal(ebm("train", ...SMALL, "--iters", "25", "--out", part).code, 0);
+    const b = ebm("train", "--resume", part, "--iters", "60");
+    assert.equal(b.code, 0, b.stderr);
+    for (const f of ["model.safetensors", "state.safetensors", "metrics.jsonl"])
+      assert.ok(readFileSync(join(full, f)).equals(readFileSync(join(part, f))), f);
+    assert.equal(readFileSync(join(full, "metrics.jsonl"), "utf8").trim().split("\n").length, 60);
+  });
+
+  test("resume refuses other settings, and damaged checkpoints, with one line", () => {
+    const dir = join(tmp, "full");
+    const r = ebm("train", "--resume", dir, "--lr", "0.1");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ebm: error: --resume .*--lr\)\n$/);
+    const damaged = join(tmp, "damaged");
+    assert.equal(ebm("train", ...SMALL, "--iters", "5", "--out", damaged).code, 0);
+    const model = join(damaged, "model.safetensors");
+    const bytes = readFileSync(model);
+    bytes[bytes.length - 1] ^= 0x10;
+    writeFileSync(model, bytes);
+    const d = ebm("train", "--resume", damaged, "--iters", "10");
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /model\.safetensors: does not match the checksum in config\.json/);
+    assert.equal(d.stderr.trim().split("\n").length, 1);
+    const missing = ebm("train", "--resume", join(tmp, "nope"));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such checkpoint folder/);
+  });
+
+  test("a run that diverges stops with the iteration named and keeps the last good checkpoint", () => {
+    const dir = join(tmp, "nan");
+    const r = ebm(
+      "train",
+      ...SMALL,
+      "--iters",
+      "100",
+      "--checkpoint-every",
+      "2",
+      "--optimizer",
+      "sgd",
+      "--lr",
+      "300",
+      "--out",
+      dir,
+    );
+    assert.equal(r.code, 3, r.stderr);
+    const m = /iteration (\d+): .*the last good checkpoint \(iteration (\d+)\)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.ok(Number(m[2]) < Number(m[1]));
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.equal(cfg.iteration, Number(m[2]));
+    // The kept checkpoint is whole: resuming reads it (and fails again, at the same iteration).
+    const again = ebm("train", "--resume", dir, "--iters", "100");
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, new RegExp(`iteration ${m[1]}: `));
+  });
+
+  test("bad input: one line, exit 2, nothing written", () => {
+    const csv = join(tmp, "bad.csv");
+    writeFileSync(csv, "x,y\n1,2\n3\n");
+    const cases: [string[], RegExp][] = [
+      [["--data", csv], /bad\.csv: line 3/],
+      [["--data", "nosuchset"], /--data: 'nosuchset' is neither a built-in set/],
+      [["--data", "moons", "--method", "magic"], /--method must be one of/],
+      [["--data", "moons", "--hidden", "0,3"], /--hidden/],
+      [["--data", "moons", "--step", "-1"], /--step must be positive/],
+      [["--data", "moons", "--method", "pcd", "--confinement", "0"], /confinement must be > 0/],
+    ];
+    for (const [args, re] of cases) {
+      const out = join(tmp, "never");
+      const r = ebm("train", ...args, "--out", out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+      assert.ok(!existsSync(out), `${args.join(" ")} wrote ${out}`);
+    }
+    const cfg = join(tmp, "cfg.yaml");
+    writeFileSync(cfg, "data: moons\nwalkrs: 10\n");
+    const c = ebm("train", "--config", cfg, "--out", join(tmp, "never"));
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /cfg\.yaml: unknown setting 'walkrs'/);
+    const existing = ebm("train", ...SMALL, "--out", join(tmp, "full"));
+    assert.equal(existing.code, 2);
+    assert.match(existing.stderr, /already holds a checkpoint/);
+  });
+
+  test("a config file sets options and flags override it", () => {
+    const cfg = join(tmp, "run.yaml");
+    writeFileSync(
+      cfg,
+      "data: mog4-unequal\ndata-size: 500\nmethod: pcd\nhidden: [8, 8]\niters: 7\nwalkers: 50\nbatch: 50\n",
+    );
+    const dir = join(tmp, "fromcfg");
+    const r = ebm("train", "--config", cfg, "--iters", "9", "--out", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const saved = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.equal(saved.config.method, "pcd");
+    assert.deepEqual(saved.config.model.hidden, [8, 8]);
+    assert.equal(saved.iteration, 9);
+  });
+
+  test("Ctrl-C saves a checkpoint of the last finished iteration and exits 130", async () => {
+    const dir = join(tmp, "sigint");
+    const child = spawn(process.execPath, [BIN, "train", ...SMALL, "--iters", "100000", "--out", dir], {
+      env: { ...process.env, CI: "1" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    // Wait for the first checkpoint (written before iteration 1), then interrupt.
+    for (let i = 0; i < 200 && !existsSync(join(dir, "config.json")); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    assert.equal(code, 130, stderr);
+    const m = /interrupted at iteration (\d+); checkpoint saved/.exec(stderr);
+    assert.ok(m, stderr);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.equal(cfg.iteration, Number(m[1]));
+    assert.ok(cfg.iteration > 0);
+  });
+});
