@@ -111,7 +111,10 @@ test("model tensors: stable names and shapes, round trip, and clear errors", () 
     () => paramsFromTensors(c.model, (n) => (n === "mlp.layers.1.bias" ? undefined : t[n])),
     /mlp\.layers\.1\.bias is missing/,
   );
-  const bad: typeof t = { ...t, "mlp.layers.0.weight": { shape: [16, 2], data: t["mlp.layers.0.weight"].data } };
+  const bad: typeof t = {
+    ...t,
+    "mlp.layers.0.weight": { shape: [16, 2], data: t["mlp.layers.0.weight"].data },
+  };
   assert.throws(() => paramsFromTensors(c.model, (n) => bad[n]), /shape \[16, 2\], expected \[2, 16\]/);
 });
 
