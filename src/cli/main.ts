@@ -51,7 +51,9 @@ function program(): Command {
   trainCommand(
     root
       .command("train")
-      .description("fit an energy to data (CD, PCD, Jarzynski SMC, score matching, …) and write a checkpoint"),
+      .description(
+        "fit an energy to data (CD, PCD, Jarzynski SMC, score matching, …) and write a checkpoint",
+      ),
   );
 
   root
