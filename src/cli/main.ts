@@ -12,6 +12,7 @@ import { NumericalError, OutputError, selectedBackend } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { sampleCommand } from "./commands/sample.ts";
+import { runToy2dCommand, toy2dOptions } from "./commands/toy2d.ts";
 import { trainCommand } from "./commands/train.ts";
 import { UserError } from "./errors.ts";
 
@@ -41,6 +42,15 @@ function program(): Command {
       ),
     "out/gmm1d",
   ).action(runGmm1dCommand);
+
+  toy2dOptions(
+    reproduce
+      .command("toy2d")
+      .description(
+        "seed 000's 2-D figure: CD, PCD and Jarzynski SMC on 2-D data sets, densities, KL and mode masses",
+      ),
+    "out/toy2d",
+  ).action(runToy2dCommand);
 
   sampleCommand(
     root
