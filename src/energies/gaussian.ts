@@ -2,6 +2,7 @@
  * Gaussian energy U(x) = ½ (x−μ)ᵀ P (x−μ) with precision P = Σ⁻¹, closed-form gradient, log Z and exact
  * sampling (through the Cholesky factor of Σ).
  */
+import { portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { Energy, ExactlySampleable, KnownLogZ } from "./contract.ts";
@@ -112,8 +113,8 @@ export class GaussianEnergy implements Energy, KnownLogZ, ExactlySampleable {
   /** log ∫ e^{−U} = (d/2) log 2π + ½ log det Σ. */
   logZ(): number {
     let logDet = 0;
-    for (let i = 0; i < this.dim; i++) logDet += 2 * Math.log(this.cholCov[i * this.dim + i]);
-    return 0.5 * this.dim * Math.log(2 * Math.PI) + 0.5 * logDet;
+    for (let i = 0; i < this.dim; i++) logDet += 2 * portableLog(this.cholCov[i * this.dim + i]);
+    return 0.5 * this.dim * portableLog(2 * Math.PI) + 0.5 * logDet;
   }
 
   sampleExact(key: Key, n: number, out: Float64Array): void {

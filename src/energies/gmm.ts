@@ -10,7 +10,8 @@
  * without constants) this is a fixed target, e.g. for mode-mass checks through `responsibilities` and
  * `modeMasses`.
  */
-import { normalizedWeights } from "../math/logspace.ts";
+import { softmaxAtMax } from "../math/logspace.ts";
+import { portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { Energy, ExactlySampleable, KnownLogZ } from "./contract.ts";
@@ -27,7 +28,7 @@ export interface GmmSpec {
   stds?: ArrayLike<number>;
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
+const LOG_2PI = portableLog(2 * Math.PI);
 
 export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
   readonly dim: number;
@@ -48,6 +49,8 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
   private readonly ys: Float64Array;
   private readonly resp: Float64Array;
   private readonly tmp: Float64Array;
+  /** max_j of the log terms at the last `fill`. */
+  private lmax = 0;
 
   constructor(spec: GmmSpec) {
     const k = spec.weights.length;
@@ -91,7 +94,7 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
         const s = spec.stds[j];
         if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`gmm std ${j} must be positive, got ${s}`);
         this.stds[j] = s;
-        halfLogDet = d * Math.log(s);
+        halfLogDet = d * portableLog(s);
       } else {
         const covs = spec.covs as ArrayLike<number>[];
         if (covs.length !== k) throw new RangeError(`gmm covs must have ${k} matrices`);
@@ -109,17 +112,21 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
         }
         this.chol.set(l, j * d * d);
         halfLogDet = 0;
-        for (let a = 0; a < d; a++) halfLogDet += Math.log(l[a * d + a]);
+        for (let a = 0; a < d; a++) halfLogDet += portableLog(l[a * d + a]);
       }
-      this.logNorm[j] = Math.log(this.weights[j]) - 0.5 * d * LOG_2PI - halfLogDet;
+      this.logNorm[j] = portableLog(this.weights[j]) - 0.5 * d * LOG_2PI - halfLogDet;
     }
     this.ys = new Float64Array(k * d);
     this.resp = new Float64Array(k);
     this.tmp = new Float64Array(d);
   }
 
-  /** Fills ys and resp for point i; returns U(x_i). */
-  private point(x: Float64Array, i: number): number {
+  /**
+   * Fills ys and resp for point i and returns S = Σ_j e^{l_j − lmax} of the log terms l_j, so that
+   * U(x_i) = −(lmax + log S) (`pointU`). When every term underflowed or x is not finite: resp all NaN and S
+   * NaN, lmax −∞ or NaN.
+   */
+  private fill(x: Float64Array, i: number): number {
     const d = this.dim;
     const k = this.k;
     const o = i * d;
@@ -150,17 +157,26 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
       this.resp[j] = lj;
       if (lj > m) m = lj;
     }
+    this.lmax = m;
     if (m === Number.NEGATIVE_INFINITY || Number.isNaN(m)) {
       // Every component underflowed (or x is not finite): no meaningful responsibilities.
       this.resp.fill(Number.NaN);
-      return Number.isNaN(m) ? Number.NaN : Number.POSITIVE_INFINITY;
+      return Number.NaN;
     }
-    // Responsibilities r_j = softmax of the log terms, in place; U = −logsumexp.
-    return -normalizedWeights(this.resp, this.resp);
+    // Responsibilities r_j = softmax of the log terms, in place.
+    return softmaxAtMax(this.resp, m, this.resp);
+  }
+
+  /** `fill`, and U(x_i) = −logsumexp of the log terms (+∞ when they all underflowed, NaN for x not finite). */
+  private pointU(x: Float64Array, i: number): number {
+    const s = this.fill(x, i); // sets lmax
+    const m = this.lmax;
+    if (m === Number.NEGATIVE_INFINITY) return Number.POSITIVE_INFINITY;
+    return -(m + portableLog(s));
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {
-    for (let i = 0; i < n; i++) u[i] = this.point(x, i);
+    for (let i = 0; i < n; i++) u[i] = this.pointU(x, i);
   }
 
   energyAndGrad(x: Float64Array, n: number, u: Float64Array, grad: Float64Array): void {
@@ -168,7 +184,7 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
     const k = this.k;
     const w = this.tmp;
     for (let i = 0; i < n; i++) {
-      u[i] = this.point(x, i);
+      u[i] = this.pointU(x, i);
       const o = i * d;
       for (let a = 0; a < d; a++) grad[o + a] = 0;
       for (let j = 0; j < k; j++) {
@@ -197,7 +213,7 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
   responsibilities(x: Float64Array, n: number, out: Float64Array): Float64Array {
     const k = this.k;
     for (let i = 0; i < n; i++) {
-      this.point(x, i);
+      this.fill(x, i);
       for (let j = 0; j < k; j++) out[i * k + j] = this.resp[j];
     }
     return out;
@@ -211,7 +227,7 @@ export class GmmEnergy implements Energy, KnownLogZ, ExactlySampleable {
     const k = this.k;
     const out = new Float64Array(k);
     for (let i = 0; i < n; i++) {
-      this.point(x, i);
+      this.fill(x, i);
       const w = weights ? weights[i] : 1 / n;
       for (let j = 0; j < k; j++) out[j] += w * this.resp[j];
     }

@@ -9,7 +9,8 @@
  * q = e^{−z} / (1 + e^{−z}). Everything is closed form: gradients, log Z, exact samples, and the exact
  * score-matching objective with its parameter gradient.
  */
-import { normalizedWeights } from "../math/logspace.ts";
+import { softmaxAtMax } from "../math/logspace.ts";
+import { portableExpFast, portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { ExactlySampleable, KnownLogZ, ScoreMatchable, TrainableEnergy } from "./contract.ts";
@@ -38,6 +39,8 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
   private readonly resp: Float64Array;
   private readonly diff: Float64Array;
   private readonly gbar: Float64Array;
+  /** max_j of the log terms at the last `fill`. */
+  private lmax = 0;
 
   constructor(spec: MixtureSpec) {
     const k = spec.means.length;
@@ -62,7 +65,7 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
       const s = spec.stds[j];
       if (!(s > 0)) throw new RangeError(`std ${j} must be positive`);
       this.invVar[j] = 1 / (s * s);
-      this.logNorm[j] = 0.5 * d * Math.log(2 * Math.PI * s * s);
+      this.logNorm[j] = 0.5 * d * portableLog(2 * Math.PI * s * s);
     }
     this.resp = new Float64Array(k);
     this.diff = new Float64Array(k * d);
@@ -92,19 +95,22 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
     const logm = new Float64Array(this.k);
     for (let j = 0; j < this.k; j++) logm[j] = -this.c[j] + this.logNorm[j];
     const lz = this.logZ();
-    return logm.map((v) => Math.exp(v - lz));
+    return logm.map((v) => portableExpFast(v - lz));
   }
 
   logZ(): number {
     let m = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < this.k; j++) m = Math.max(m, -this.c[j] + this.logNorm[j]);
     let s = 0;
-    for (let j = 0; j < this.k; j++) s += Math.exp(-this.c[j] + this.logNorm[j] - m);
-    return m + Math.log(s);
+    for (let j = 0; j < this.k; j++) s += portableExpFast(-this.c[j] + this.logNorm[j] - m);
+    return m + portableLog(s);
   }
 
-  /** Fills resp (responsibilities r_j) and diff (g_j = (x−μ_j)/σ_j²) for point i; returns U. */
-  private point(x: Float64Array, i: number): number {
+  /**
+   * Fills resp (responsibilities r_j) and diff (g_j = (x−μ_j)/σ_j²) for point i and returns
+   * S = Σ_j e^{l_j − lmax} of the log terms l_j (U = −(lmax + log S), see `pointU`); NaN if x is not finite.
+   */
+  private fill(x: Float64Array, i: number): number {
     const d = this.dim;
     const k = this.k;
     let m = Number.NEGATIVE_INFINITY;
@@ -119,19 +125,26 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
       this.resp[j] = l;
       if (l > m) m = l;
     }
+    this.lmax = m;
     if (!Number.isFinite(m)) return Number.NaN; // x not finite
-    // Responsibilities r_j = softmax of the log terms, in place; U = −logsumexp.
-    return -normalizedWeights(this.resp, this.resp);
+    // Responsibilities r_j = softmax of the log terms, in place.
+    return softmaxAtMax(this.resp, m, this.resp);
+  }
+
+  /** `fill`, and U = −logsumexp of the log terms. */
+  private pointU(x: Float64Array, i: number): number {
+    const s = this.fill(x, i); // sets lmax
+    return -(this.lmax + portableLog(s));
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {
-    for (let i = 0; i < n; i++) u[i] = this.point(x, i);
+    for (let i = 0; i < n; i++) u[i] = this.pointU(x, i);
   }
 
   energyAndGrad(x: Float64Array, n: number, u: Float64Array, grad: Float64Array): void {
     const d = this.dim;
     for (let i = 0; i < n; i++) {
-      u[i] = this.point(x, i);
+      u[i] = this.pointU(x, i);
       for (let a = 0; a < d; a++) {
         let g = 0;
         for (let j = 0; j < this.k; j++) g += this.resp[j] * this.diff[j * d + a];
@@ -146,7 +159,7 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
     const k = this.k;
     out.fill(0);
     for (let i = 0; i < n; i++) {
-      this.point(x, i);
+      this.fill(x, i);
       const w = weights[i];
       for (let j = 1; j < k; j++) out[j - 1] += w * this.resp[j];
       if (this.learnMeans)
@@ -168,7 +181,7 @@ export class MixtureEnergy implements TrainableEnergy, KnownLogZ, ExactlySamplea
     out.fill(0);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      this.point(x, i);
+      this.fill(x, i);
       gbar.fill(0);
       let S = 0;
       let G = 0;

@@ -19,6 +19,7 @@ import { NumericalError } from "../math/errors.ts";
 import { type JarzynskiDiagnostics, type JarzynskiState, jarzynski } from "../objectives/jarzynski.ts";
 import type { Objective } from "../objectives/objective.ts";
 import { scoreMatching } from "../objectives/score-matching.ts";
+import { portableExpFast, portableLog } from "../random/elementary.ts";
 import { foldIn, keyFromSeed, split } from "../random/key.ts";
 import { type HealthWarning, type WalkerHealthStats, walkerHealth } from "../smc/health.ts";
 import { logZRelVariance, weightedMeanSe } from "../smc/walkers.ts";
@@ -101,8 +102,9 @@ export interface Gmm1dResult {
   warnings: (HealthWarning & { method: Gmm1dMethod })[];
 }
 
-export const qFromZ = (z: number): number => 1 / (1 + Math.exp(z));
-export const zFromQ = (q: number): number => Math.log((1 - q) / q);
+// The portable exp and log (src/random/elementary.ts): the same q(t) and z on every host.
+export const qFromZ = (z: number): number => 1 / (1 + portableExpFast(z));
+export const zFromQ = (q: number): number => portableLog((1 - q) / q);
 
 export type Gmm1dProgress = (method: Gmm1dMethod, iteration: number, total: number) => void;
 

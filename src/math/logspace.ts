@@ -1,7 +1,11 @@
 /**
  * Float64 log-space helpers for weighted walkers: logsumexp, normalized weights, effective sample size.
  * Weights are always handled as log-weights; exponentials are taken only after subtracting the maximum.
+ * exp and log are the portable ones of src/random/elementary.ts (portableExpFast, portableLog), not
+ * Math's, so that seeded results are the same bits on every host (Node's and a browser's Math.exp/log
+ * differ in the last bit).
  */
+import { portableExpFast, portableLog } from "../random/elementary.ts";
 
 type Num = Float64Array | Float32Array | number[];
 
@@ -16,19 +20,18 @@ export function logSumExp(a: Num, n = a.length): number {
   if (m === Number.NEGATIVE_INFINITY) return m;
   if (m === Number.POSITIVE_INFINITY) return m;
   let s = 0;
-  for (let i = 0; i < n; i++) s += Math.exp(a[i] - m);
-  return m + Math.log(s);
+  for (let i = 0; i < n; i++) s += portableExpFast(a[i] - m);
+  return m + portableLog(s);
 }
 
 /** log((1/n) Σ exp(a_i)). */
 export function logMeanExp(a: Num, n = a.length): number {
-  return logSumExp(a, n) - Math.log(n);
+  return logSumExp(a, n) - portableLog(n);
 }
 
 /** Normalized weights w_i = exp(a_i) / Σ_j exp(a_j), written into `out`. Returns the logsumexp. */
 export function normalizedWeights(logw: Num, out: Float64Array): number {
   const n = out.length;
-  // One exp per weight: e^{a_i − max} into `out`, then a rescale (the sum is ≥ 1, so no underflow of it).
   let m = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const v = logw[i];
@@ -36,11 +39,22 @@ export function normalizedWeights(logw: Num, out: Float64Array): number {
     else if (Number.isNaN(v)) m = Number.NaN;
   }
   if (!Number.isFinite(m)) throw new RangeError(`cannot normalize log-weights: logsumexp is ${m}`);
+  return m + portableLog(softmaxAtMax(logw, m, out));
+}
+
+/**
+ * Softmax with its maximum known: out_i = e^{a_i − m} / S, S = Σ_i e^{a_i − m}, for m = max_i a_i (finite),
+ * i < out.length; `out` may be `a`. Returns S ∈ [1, n], so log Σ_i e^{a_i} = m + log S for a caller that
+ * needs it (a log costs about two exps: responsibilities for a parameter gradient do without). One exp
+ * per entry, then one rescale (S ≥ 1, so nothing underflows).
+ */
+export function softmaxAtMax(a: Num, m: number, out: Float64Array): number {
+  const n = out.length;
   let s = 0;
-  for (let i = 0; i < n; i++) s += out[i] = Math.exp(logw[i] - m);
+  for (let i = 0; i < n; i++) s += out[i] = portableExpFast(a[i] - m);
   const inv = 1 / s;
   for (let i = 0; i < n; i++) out[i] *= inv;
-  return m + Math.log(s);
+  return s;
 }
 
 /** Effective sample size (Σw)² / Σw² computed from log-weights, in [1, n]. */
@@ -51,7 +65,7 @@ export function essFromLogWeights(logw: Num, n = logw.length): number {
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    const w = Math.exp(logw[i] - m);
+    const w = portableExpFast(logw[i] - m);
     s1 += w;
     s2 += w * w;
   }

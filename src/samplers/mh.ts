@@ -4,6 +4,7 @@
  * reallocated only when the batch size changes, and are reused from step to step: the info a kernel
  * returns is valid until its next step.
  */
+import { portableExp, portableLog } from "../random/elementary.ts";
 import type { Stream } from "../random/key.ts";
 import { rowFinite } from "./state.ts";
 import type { ChainState, MhInfo } from "./types.ts";
@@ -62,7 +63,8 @@ export class MhInfoBuffers implements MhInfo {
  * the proposal's divergence flags (non-finite, or an energy error too large): those proposals are never
  * accepted. One uniform is drawn per chain whatever happens, so the stream's use does not depend on the
  * data. Chains whose kept state is itself non-finite (e.g. started there) are flagged as well: their draws
- * are not valid samples.
+ * are not valid samples. log u and e^{log r} are the portable log and exp that the per-chain select
+ * uses (mala-chains.ts), so decisions and acceptance probabilities are the same on every host.
  */
 export function metropolisSelect<I extends MhInfoBuffers>(
   state: ChainState,
@@ -74,12 +76,12 @@ export function metropolisSelect<I extends MhInfoBuffers>(
   const { logRatio, position: py, grad: gy } = proposal;
   const { divergent, acceptProb, accepted } = info;
   for (let i = 0; i < n; i++) {
-    const lu = Math.log(rng.uniformOpen());
+    const lu = portableLog(rng.uniformOpen());
     const lr = logRatio[i];
     acceptProb[i] = 0;
     accepted[i] = 0;
     if (divergent[i] || Number.isNaN(lr)) continue;
-    acceptProb[i] = lr >= 0 ? 1 : Math.exp(lr);
+    acceptProb[i] = lr >= 0 ? 1 : portableExp(lr);
     if (lu < lr) {
       accepted[i] = 1;
       for (let j = i * dim; j < (i + 1) * dim; j++) {

@@ -50,6 +50,7 @@
  * apply: one update whose ESS is the final one (the spread of the final log-weights is an accumulated
  * quantity, not a per-update increment, and must not be fed to the `move_unstable` check).
  */
+import { portableLog } from "../random/elementary.ts";
 
 /** A warning with a stable machine-readable code and a one-line human message. */
 export interface HealthWarning {
@@ -68,7 +69,7 @@ export const WALKER_HEALTH_THRESHOLDS = {
   /** Median increment spread above this many times log N: `move_unstable`. */
   typicalSpreadOverLogN: 1.5,
   /** Any single update's increment spread above this (log of the largest float64): `move_unstable`. */
-  maxSpread: Math.log(Number.MAX_VALUE),
+  maxSpread: portableLog(Number.MAX_VALUE),
 } as const;
 
 /** Running statistics of the weight updates of N walkers (all counters start at 0). */
@@ -144,7 +145,7 @@ export function recordWeightUpdate(
   // A NaN ESS (no finite weight left) counts as degenerate.
   if (!(essBefore >= WALKER_HEALTH_THRESHOLDS.lowEssFraction * stats.walkers)) stats.lowEssUpdates++;
   if (!(essBefore >= stats.minEss)) stats.minEss = Number.isNaN(essBefore) ? 0 : essBefore;
-  if (increments.spread > WALKER_HEALTH_THRESHOLDS.typicalSpreadOverLogN * Math.log(stats.walkers))
+  if (increments.spread > WALKER_HEALTH_THRESHOLDS.typicalSpreadOverLogN * portableLog(stats.walkers))
     stats.wideUpdates++;
   if (increments.spread > stats.maxSpread) {
     stats.maxSpread = increments.spread;
@@ -191,7 +192,7 @@ export function walkerHealth(stats: WalkerHealthStats): HealthWarning[] {
         `resampled at ${stats.resamplings} of ${stats.updates} updates (rate ${fmt(rate)} > ` +
         `${t.maxResamplingRate}): each step alone degrades the weights`,
     });
-  const wide = t.typicalSpreadOverLogN * Math.log(n);
+  const wide = t.typicalSpreadOverLogN * portableLog(n);
   if (n > 1 && stats.wideUpdates > stats.updates / 2)
     out.push({
       code: "move_unstable",

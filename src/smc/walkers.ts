@@ -17,6 +17,7 @@
 import { NumericalError } from "../math/errors.ts";
 import { essFromLogWeights, logMeanExp, normalizedWeights } from "../math/logspace.ts";
 import { gatherRows, type ResamplingScheme, resample } from "../math/resampling.ts";
+import { portableExpFast, portableLog1p } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import type { ChainState } from "../samplers/types.ts";
 
@@ -133,7 +134,7 @@ export function retireNonFinite(w: WeightedWalkers, what: string): number {
 /** (N/(N−1))^{R+1}: the Lee–Whiteley correction after R resamplings. */
 function eveCorrection(w: WeightedWalkers): number {
   const n = w.n;
-  return Math.exp((w.resamplings + 1) * Math.log1p(1 / (n - 1)));
+  return portableExpFast((w.resamplings + 1) * portableLog1p(1 / (n - 1)));
 }
 
 /**

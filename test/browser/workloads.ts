@@ -31,7 +31,7 @@ export interface RandomWorkloadResult {
   chainNormals: number[];
 }
 
-/** The random layer: must agree bit for bit on every host (its exp/log are the portable ones). */
+/** The random layer: agrees bit for bit on every host (its exp/log are the portable ones). */
 export function randomWorkload(): RandomWorkloadResult {
   const root = keyFromSeed(123456789);
   const keys = [root, ...split(root, 3), foldIn(root, 0), foldIn(root, 2 ** 31 + 5), keyFromSeed(-7.5)];
@@ -54,9 +54,10 @@ export function randomWorkload(): RandomWorkloadResult {
 }
 
 /**
- * The host's Math.exp, log, log1p and expm1 (the transcendental functions the workloads reach) on 2000
- * fixed arguments. Hosts whose V8 has a different libm (Node 20's fdlibm port vs the glibc-derived one of
- * a recent Chromium) differ here in the last bit, and then so do the workloads.
+ * The host's Math.exp, log, log1p and expm1 on 2000 fixed arguments, for information: hosts whose V8 has a
+ * different libm (Node 20's fdlibm port vs the glibc-derived one of a recent Chromium) differ here in the
+ * last bit. The workloads call none of them (the code they reach uses the portable exp/log/log1p of
+ * src/random/elementary.ts), so their results do not differ.
  */
 export function mathProbe(): Record<string, number[]> {
   const out: Record<string, number[]> = { exp: [], log: [], log1p: [], expm1: [] };
