@@ -10,7 +10,10 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { NumericalError, OutputError, selectedBackend } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
+import { densityCommand } from "./commands/density.ts";
+import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
+import { logzCommand } from "./commands/logz.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { runToy2dCommand, toy2dOptions } from "./commands/toy2d.ts";
 import { trainCommand } from "./commands/train.ts";
@@ -55,7 +58,9 @@ function program(): Command {
   sampleCommand(
     root
       .command("sample")
-      .description("draw from a target file with an MCMC kernel and report diagnostics (ESS, R-hat, MCSE)"),
+      .description(
+        "draw from a target file or a trained model (--model) with an MCMC kernel and report diagnostics (ESS, R-hat, MCSE)",
+      ),
   );
 
   trainCommand(
@@ -63,6 +68,28 @@ function program(): Command {
       .command("train")
       .description(
         "fit an energy to data (CD, PCD, Jarzynski SMC, score matching, …) and write a checkpoint",
+      ),
+  );
+
+  densityCommand(
+    root
+      .command("density")
+      .description("a trained model's density on a grid (d ≤ 2), normalised on the grid, as CSV; grid log Z"),
+  );
+
+  logzCommand(
+    root
+      .command("logz")
+      .description(
+        "log Z of a trained model by SMC or AIS from its confinement Gaussian, ± SE over replicas",
+      ),
+  );
+
+  evalCommand(
+    root
+      .command("eval")
+      .description(
+        "held-out evaluation of a trained model: log Z, NLL, MMD², and for 2-D sets KL and mode masses",
       ),
   );
 

@@ -1,7 +1,8 @@
 /**
- * `ebm sample`: draws from a target described in a JSON/YAML file with any of the library's kernels,
- * reports per-coordinate diagnostics (mean, sd, bulk/tail ESS, rank-normalized split R-hat, MCSE),
- * acceptance and divergences, and optionally writes the draws to .csv or .npy.
+ * `ebm sample`: draws from a target described in a JSON/YAML file (`--target`), or from a trained model's
+ * ρ_θ = e^{−U_θ}/Z (`--model DIR`, a checkpoint of `ebm train`, with the continuous kernels), with any of
+ * the library's kernels, reports per-coordinate diagnostics (mean, sd, bulk/tail ESS, rank-normalized
+ * split R-hat, MCSE), acceptance and divergences, and optionally writes the draws to .csv or .npy.
  *
  * Nothing is wrong in silence: every problem the diagnostics show (too few draws for them, NaN or constant
  * coordinates, R-hat > 1.01, bulk or tail ESS < 100 per chain, divergences) is a warning naming the
@@ -20,7 +21,9 @@ import {
   ensureDir,
   DISCRETE_SAMPLERS,
   type DiscreteSamplerName,
+  type DiscreteTarget,
   diagnosticWarnings,
+  type Energy,
   IsingEnergy,
   keyFromSeed,
   type LoadedTarget,
@@ -36,10 +39,13 @@ import {
   writeSamples,
 } from "../../node.ts";
 import { parseIntegerInRange, parsePositive, parseSeed, printable, UserError } from "../errors.ts";
+import { loadTrainedModel } from "../model.ts";
 import { progressBar } from "../progress.ts";
+import { describeModel } from "./logz.ts";
 
 interface SampleOptions {
   target?: string;
+  model?: string;
   sampler: string;
   chains: string;
   warmup: string;
@@ -63,6 +69,9 @@ interface SampleOptions {
 const SAMPLERS = [...CONTINUOUS_SAMPLERS, ...DISCRETE_SAMPLERS] as readonly string[];
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
+
+/** What is sampled: a target file's distribution, or a trained model's (continuous). */
+type SampleTarget = { kind: "continuous"; energy: Energy; description: string } | DiscreteTarget;
 
 /** A warning of the run, as printed and as carried in --json. */
 interface Warning {
@@ -112,7 +121,7 @@ interface MemoryEstimate {
  * output writer's buffer and the target's parameters. Not included: the process itself (~100 MiB).
  */
 function estimateMemory(o: {
-  target: LoadedTarget;
+  target: SampleTarget;
   dim: number;
   chains: number;
   draws: number;
@@ -177,7 +186,12 @@ function loadTargetOrExplain(path: string, options: LoadOptions): LoadedTarget {
 }
 
 export async function runSampleCommand(raw: SampleOptions): Promise<void> {
-  if (!raw.target) throw new UserError("--target FILE is required (a JSON or YAML target description)");
+  if (raw.target !== undefined && raw.model !== undefined)
+    throw new UserError("--target and --model exclude each other: give one of them");
+  if (!raw.target && !raw.model)
+    throw new UserError(
+      "--target FILE (a JSON or YAML target description) or --model DIR (a checkpoint of `ebm train`) is required",
+    );
   if (!SAMPLERS.includes(raw.sampler))
     throw new UserError(`--sampler must be one of ${SAMPLERS.join(", ")}, got '${raw.sampler}'`);
   // Counts only need to be integers here: what they cost is bounded by the memory estimate below,
@@ -214,13 +228,22 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
     }
   }
 
-  const target = loadTargetOrExplain(raw.target, loadOptions);
   const isDiscreteSampler = (DISCRETE_SAMPLERS as readonly string[]).includes(raw.sampler);
+  if (raw.model !== undefined && isDiscreteSampler)
+    throw new UserError(
+      `--sampler ${raw.sampler} is for discrete targets; a trained model (--model) is continuous: use ${CONTINUOUS_SAMPLERS.join(", ")}`,
+    );
+  let target: SampleTarget;
+  if (raw.model !== undefined) {
+    const tm = await loadTrainedModel(raw.model);
+    target = { kind: "continuous", energy: tm.model, description: describeModel(tm) };
+  } else target = loadTargetOrExplain(raw.target as string, loadOptions);
+  const shown = printable(raw.target ?? raw.model ?? "");
   if (target.kind === "continuous" && isDiscreteSampler)
-    throw new UserError(`--sampler ${raw.sampler} is for discrete targets; ${raw.target} is continuous`);
+    throw new UserError(`--sampler ${raw.sampler} is for discrete targets; ${shown} is continuous`);
   if (target.kind === "discrete" && !isDiscreteSampler)
     throw new UserError(
-      `--sampler ${raw.sampler} is for continuous targets; ${raw.target} is discrete (${target.spec.type})`,
+      `--sampler ${raw.sampler} is for continuous targets; ${shown} is discrete (${target.spec.type})`,
     );
   if (raw.sampler === "ula" && step === undefined)
     throw new UserError("--step is required with --sampler ula (ULA has no acceptance rate to adapt to)");
@@ -397,6 +420,10 @@ export function sampleCommand(cmd: Command): Command {
     .option(
       "--target <file>",
       "target distribution: JSON/YAML with a `type` (gaussian, gmm, funnel, banana, ising, rbm)",
+    )
+    .option(
+      "--model <dir>",
+      "instead of --target: a trained model's density e^{−U}/Z (a checkpoint folder of `ebm train`; continuous samplers)",
     )
     .option("--sampler <name>", `kernel: ${SAMPLERS.join(", ")}`, "nuts")
     .option("--chains <n>", "independent chains", "4")

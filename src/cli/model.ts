@@ -1,0 +1,51 @@
+/**
+ * A trained model from a checkpoint folder (`ebm train --out DIR`), for the commands that use one
+ * (`sample --model`, `density`, `eval`, `logz`). Every problem with the folder is a one-line UserError.
+ */
+import { join } from "node:path";
+import {
+  buildModel,
+  CheckpointError,
+  keyFromSeed,
+  type MlpEnergy,
+  paramsFromTensors,
+  readCheckpoint,
+  type TrainConfig,
+  validateTrainConfig,
+} from "../node.ts";
+import { printable, UserError } from "./errors.ts";
+
+export interface TrainedModel {
+  dir: string;
+  model: MlpEnergy;
+  config: TrainConfig;
+  /** Where the training data came from (checkpoint's config.json `data`). */
+  data: unknown;
+  iteration: number;
+  summary: unknown;
+}
+
+export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
+  let ck: ReturnType<typeof readCheckpoint>;
+  try {
+    ck = readCheckpoint(dir);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(`--model: ${e.message}`);
+    throw e;
+  }
+  const config = ck.config as TrainConfig;
+  try {
+    validateTrainConfig(config);
+  } catch (e) {
+    throw new UserError(`--model: ${printable(join(dir, "config.json"))}: ${(e as Error).message}`);
+  }
+  let theta: Float64Array;
+  try {
+    theta = paramsFromTensors(config.model, (name) => ck.modelTensors[name]);
+  } catch (e) {
+    throw new UserError(`--model: ${printable(join(dir, "model.safetensors"))}: ${(e as Error).message}`);
+  }
+  const model = await buildModel(config.model, keyFromSeed(0));
+  model.setParams(theta);
+  return { dir, model, config, data: ck.data, iteration: ck.iteration, summary: ck.summary };
+}
