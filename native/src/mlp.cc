@@ -1,4 +1,6 @@
-// MLP energy kernels: U(x) = MLP_θ(x) + ½·c·|x|², ∇ₓU, Σ_i w_i ∂θMLP(x_i), and a fused Langevin proposal.
+// MLP energy kernels: U(x) = MLP_θ(x) + ½·c·|x|², ∇ₓU, Σ_i w_i ∂θMLP(x_i), a fused Langevin proposal, and
+// second-order directional derivatives with their parameter gradient (Σ_i ∂θ[a_i v_i·∇ₓMLP + b_i v_iᵀ∇²ₓMLP v_i],
+// for denoising and sliced score matching; see run_jet below).
 //
 // Network and θ layout as src/energies/mlp.ts: widths w[0] = dim, w[1..L−1] hidden, w[L] = 1; θ = W1, b1,
 // W2, b2, … with each W stored [in, out] row-major; activation after every hidden layer, linear output.
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "activation_jets.h"
 #include "activations.h"
 #include "gemm.h"
 #include "napi_util.h"
@@ -311,6 +314,184 @@ void run_param_grad(Net& net, const double* x, long n, const double* w, double* 
   }
 }
 
+// --- second-order jets along directions: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] -------------------------------------------
+//
+// For point x_i and direction v_i, u(t) = MLP(x_i + t·v_i): u̇ = v·∇ₓMLP and ü = vᵀ∇²ₓMLP v at t = 0. The
+// forward pass propagates the second-order jet (z, ż, z̈) of every pre-activation and (h, ḣ, ḧ) of every
+// activation (ż = ḣ_prev·W, z̈ = ḧ_prev·W; ḣ = f′ż, ḧ = f″ż² + f′z̈; input jet (x, v, 0)); the backward pass
+// is reverse mode through that jet pass, seeded with ∂/∂u̇ = a_i and ∂/∂ü = b_i:
+//   Z̄ = H̄ f′ + Ḣ̄ f″ż + Ḧ̄ (f‴ż² + f″z̈),   Ż̄ = Ḣ̄ f′ + 2Ḧ̄ f″ż,   Z̈̄ = Ḧ̄ f′,
+//   ∂W += [A; Ȧ; Ä]ᵀ[Z̄; Ż̄; Z̈̄],  ∂b += Σ_rows Z̄,  [H̄; Ḣ̄; Ḧ̄]_prev = [Z̄; Ż̄; Z̈̄]·Wᵀ.
+// The three streams of a layer are stored stacked (3r rows), so each product is one sgemm over 3r rows.
+// With b = null (and no curvature wanted) only the first-order jet runs (2 streams): that is
+// Σ_i a_i ∂θ(v_i·∇ₓMLP(x_i)), the score-parameter gradient of denoising score matching with v = r, a = 1.
+// Parts, accumulators and their order as run_param_grad: bit-identical across runs and thread counts.
+
+constexpr int kJetTile = 128;
+
+struct JetWorkspace {
+  std::vector<float> in0, hs, zd, fd, zbar, hbar, tmp;
+  void ensure(const Net& net) {
+    auto grow = [](std::vector<float>& v, size_t n) {
+      if (v.size() < n) v.resize(n);
+    };
+    grow(in0, static_cast<size_t>(3) * kJetTile * net.dim());
+    grow(hs, static_cast<size_t>(3) * kJetTile * net.hiddenTotal);
+    grow(zd, static_cast<size_t>(2) * kJetTile * net.hiddenTotal);
+    grow(fd, static_cast<size_t>(3) * kJetTile * net.hiddenTotal);
+    grow(zbar, static_cast<size_t>(3) * kJetTile * net.maxw);
+    grow(hbar, static_cast<size_t>(3) * kJetTile * net.maxw);
+    grow(tmp, static_cast<size_t>(net.maxWW) + net.maxw);
+  }
+};
+
+thread_local JetWorkspace tl_jet;
+
+/** Offset of hidden layer l's r×N block inside the per-layer jet buffers (in units of one stream). */
+inline long jet_offset(const Net& net, int l) {
+  long off = 0;
+  for (int q = 0; q < l; q++) off += static_cast<long>(kJetTile) * net.w[q + 1];
+  return off;
+}
+
+/**
+ * One tile of r rows: jets forward, then the reverse pass seeded with (a, b) (b == null: first order only,
+ * S = 2 streams). Adds the parameter gradient to acc (float64) and writes u̇, ü per row when asked.
+ */
+void jet_tile(const Net& net, const double* x, const double* v, int r, const double* a, const double* b, int S,
+              double* acc, double* slope, double* curv, JetWorkspace& ws) {
+  const int dim = net.dim();
+  const int L = net.layers;
+  const long rd = static_cast<long>(r) * dim;
+  float* in0 = ws.in0.data();
+  for (long k = 0; k < rd; k++) in0[k] = static_cast<float>(x[k]);
+  for (long k = 0; k < rd; k++) in0[rd + k] = static_cast<float>(v[k]);
+  if (S == 3) std::fill(in0 + 2 * rd, in0 + 3 * rd, 0.f);
+
+  // Forward: stacked [z; ż; z̈] = [A; Ȧ; Ä]·W (+ b on the first block), then the activation jets.
+  const float* A = in0;
+  int K = dim;
+  for (int l = 0; l + 1 < L; l++) {
+    const int N = net.w[l + 1];
+    const long off = jet_offset(net, l);
+    const long rn = static_cast<long>(r) * N;
+    float* H = ws.hs.data() + 3 * off;
+    float* Zd = ws.zd.data() + 2 * off;
+    float* F = ws.fd.data() + 3 * off;
+    const float* W = net.theta + net.offW[l];
+    const float* bias = net.theta + net.offB[l];
+    sgemm(false, false, S * r, N, K, 1.f, A, K, W, N, 0.f, H, N);
+    for (int i = 0; i < r; i++)
+      for (int j = 0; j < N; j++) H[static_cast<long>(i) * N + j] += bias[j];
+    for (long q = 0; q < rn; q++) {
+      const ActJet f = act_jet(net.act, H[q]);
+      const float zdot = H[rn + q];
+      F[q] = f.f1;
+      F[rn + q] = f.f2;
+      F[2 * rn + q] = f.f3;
+      Zd[q] = zdot;
+      H[q] = f.f0;
+      H[rn + q] = f.f1 * zdot;
+      if (S == 3) {
+        const float zdd = H[2 * rn + q];
+        Zd[rn + q] = zdd;
+        H[2 * rn + q] = f.f2 * zdot * zdot + f.f1 * zdd;
+      }
+    }
+    A = H;
+    K = N;
+  }
+  const float* vL = net.theta + net.offW[L - 1];
+  const long rk = static_cast<long>(r) * K;
+  for (int i = 0; i < r; i++) {
+    if (slope) slope[i] = static_cast<double>(dot(A + rk + static_cast<long>(i) * K, vL, K));
+    if (curv) curv[i] = S == 3 ? static_cast<double>(dot(A + 2 * rk + static_cast<long>(i) * K, vL, K)) : 0.0;
+  }
+  if (!acc) return;
+
+  // Reverse: top layer (u̇ = ḣ·v_L, ü = ḧ·v_L; U itself is not seeded, so H̄ starts at 0).
+  float* Hb = ws.hbar.data();
+  float* Zb = ws.zbar.data();
+  {
+    double* aw = acc + net.offW[L - 1];
+    for (int i = 0; i < r; i++) {
+      const float ai = static_cast<float>(a[i]);
+      const float bi = S == 3 && b ? static_cast<float>(b[i]) : 0.f;
+      const float* h1 = A + rk + static_cast<long>(i) * K;
+      const float* h2 = A + 2 * rk + static_cast<long>(i) * K;
+      float* hb0 = Hb + static_cast<long>(i) * K;
+      float* hb1 = Hb + rk + static_cast<long>(i) * K;
+      float* hb2 = Hb + 2 * rk + static_cast<long>(i) * K;
+      for (int j = 0; j < K; j++) {
+        hb0[j] = 0.f;
+        hb1[j] = ai * vL[j];
+        if (S == 3) hb2[j] = bi * vL[j];
+        aw[j] += static_cast<double>(ai * h1[j] + (S == 3 ? bi * h2[j] : 0.f));
+      }
+    }
+  }
+  for (int l = L - 2; l >= 0; l--) {
+    const int N = net.w[l + 1], Kl = net.w[l];
+    const long off = jet_offset(net, l);
+    const long rn = static_cast<long>(r) * N;
+    const float* Zd = ws.zd.data() + 2 * off;
+    const float* F = ws.fd.data() + 3 * off;
+    for (long q = 0; q < rn; q++) {
+      const float f1 = F[q], f2 = F[rn + q], zdot = Zd[q];
+      const float h0 = Hb[q], h1 = Hb[rn + q];
+      if (S == 3) {
+        const float f3 = F[2 * rn + q], zdd = Zd[rn + q], h2 = Hb[2 * rn + q];
+        Zb[q] = h0 * f1 + h1 * f2 * zdot + h2 * (f3 * zdot * zdot + f2 * zdd);
+        Zb[rn + q] = h1 * f1 + 2.f * h2 * f2 * zdot;
+        Zb[2 * rn + q] = h2 * f1;
+      } else {
+        Zb[q] = h0 * f1 + h1 * f2 * zdot;
+        Zb[rn + q] = h1 * f1;
+      }
+    }
+    const float* Ain = l == 0 ? in0 : ws.hs.data() + 3 * jet_offset(net, l - 1);
+    float* tmp = ws.tmp.data();
+    sgemm(true, false, Kl, N, S * r, 1.f, Ain, Kl, Zb, N, 0.f, tmp, N);
+    double* aw = acc + net.offW[l];
+    for (long q = 0; q < static_cast<long>(Kl) * N; q++) aw[q] += tmp[q];
+    double* ab = acc + net.offB[l];
+    for (int i = 0; i < r; i++) {
+      const float* z = Zb + static_cast<long>(i) * N;
+      for (int j = 0; j < N; j++) ab[j] += z[j];
+    }
+    if (l > 0) sgemm(false, true, S * r, Kl, N, 1.f, Zb, N, net.theta + net.offW[l], N, 0.f, Hb, Kl);
+  }
+}
+
+/** out = Σ_i ∂θ[a_i u̇_i + b_i ü_i] (out may be null: values only); slope/curv per row if non-null. */
+void run_jet(const Net& net, const double* x, const double* v, long n, const double* a, const double* b,
+             double* slope, double* curv, double* out) {
+  const int dim = net.dim();
+  const long P = net.numParams;
+  const int S = (b || curv) ? 3 : 2;
+  const int tiles = static_cast<int>((n + kJetTile - 1) / kJetTile);
+  const int parts = std::max(1, std::min(kChunks, tiles));
+  std::vector<double> acc(out ? static_cast<size_t>(parts) * P : 0, 0.0);
+  parallel_for(parts, [&](int p) {
+    JetWorkspace& ws = tl_jet;
+    ws.ensure(net);
+    double* my = out ? acc.data() + static_cast<long>(p) * P : nullptr;
+    auto [t0, t1] = part_range(tiles, parts, p);
+    for (long t = t0; t < t1; t++) {
+      const long i0 = t * kJetTile;
+      const int r = static_cast<int>(std::min<long>(kJetTile, n - i0));
+      jet_tile(net, x + i0 * dim, v + i0 * dim, r, a ? a + i0 : nullptr, b ? b + i0 : nullptr, S, my,
+               slope ? slope + i0 : nullptr, curv ? curv + i0 : nullptr, ws);
+    }
+  });
+  if (!out) return;
+  for (long q = 0; q < P; q++) {
+    double s = acc[q];
+    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
+    out[q] = s;
+  }
+}
+
 // --- JavaScript glue ----------------------------------------------------------------------------------------
 
 /** Reads (widths: Int32Array, activation: number, theta: Float32Array) at argument positions iw, iw+1, ith. */
@@ -444,11 +625,42 @@ napi_value js_mlp_param_grad(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+/**
+ * mlpDirectionalParamGrad(widths, act, theta, x, v, n, a, b, slope, curv, out): out = Σ_i ∂θ[a_i u̇_i + b_i ü_i]
+ * with u(t) = MLP(x_i + t v_i); b, slope, curv may be null (b null: first order only, unless curv is wanted).
+ */
+napi_value js_mlp_directional_param_grad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 11);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net)) return nullptr;
+  size_t nx, nv, na, nb = 0, ns = 0, nc = 0, no;
+  const double* x = a.f64(3, &nx);
+  const double* v = a.f64(4, &nv);
+  int64_t n = a.integer(5);
+  const double* av = a.f64(6, &na);
+  const double* bv = a.nullish(7) ? nullptr : a.f64(7, &nb);
+  double* slope = a.nullish(8) ? nullptr : a.f64(8, &ns);
+  double* curv = a.nullish(9) ? nullptr : a.f64(9, &nc);
+  double* out = a.f64(10, &no);
+  if (!check_n(a, n)) return nullptr;
+  a.need(nx, n * net.dim(), "x");
+  a.need(nv, n * net.dim(), "v");
+  a.need(na, n, "a");
+  if (bv) a.need(nb, n, "b");
+  if (slope) a.need(ns, n, "slope");
+  if (curv) a.need(nc, n, "curv");
+  a.need(no, net.numParams, "out");
+  if (!a.ok) return nullptr;
+  run_jet(net, x, v, n, av, bv, slope, curv, out);
+  return a.undefined();
+}
+
 }  // namespace
 
 EBM_EXPORT("mlpEnergy", js_mlp_energy);
 EBM_EXPORT("mlpEnergyGrad", js_mlp_energy_grad);
 EBM_EXPORT("mlpLangevin", js_mlp_langevin);
 EBM_EXPORT("mlpParamGrad", js_mlp_param_grad);
+EBM_EXPORT("mlpDirectionalParamGrad", js_mlp_directional_param_grad);
 
 }  // namespace ebm

@@ -14,7 +14,10 @@ import {
 } from "../objectives/contrastive-divergence.ts";
 import { type JarzynskiObjective, jarzynski } from "../objectives/jarzynski.ts";
 import type { Batch, Objective, ObjectiveDiagnostics } from "../objectives/objective.ts";
+import { denoisingScoreMatching } from "../objectives/denoising-score-matching.ts";
+import { fitGaussianNoise, nce } from "../objectives/nce.ts";
 import { scoreMatching } from "../objectives/score-matching.ts";
+import { slicedScoreMatching } from "../objectives/sliced-score-matching.ts";
 import { foldIn, type Key, keyFromSeed, split } from "../random/key.ts";
 import {
   buildModel,
@@ -35,7 +38,7 @@ import {
 import { decodeState, type EncodedState, encodeState } from "./state-codec.ts";
 import { type Trainer, type TrainerState, trainer } from "./trainer.ts";
 
-export const TRAIN_METHODS = ["mle", "cd", "pcd", "jarzynski", "sm"] as const;
+export const TRAIN_METHODS = ["mle", "cd", "pcd", "jarzynski", "sm", "dsm", "ssm", "nce"] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
 export interface OptimizerConfig {
@@ -70,6 +73,8 @@ export interface TrainConfig {
   estimatorWalkers: number;
   /** PCD: probability of restarting a walker from the base each iteration. */
   reinit: number;
+  /** DSM: noise levels σ (each noisy point's σ drawn uniformly from the list; λ = σ² weighting). */
+  sigma?: number[];
   optimizer: OptimizerConfig;
   seed: number;
 }
@@ -144,7 +149,7 @@ export function buildOptimizer(o: OptimizerConfig, iters: number): Optimizer {
   return parts.length === 1 ? parts[0] : chain(...parts);
 }
 
-export function buildObjective(c: TrainConfig): Objective<unknown> {
+export function buildObjective(c: TrainConfig, data?: Batch): Objective<unknown> {
   const init = c.model.confinement > 0 ? confinementInit(c.model.confinement) : undefined;
   switch (c.method) {
     case "mle":
@@ -169,6 +174,15 @@ export function buildObjective(c: TrainConfig): Objective<unknown> {
       }) as Objective<unknown>;
     case "sm":
       return scoreMatching() as Objective<unknown>;
+    case "dsm":
+      return denoisingScoreMatching({ sigma: c.sigma ?? [0.1] }) as Objective<unknown>;
+    case "ssm":
+      return slicedScoreMatching({ variant: "ssm-vr" }) as Objective<unknown>;
+    case "nce":
+      // The noise is fitted to the whole data set, not to the first minibatch.
+      return nce(
+        data && data.n >= 2 ? { noise: fitGaussianNoise(data.x, data.n, c.model.dim, "full", 1) } : {},
+      ) as Objective<unknown>;
   }
 }
 
@@ -223,7 +237,7 @@ async function assemble(
     );
   const k = keys(config.seed);
   const model = await buildModel(config.model, k.model);
-  const objective = buildObjective(config);
+  const objective = buildObjective(config, data);
   const optimizer = buildOptimizer(config.optimizer, config.iters);
   const t = trainer({ model: model as TrainableEnergy, objective, optimizer, data, batchSize: config.batch });
   let state: TrainerState<unknown>;
@@ -259,6 +273,12 @@ async function assemble(
       const out: IterationInfo = { iteration: state.iteration };
       for (const key of ["ess", "logZRatio", "resamplings", "loss"] as const)
         if (d[key] !== undefined) out[key] = d[key];
+      const nceDiag = d as { logNormalizer?: number; logNormalizerSe?: number };
+      if (nceDiag.logNormalizer !== undefined) {
+        // NCE's profiled log-normaliser ĉ estimates log Z_θ (given θ; its SE is the sandwich SE).
+        out.logZ = nceDiag.logNormalizer;
+        out.logZSe = nceDiag.logNormalizerSe;
+      }
       if ((objective as JarzynskiObjective).name === "jarzynski" && d.logZRatio !== undefined) {
         const base = confinementLogZ(config.model.dim, config.model.confinement);
         out.logZ = base + d.logZRatio;

@@ -71,7 +71,7 @@ test("state codec round-trips typed arrays, numbers (NaN, ±∞), nesting and un
   assert.throws(() => encodeState({ a: state.a, b: state.a }, "s"), /shared or cyclic/);
 });
 
-for (const method of ["jarzynski", "pcd", "cd", "mle"] as const) {
+for (const method of ["jarzynski", "pcd", "cd", "mle", "dsm", "ssm", "nce"] as const) {
   test(`${method}: resuming from the encoded state after 8 iterations equals the uninterrupted run`, async () => {
     const c = smallConfig(method);
     const full = await startTraining(c, data);

@@ -10,8 +10,10 @@
  * Autodiff: ∇ₓU and ∂θU are one forward + one backward pass through tfjs's tape, using the lazy
  * fused-linear gradient and the custom activation ops of ./ops.ts. The score-matching objective nests
  * gradients three deep (∇ₓ, then ∂/∂x_d of ∇ₓU for the Laplacian, then ∂θ of the whole), which the custom
- * activations make exact. Every call runs inside `tf.tidy` (or disposes explicitly): no tensor outlives a
- * call except the parameters.
+ * activations make exact. The score-gradient capabilities (src/energies/score-grad.ts) nest the same way:
+ * ∂θ of r·∇ₓMLP (two levels) and of a·(v·∇ₓMLP) + b·vᵀ∇²ₓMLP v (three: ∇ₓ, the Hessian-vector product as
+ * the x-gradient of v·∇ₓMLP, then ∂θ). Every call runs inside `tf.tidy` (or disposes explicitly): no tensor
+ * outlives a call except the parameters.
  */
 import type { MlpSpec } from "../../energies/mlp.ts";
 import type { Key } from "../../random/key.ts";
@@ -31,6 +33,18 @@ export interface TfMlpEnergy {
   setParams(theta: Float64Array): void;
   paramGrad(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): void;
   scoreMatching(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): number;
+  /** Σ_i ∂θ[r_i·∇ₓU(x_i)] (ScoreParamGrad, src/energies/score-grad.ts). */
+  scoreParamGrad(x: Float64Array, n: number, r: Float64Array, out: Float64Array): void;
+  /** Σ_i ∂θ[a_i v_i·∇ₓU(x_i) + b_i v_iᵀ∇²ₓU(x_i)v_i] and κ_i = v_iᵀ∇²ₓU(x_i)v_i (DirectionalParamGrad). */
+  directionalParamGrad(
+    x: Float64Array,
+    v: Float64Array,
+    n: number,
+    a: Float64Array,
+    b: Float64Array,
+    out: Float64Array,
+    curv: Float64Array,
+  ): void;
   dispose(): void;
 }
 
@@ -266,6 +280,91 @@ class TfMlp implements TfMlpEnergy {
       return j;
     } finally {
       for (const t of kept) t.dispose();
+    }
+  }
+  // --- ScoreParamGrad, DirectionalParamGrad ---------------------------------------------------------------
+
+  /** [n, dim] float32 tensor from the first n rows of `v` (directions, residuals). */
+  private rows(v: Float64Array, n: number, what: string): T {
+    const m = n * this.dim;
+    if (v.length < m) throw new RangeError(`${what} must hold n·dim = ${m} values, got ${v.length}`);
+    return tf.tensor2d(Float32Array.from(v.subarray(0, m)), [n, this.dim]);
+  }
+
+  /**
+   * Σ_i ∂θ[r_i·∇ₓMLP(x_i)]: ∂θ of Σ r ⊙ g where g = ∇ₓMLP is recorded on the outer tape (double backward).
+   * The confinement term has no θ. The last bias does not move ∇ₓU: its entry is 0 (see scoreMatching).
+   */
+  scoreParamGrad(x: Float64Array, n: number, r: Float64Array, out: Float64Array): void {
+    this.check();
+    if (out.length < this.numParams) throw new RangeError(`out must hold ${this.numParams} values`);
+    if (n === 0) {
+      out.fill(0, 0, this.numParams);
+      return;
+    }
+    tf.tidy(() => {
+      const xt = this.input(x, n);
+      const rt = this.rows(r, n, "r");
+      const lastBias = this.params[this.params.length - 1];
+      const grads = tf.grads((...q: T[]) => {
+        const p = [...q, lastBias];
+        const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+        return tf.sum(tf.mul(g, rt));
+      })(this.params.slice(0, -1));
+      this.writeFlat(grads, out);
+      out[this.numParams - 1] = 0;
+    });
+  }
+
+  /**
+   * Σ_i ∂θ[a_i s_i + b_i κ_i] with s = v·∇ₓMLP and κ = v·(∇²ₓMLP v), where the Hessian-vector product is
+   * the x-gradient of Σ v ⊙ g taken on the shared tape (as the Laplacian columns in scoreMatching).
+   * κ_i (plus the confinement's c·|v_i|², exact in float64) is written to `curv`.
+   */
+  directionalParamGrad(
+    x: Float64Array,
+    v: Float64Array,
+    n: number,
+    a: Float64Array,
+    b: Float64Array,
+    out: Float64Array,
+    curv: Float64Array,
+  ): void {
+    this.check();
+    if (out.length < this.numParams) throw new RangeError(`out must hold ${this.numParams} values`);
+    if (n === 0) {
+      out.fill(0, 0, this.numParams);
+      return;
+    }
+    let kept: T | undefined;
+    try {
+      const kappa = tf.tidy(() => {
+        const xt = this.input(x, n);
+        const vt = this.rows(v, n, "v");
+        const at = this.weightsColumn(a, n);
+        const bt = this.weightsColumn(b, n);
+        const lastBias = this.params[this.params.length - 1];
+        const grads = tf.grads((...q: T[]) => {
+          const p = [...q, lastBias];
+          const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+          const s = tf.sum(tf.mul(g, vt), 1, true);
+          const hv = tf.grad(() => tf.sum(s))(xt);
+          const k = tf.sum(tf.mul(hv, vt), 1, true);
+          kept = tf.keep(k);
+          return tf.add(tf.sum(tf.mul(at, s)), tf.sum(tf.mul(bt, k)));
+        })(this.params.slice(0, -1));
+        this.writeFlat(grads, out);
+        out[this.numParams - 1] = 0;
+        return kept!.dataSync();
+      });
+      const d = this.dim;
+      for (let i = 0; i < n; i++) {
+        let sq = 0;
+        for (let j = 0; j < d; j++) sq += v[i * d + j] * v[i * d + j];
+        curv[i] = kappa[i] + this.c * sq;
+      }
+    } finally {
+      kept?.dispose();
     }
   }
 }

@@ -56,6 +56,7 @@ interface RawTrainOptions {
   k?: string;
   resample?: string;
   reinit?: string;
+  sigma?: string;
   batch?: string;
   lr?: string;
   optimizer?: string;
@@ -87,6 +88,7 @@ const CONFIG_KEYS = [
   "k",
   "resample",
   "reinit",
+  "sigma",
   "batch",
   "lr",
   "optimizer",
@@ -172,6 +174,12 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
   if (raw.k !== undefined) c.k = parseInteger("--k", raw.k);
   if (raw.resample !== undefined) c.resample = parseNumber("--resample", raw.resample);
   if (raw.reinit !== undefined) c.reinit = parseNumber("--reinit", raw.reinit);
+  if (raw.sigma !== undefined) {
+    const sig = parseNumberList("--sigma", raw.sigma);
+    if (!sig.every((v) => v > 0))
+      throw new UserError(`--sigma must be positive noise levels, got '${printable(raw.sigma)}'`);
+    c.sigma = sig;
+  }
   if (raw.batch !== undefined) c.batch = parseInteger("--batch", raw.batch);
   if (raw.lr !== undefined) c.optimizer.lr = parsePositive("--lr", raw.lr);
   if (raw.optimizer !== undefined) c.optimizer.name = raw.optimizer as "adam";
@@ -427,6 +435,7 @@ export function trainCommand(cmd: Command): Command {
       "--reinit <p>",
       "pcd: probability of restarting a walker from the base each iteration (default 0)",
     )
+    .option("--sigma <list>", "dsm: noise levels σ, comma-separated (default 0.1)")
     .option("--batch <n>", "data minibatch per iteration (default 1000)")
     .option("--lr <rate>", "learning rate (default 0.001)")
     .option("--optimizer <name>", "adam or sgd (default adam)")
