@@ -67,5 +67,6 @@ export * from "./eval/logz.ts";
 export * from "./eval/masses.ts";
 export * from "./eval/mmd.ts";
 export * from "./experiments/toy2d.ts";
+export * from "./experiments/gmm50d.ts";
 export * from "./math/matmul.ts";
 export * from "./math/errors.ts";

@@ -13,6 +13,7 @@ import { runBench } from "./commands/bench.ts";
 import { densityCommand } from "./commands/density.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
+import { gmm50dOptions, runGmm50dCommand } from "./commands/gmm50d.ts";
 import { logzCommand } from "./commands/logz.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { runToy2dCommand, toy2dOptions } from "./commands/toy2d.ts";
@@ -45,6 +46,14 @@ function program(): Command {
       ),
     "out/gmm1d",
   ).action(runGmm1dCommand);
+
+  gmm50dOptions(
+    reproduce
+      .command("gmm50d")
+      .description(
+        "learn the mass of a mode of a 50-D two-Gaussian mixture with CD-1, PCD and Jarzynski SMC",
+      ),
+  ).action(runGmm50dCommand);
 
   toy2dOptions(
     reproduce
