@@ -30,13 +30,6 @@ function program(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  gmm1dOptions(
-    root
-      .command("demo")
-      .description("run the main demonstration (the seed's 1-D experiment) and write its report to out/demo"),
-    "out/demo",
-  ).action(runGmm1dCommand);
-
   const reproduce = root.command("reproduce").description("reproduce an experiment of the seeds");
   gmm1dOptions(
     reproduce
@@ -54,6 +47,16 @@ function program(): Command {
         "learn the mass of a mode of a 50-D two-Gaussian mixture with CD-1, PCD and Jarzynski SMC",
       ),
   ).action(runGmm50dCommand);
+
+  toy2dOptions(
+    root
+      .command("demo")
+      .description(
+        "run the main demonstration (the seed's 2-D figure, quick version: reproduce toy2d --quick) into out/demo",
+      ),
+    "out/demo",
+    true,
+  ).action(runToy2dCommand);
 
   toy2dOptions(
     reproduce

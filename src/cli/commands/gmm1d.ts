@@ -1,5 +1,5 @@
 /**
- * `ebm reproduce gmm1d` (and `ebm demo`): runs the seed's 1-D mode-weight experiment and writes a report
+ * `ebm reproduce gmm1d`: runs the seed's 1-D mode-weight experiment and writes a report
  * folder with a figure, a markdown summary and the raw results.
  *
  * Health of the Jarzynski weights (smc/health.ts): each warning is one line "  warning: jarzynski: …" in
