@@ -11,6 +11,7 @@ import {
   Stream,
   adam,
   createMlpEnergy,
+  denoisingScoreMatching,
   foldIn,
   jarzynski,
   keyFromSeed,
@@ -141,6 +142,34 @@ const exactSm: Workload = {
   },
 };
 
+const dsm: Workload = {
+  name: "dsm_step_mlp2d_b1024",
+  description:
+    "batch 1024 drawn by index from a 100k 4-Gaussian pool, x̃ = x + σε (σ = 0.1); the denoising score-matching " +
+    "loss ½·mean|∇U(x̃) − ε/σ|² (λ = 1) and its parameter gradient, through the library's objective",
+  async setup() {
+    const key = keyFromSeed(0);
+    const model = await createMlpEnergy(MLP2D, key);
+    const poolSize = 100_000;
+    const pool = gmm4Sample(foldIn(key, 123), poolSize);
+    const b = 1024;
+    const batch = new Float64Array(2 * b);
+    const grad = new Float64Array(model.numParams);
+    const objective = denoisingScoreMatching({ sigma: 0.1, weighting: "none" });
+    const state = objective.init(foldIn(key, 2), model);
+    const idx = new Stream(foldIn(key, 1));
+    let k = 0;
+    return () => {
+      for (let i = 0; i < b; i++) {
+        const j = idx.integer(poolSize);
+        batch[2 * i] = pool[2 * j];
+        batch[2 * i + 1] = pool[2 * j + 1];
+      }
+      objective.gradient(foldIn(key, 1000 + k++), state, model, { x: batch, n: b }, grad);
+    };
+  },
+};
+
 const matmul: Workload = {
   name: "matmul_1024_f32",
   description:
@@ -154,4 +183,4 @@ const matmul: Workload = {
   },
 };
 
-export const workloads: Workload[] = [ula, paramgrad, jarzynskiIter, exactSm, matmul];
+export const workloads: Workload[] = [ula, paramgrad, jarzynskiIter, dsm, exactSm, matmul];
