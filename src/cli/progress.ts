@@ -7,7 +7,8 @@
 import cliProgress from "cli-progress";
 
 export interface Progress {
-  update(label: string, done: number, total: number): void;
+  /** `status` (e.g. "loss 0.12  ESS 812  log Z 9.31 ± 0.05") is shown after the count. */
+  update(label: string, done: number, total: number, status?: string): void;
   stop(): void;
 }
 
@@ -17,11 +18,14 @@ export function progressBar(enabled: boolean, intervalMs = 10_000): Progress {
   if (!interactive) {
     let last = performance.now();
     return {
-      update(label, done, total) {
+      update(label, done, total, status) {
         const now = performance.now();
         if (now - last < intervalMs) return;
         last = now;
-        process.stderr.write(`ebm: ${label} ${done}/${total} (${Math.round((100 * done) / total)}%)\n`);
+        const tail = status ? `  ${status}` : "";
+        process.stderr.write(
+          `ebm: ${label} ${done}/${total} (${Math.round((100 * done) / total)}%)${tail}\n`,
+        );
       },
       stop() {},
     };
@@ -29,7 +33,7 @@ export function progressBar(enabled: boolean, intervalMs = 10_000): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: " {label} |{bar}| {value}/{total} ({percentage}%) eta {eta_formatted}",
+      format: " {label} |{bar}| {value}/{total} ({percentage}%) eta {eta_formatted} {status}",
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -37,12 +41,13 @@ export function progressBar(enabled: boolean, intervalMs = 10_000): Progress {
   );
   let current = "";
   return {
-    update(label, done, total) {
+    update(label, done, total, status) {
+      const payload = { label: label.padEnd(14), status: status ?? "" };
       if (label !== current) {
         if (current) bar.stop();
         current = label;
-        bar.start(total, done, { label: label.padEnd(14) });
-      } else bar.update(done, { label: label.padEnd(14) });
+        bar.start(total, done, payload);
+      } else bar.update(done, payload);
     },
     stop() {
       if (current) bar.stop();

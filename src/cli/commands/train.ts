@@ -17,7 +17,6 @@ import {
   checkOutputDir,
   defaultTrainConfig,
   ensureDir,
-  keyFromSeed,
   NumericalError,
   paramsToTensors,
   readCheckpoint,
@@ -328,6 +327,17 @@ function openMetrics(dir: string, iteration: number): number {
   return openSync(path, "a");
 }
 
+/** The progress line's statistics: loss, ESS, log Z ± SE (estimator population when there is one). */
+function status(info: ReturnType<TrainSession["info"]>): string {
+  const parts: string[] = [];
+  if (info.loss !== undefined && Number.isFinite(info.loss)) parts.push(`loss ${info.loss.toPrecision(4)}`);
+  if (info.ess !== undefined) parts.push(`ESS ${info.ess.toFixed(0)}`);
+  const lz = info.estimatorLogZ ?? info.logZ;
+  const se = info.estimatorLogZ !== undefined ? info.estimatorLogZSe : info.logZSe;
+  if (lz !== undefined) parts.push(`log Z ${lz.toFixed(3)} ± ${se === undefined ? "?" : se.toFixed(3)}`);
+  return parts.join("  ");
+}
+
 const fmt = (v: number | undefined, digits = 3) =>
   v === undefined || !Number.isFinite(v) ? String(v) : v.toFixed(digits);
 
@@ -370,7 +380,7 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
       const it = session.state.iteration;
       const info = session.info();
       writeSync(metrics, `${JSON.stringify(info)}\n`);
-      progress.update(label, it, cfg.iters);
+      progress.update(label, it, cfg.iters, status(info));
       if (it % run.checkpointEvery === 0 || it === cfg.iters) {
         saveCheckpoint(run, info);
         lastGood = it;
@@ -397,17 +407,21 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
     `${cfg.method}: ${cfg.iters} iterations on ${run.data.description} (d = ${cfg.model.dim}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
   ];
   if (info.logZ !== undefined)
-    line.push(`  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`);
+    line.push(
+      cfg.method === "nce"
+        ? `  log Z (NCE log-normaliser, nats)  ${fmt(info.logZ)} ± ${fmt(info.logZSe)} (SE given θ)`
+        : `  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`,
+    );
   if (info.estimatorLogZ !== undefined)
     line.push(
       `  log Z (estimator population)      ${fmt(info.estimatorLogZ)} ± ${fmt(info.estimatorLogZSe)}`,
     );
   if (info.ess !== undefined)
     line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
+  if (info.loss !== undefined) line.push(`  ${cfg.method} loss at the last iteration ${fmt(info.loss, 4)}`);
   line.push(`checkpoint written to ${dir}`);
   if (quiet) process.stdout.write(`${JSON.stringify({ ...summary, out: dir, config: cfg })}\n`);
   else process.stdout.write(`${line.join("\n")}\n`);
-  void keyFromSeed;
 }
 
 export function trainCommand(cmd: Command): Command {
