@@ -25,6 +25,15 @@ export interface CdOptions extends WalkerMoveOptions {
   walkers: number;
   /** Steps of the move per iteration (default 1). */
   k?: number;
+  /** α of the energy-magnitude penalty α(E_data[U²] + E_model[U²]) (objective.ts); default 0. */
+  energyPenalty?: number;
+}
+
+function penaltyOf(opts: { energyPenalty?: number }, chains: ChainState) {
+  const alpha = opts.energyPenalty ?? 0;
+  if (!(alpha >= 0 && Number.isFinite(alpha)))
+    throw new RangeError(`energyPenalty must be ≥ 0, got ${alpha}`);
+  return alpha > 0 ? { alpha, walkerU: chains.u } : undefined;
 }
 
 /** k steps of the move under the model's current θ, from a cache that is valid for it. */
@@ -96,7 +105,7 @@ export function contrastiveDivergence(opts: CdOptions): Objective<CdState> {
       kern.refresh(s.chains);
       moveSteps(kMove, kern, move, s.chains, k);
       checkFinite("cd", move, s.chains);
-      likelihoodGradient(model, batch, x, n, s.weights, grad);
+      likelihoodGradient(model, batch, x, n, s.weights, grad, penaltyOf(opts, s.chains));
     },
     afterUpdate() {},
     diagnostics: () => ({}),
@@ -132,7 +141,7 @@ export function persistentContrastiveDivergence(opts: PcdOptions): Objective<Pcd
       return { chains: initChainState(model, start.x, n), weights: new Float64Array(n).fill(1 / n) };
     },
     gradient(_key, s, model, batch, grad) {
-      likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad);
+      likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad, penaltyOf(opts, s.chains));
     },
     afterUpdate(key, s, model: TrainableEnergy) {
       let kMove = key;
@@ -201,7 +210,7 @@ export function freshChainsMle(opts: CdOptions & { init?: WalkerInit }): Objecti
       kern.refresh(s.chains);
       moveSteps(kMove, kern, move, s.chains, k);
       checkFinite("mle", move, s.chains);
-      likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad);
+      likelihoodGradient(model, batch, s.chains.position, n, s.weights, grad, penaltyOf(opts, s.chains));
     },
     afterUpdate() {},
     diagnostics: () => ({}),

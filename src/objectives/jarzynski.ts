@@ -66,6 +66,8 @@ export interface JarzynskiOptions extends WalkerMoveOptions {
    * estimate drifts below the truth: each update raises U where they sit).
    */
   estimator?: { walkers: number };
+  /** α of the energy-magnitude penalty α(E_data[U²] + E_model[U²]) (objective.ts); default 0. */
+  energyPenalty?: number;
 }
 
 /** One population of weighted walkers with the scratch of its weight updates. */
@@ -155,6 +157,8 @@ export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
   const threshold = opts.resample ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError("resample threshold must be in [0, 1]");
   const nEst = opts.estimator?.walkers ?? 0;
+  if (!((opts.energyPenalty ?? 0) >= 0))
+    throw new RangeError(`energyPenalty must be ≥ 0, got ${opts.energyPenalty}`);
   if (!(Number.isInteger(nEst) && nEst >= 0))
     throw new RangeError(`estimator walkers must be an integer ≥ 0, got ${nEst}`);
   const move = resolveMove(opts, "jarzynski");
@@ -227,7 +231,9 @@ export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
     },
     gradient(key, s, model, batch, grad) {
       walkerWeights(s.walkers, s.weights);
-      likelihoodGradient(model, batch, s.walkers.position, n, s.weights, grad);
+      const alpha = opts.energyPenalty ?? 0;
+      const penalty = alpha > 0 ? { alpha, walkerU: s.walkers.u } : undefined;
+      likelihoodGradient(model, batch, s.walkers.position, n, s.weights, grad, penalty);
       s.moveKey = key;
     },
     afterUpdate(key, s, model) {

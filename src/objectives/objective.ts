@@ -47,6 +47,7 @@ export function likelihoodGradient(
   nWalkers: number,
   walkerWeights: Float64Array,
   grad: Float64Array,
+  penalty?: EnergyPenalty,
 ): void {
   const d = model.dim;
   const n = batch.n + nWalkers;
@@ -56,5 +57,24 @@ export function likelihoodGradient(
   const w = new Float64Array(n);
   w.fill(1 / batch.n, 0, batch.n);
   for (let i = 0; i < nWalkers; i++) w[batch.n + i] = -walkerWeights[i];
+  const alpha = penalty?.alpha ?? 0;
+  if (alpha > 0) {
+    // ∂θ α(E_data[U²] + E_model[U²]) = 2α E_data[U ∂θU] + 2α Σ_i w_i U_i ∂θU(X_i): the same weighted
+    // parameter gradient with weights 2αU added (U at the data evaluated here, at the walkers cached).
+    const u = new Float64Array(batch.n);
+    model.energy(batch.x, batch.n, u);
+    for (let j = 0; j < batch.n; j++) w[j] += (2 * alpha * u[j]) / batch.n;
+    for (let i = 0; i < nWalkers; i++) w[batch.n + i] += 2 * alpha * walkerWeights[i] * penalty!.walkerU[i];
+  }
   model.paramGrad(x, n, w, grad);
+}
+
+/**
+ * The energy-magnitude regulariser α(E_data[U²] + E_model[U²]) of Du & Mordatch (2019), which keeps the
+ * energies near zero (a short-run sampler's step size then stays meaningful). `walkerU` holds U at the
+ * walkers under the current θ.
+ */
+export interface EnergyPenalty {
+  alpha: number;
+  walkerU: Float64Array;
 }

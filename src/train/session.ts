@@ -73,6 +73,8 @@ export interface TrainConfig {
   estimatorWalkers: number;
   /** PCD: probability of restarting a walker from the base each iteration. */
   reinit: number;
+  /** α of the energy-magnitude penalty α(E_data[U²] + E_model[U²]) for mle, cd, pcd, jarzynski (0: none). */
+  energyPenalty?: number;
   /** DSM: noise levels σ (each noisy point's σ drawn uniformly from the list; λ = σ² weighting). */
   sigma?: number[];
   optimizer: OptimizerConfig;
@@ -122,6 +124,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   pos("step", c.step);
   unit("resample", c.resample);
   unit("reinit", c.reinit);
+  if (c.energyPenalty !== undefined && !(c.energyPenalty >= 0 && Number.isFinite(c.energyPenalty)))
+    throw new RangeError(`energyPenalty must be ≥ 0, got ${c.energyPenalty}`);
   if (!Number.isSafeInteger(c.seed))
     throw new RangeError(`seed must be an integer within ±2^53, got ${c.seed}`);
   const o = c.optimizer;
@@ -153,9 +157,20 @@ export function buildObjective(c: TrainConfig, data?: Batch): Objective<unknown>
   const init = c.model.confinement > 0 ? confinementInit(c.model.confinement) : undefined;
   switch (c.method) {
     case "mle":
-      return freshChainsMle({ walkers: c.walkers, step: c.step, k: c.k, init }) as Objective<unknown>;
+      return freshChainsMle({
+        walkers: c.walkers,
+        step: c.step,
+        k: c.k,
+        init,
+        energyPenalty: c.energyPenalty,
+      }) as Objective<unknown>;
     case "cd":
-      return contrastiveDivergence({ walkers: c.walkers, step: c.step, k: c.k }) as Objective<unknown>;
+      return contrastiveDivergence({
+        walkers: c.walkers,
+        step: c.step,
+        k: c.k,
+        energyPenalty: c.energyPenalty,
+      }) as Objective<unknown>;
     case "pcd":
       return persistentContrastiveDivergence({
         walkers: c.walkers,
@@ -163,6 +178,7 @@ export function buildObjective(c: TrainConfig, data?: Batch): Objective<unknown>
         k: c.k,
         init,
         reinit: c.reinit,
+        energyPenalty: c.energyPenalty,
       }) as Objective<unknown>;
     case "jarzynski":
       return jarzynski({
@@ -171,6 +187,7 @@ export function buildObjective(c: TrainConfig, data?: Batch): Objective<unknown>
         resample: c.resample,
         init,
         estimator: c.estimatorWalkers > 0 ? { walkers: c.estimatorWalkers } : undefined,
+        energyPenalty: c.energyPenalty,
       }) as Objective<unknown>;
     case "sm":
       return scoreMatching() as Objective<unknown>;

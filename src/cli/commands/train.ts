@@ -56,6 +56,7 @@ interface RawTrainOptions {
   resample?: string;
   reinit?: string;
   sigma?: string;
+  energyPenalty?: string;
   batch?: string;
   lr?: string;
   optimizer?: string;
@@ -88,6 +89,7 @@ const CONFIG_KEYS = [
   "resample",
   "reinit",
   "sigma",
+  "energy-penalty",
   "batch",
   "lr",
   "optimizer",
@@ -179,6 +181,7 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
       throw new UserError(`--sigma must be positive noise levels, got '${printable(raw.sigma)}'`);
     c.sigma = sig;
   }
+  if (raw.energyPenalty !== undefined) c.energyPenalty = parseNumber("--energy-penalty", raw.energyPenalty);
   if (raw.batch !== undefined) c.batch = parseInteger("--batch", raw.batch);
   if (raw.lr !== undefined) c.optimizer.lr = parsePositive("--lr", raw.lr);
   if (raw.optimizer !== undefined) c.optimizer.name = raw.optimizer as "adam";
@@ -450,6 +453,10 @@ export function trainCommand(cmd: Command): Command {
       "pcd: probability of restarting a walker from the base each iteration (default 0)",
     )
     .option("--sigma <list>", "dsm: noise levels σ, comma-separated (default 0.1)")
+    .option(
+      "--energy-penalty <α>",
+      "mle, cd, pcd, jarzynski: α of the penalty α(E_data[U²] + E_model[U²]) (default 0)",
+    )
     .option("--batch <n>", "data minibatch per iteration (default 1000)")
     .option("--lr <rate>", "learning rate (default 0.001)")
     .option("--optimizer <name>", "adam or sgd (default adam)")
