@@ -7,17 +7,26 @@ import {
   buildModel,
   CheckpointError,
   keyFromSeed,
+  type Energy,
   type MlpEnergy,
+  type ModelBase,
+  modelBase,
   paramsFromTensors,
   readCheckpoint,
   type TrainConfig,
+  userEnergy,
   validateTrainConfig,
 } from "../node.ts";
 import { printable, UserError } from "./errors.ts";
 
 export interface TrainedModel {
   dir: string;
+  /** The network (in its own, possibly standardised, coordinates). */
   model: MlpEnergy;
+  /** The energy in the user's coordinates (the network itself without standardisation): use this. */
+  energy: Energy;
+  /** The base Gaussian in the user's coordinates (train/model-spec.ts). */
+  base: ModelBase;
   config: TrainConfig;
   /** Where the training data came from (checkpoint's config.json `data`). */
   data: unknown;
@@ -47,5 +56,14 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   }
   const model = await buildModel(config.model, keyFromSeed(0));
   model.setParams(theta);
-  return { dir, model, config, data: ck.data, iteration: ck.iteration, summary: ck.summary };
+  return {
+    dir,
+    model,
+    energy: userEnergy(config.model, model),
+    base: modelBase(config.model),
+    config,
+    data: ck.data,
+    iteration: ck.iteration,
+    summary: ck.summary,
+  };
 }

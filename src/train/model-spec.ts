@@ -9,7 +9,8 @@
  */
 import type { MlpActivation, MlpEnergy, MlpSpec } from "../energies/mlp.ts";
 import { createMlpEnergy, mlpNumParams, validateMlpSpec } from "../energies/mlp.ts";
-import type { TrainableEnergy } from "../energies/contract.ts";
+import { AffineInputEnergy } from "../energies/affine.ts";
+import type { Energy, TrainableEnergy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { WalkerInit } from "../objectives/walkers-init.ts";
@@ -21,6 +22,12 @@ export interface MlpModelSpec {
   activation: MlpActivation;
   /** c in the fixed ½·c·|x|² (c > 0 makes e^{−U} normalisable for every θ). */
   confinement: number;
+  /**
+   * Standardisation applied to the inputs before training: the network sees z = (x − inputShift)/inputScale
+   * (energies/affine.ts maps every output back to the user's coordinates). Absent: z = x.
+   */
+  inputShift?: number[];
+  inputScale?: number;
 }
 
 export type ModelSpec = MlpModelSpec;
@@ -46,6 +53,75 @@ function mlpSpec(spec: MlpModelSpec): MlpSpec {
 export function validateModelSpec(spec: ModelSpec): void {
   if (spec.type !== "mlp") throw new RangeError(`model.type must be 'mlp', got '${String(spec.type)}'`);
   validateMlpSpec(mlpSpec(spec));
+  if ((spec.inputShift === undefined) !== (spec.inputScale === undefined))
+    throw new RangeError("model.inputShift and model.inputScale go together");
+  if (spec.inputShift !== undefined) {
+    if (
+      !Array.isArray(spec.inputShift) ||
+      spec.inputShift.length !== spec.dim ||
+      !spec.inputShift.every(Number.isFinite)
+    )
+      throw new RangeError(`model.inputShift must be ${spec.dim} finite numbers`);
+    const s = spec.inputScale as number;
+    if (!(typeof s === "number" && s > 0 && Number.isFinite(s)))
+      throw new RangeError(`model.inputScale must be a positive number, got ${s}`);
+  }
+}
+
+/**
+ * The model's base distribution in the user's coordinates: the confinement Gaussian N(shift, (scale²/c)·I)
+ * (N(0, I/c) without standardisation), and its log normaliser (d/2)·log(2π·scale²/c). Walkers start from
+ * it; annealed log Z estimators anneal from it; grids are laid around it.
+ */
+export interface ModelBase {
+  mean: Float64Array;
+  std: number;
+  logZ: number;
+}
+
+export function modelBase(spec: ModelSpec): ModelBase {
+  const scale = spec.inputScale ?? 1;
+  const std = scale / Math.sqrt(spec.confinement);
+  return {
+    mean: spec.inputShift ? Float64Array.from(spec.inputShift) : new Float64Array(spec.dim),
+    std,
+    logZ: 0.5 * spec.dim * Math.log(2 * Math.PI * std * std),
+  };
+}
+
+/** The trained energy in the user's coordinates (the model itself when the inputs were not standardised). */
+export function userEnergy(spec: ModelSpec, model: Energy): Energy {
+  return spec.inputShift === undefined
+    ? model
+    : new AffineInputEnergy(model, Float64Array.from(spec.inputShift), spec.inputScale as number);
+}
+
+/** Data in the network's coordinates: (x − shift)/scale (a copy), or x itself without standardisation. */
+export function toModelCoordinates(spec: ModelSpec, x: Float64Array, n: number): Float64Array {
+  if (spec.inputShift === undefined) return x;
+  const d = spec.dim;
+  const z = new Float64Array(n * d);
+  const inv = 1 / (spec.inputScale as number);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++) z[i * d + a] = (x[i * d + a] - spec.inputShift[a]) * inv;
+  return z;
+}
+
+/**
+ * Standardisation for data x (n × d): the column means and one scale for all coordinates, the root mean
+ * square of the column standard deviations (1 when the data have no spread).
+ */
+export function standardisation(
+  x: Float64Array,
+  n: number,
+  d: number,
+): { inputShift: number[]; inputScale: number } {
+  const mean = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) mean[a] += x[i * d + a] / n;
+  let v = 0;
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) v += (x[i * d + a] - mean[a]) ** 2 / (n * d);
+  const scale = Math.sqrt(v);
+  return { inputShift: mean, inputScale: scale > 0 && Number.isFinite(scale) ? scale : 1 };
 }
 
 /** The parameter tensors of `spec`, in θ order. */

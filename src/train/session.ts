@@ -22,8 +22,10 @@ import { foldIn, type Key, keyFromSeed, split } from "../random/key.ts";
 import {
   buildModel,
   confinementInit,
+  modelBase,
   type ModelSpec,
   modelNumParams,
+  toModelCoordinates,
   validateModelSpec,
 } from "./model-spec.ts";
 import {
@@ -253,6 +255,8 @@ async function assemble(
       `the data have ${data.x.length / data.n} columns, the model expects ${config.model.dim}`,
     );
   const k = keys(config.seed);
+  // The network trains on standardised inputs when the spec says so (model-spec.ts).
+  data = { x: toModelCoordinates(config.model, data.x, data.n), n: data.n };
   const model = await buildModel(config.model, k.model);
   const objective = buildObjective(config, data);
   const optimizer = buildOptimizer(config.optimizer, config.iters);
@@ -297,7 +301,8 @@ async function assemble(
         out.logZSe = nceDiag.logNormalizerSe;
       }
       if ((objective as JarzynskiObjective).name === "jarzynski" && d.logZRatio !== undefined) {
-        const base = confinementLogZ(config.model.dim, config.model.confinement);
+        // In the user's coordinates: log Z = log Z' + d·log(scale) (energies/affine.ts).
+        const base = modelBase(config.model).logZ;
         out.logZ = base + d.logZRatio;
         out.logZSe = (d as { logZSe?: number }).logZSe;
         if (d.estimator) {

@@ -75,14 +75,18 @@ export function parseGrid(value: string, dim: number): GridSpec {
 
 /** The default window (module comment). */
 export function defaultGrid(tm: TrainedModel): GridSpec {
-  const dim = tm.model.dim;
+  const dim = tm.energy.dim;
   const data = tm.data as { kind?: string; name?: unknown } | null;
   if (dim === 2 && data?.kind === "builtin" && typeof data.name === "string" && isToy2dName(data.name)) {
     const [xmin, xmax, ymin, ymax] = toy2d(data.name).extent;
     return { xmin, xmax, ymin, ymax, n: 200 };
   }
-  const w = 4 / Math.sqrt(tm.config.model.confinement);
-  return dim === 2 ? { xmin: -w, xmax: w, ymin: -w, ymax: w, n: 200 } : { xmin: -w, xmax: w, n: 1000 };
+  // Four standard deviations of the base around its mean (±4/√c without standardisation).
+  const w = 4 * tm.base.std;
+  const [mx, my] = [tm.base.mean[0], tm.base.mean[1] ?? 0];
+  return dim === 2
+    ? { xmin: mx - w, xmax: mx + w, ymin: my - w, ymax: my + w, n: 200 }
+    : { xmin: mx - w, xmax: mx + w, n: 1000 };
 }
 
 /** "[a, b] × [c, d], n × n cells" for text output. */
@@ -101,7 +105,7 @@ export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
   // The numbers of --grid are checked before the model is read; their count needs the model's dimension.
   if (raw.grid !== undefined) parseNumberList("--grid", raw.grid);
   const tm = await loadTrainedModel(raw.model);
-  const dim = tm.model.dim;
+  const dim = tm.energy.dim;
   if (dim > 2)
     throw new UserError(
       `--model ${printable(raw.model)}: the model has dimension ${dim}; ebm density evaluates 1-D and 2-D models only (use ebm sample --model for higher dimensions)`,
@@ -109,7 +113,7 @@ export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
   const spec = raw.grid === undefined ? defaultGrid(tm) : parseGrid(raw.grid, dim);
   let g: ReturnType<typeof gridEvaluate>;
   try {
-    g = gridEvaluate(tm.model, spec);
+    g = gridEvaluate(tm.energy, spec);
   } catch (e) {
     if (e instanceof RangeError) throw new NumericalError(`the model's density on the grid: ${e.message}`);
     throw e;
@@ -165,7 +169,7 @@ export function densityCommand(cmd: Command): Command {
     .option("--model <dir>", "checkpoint folder written by `ebm train` (a 1-D or 2-D model)")
     .option(
       "--grid <spec>",
-      "window and cells per axis: xmin,xmax,ymin,ymax,n (xmin,xmax,n for a 1-D model); default: the built-in training set's extent, else ±4/√c, with 200 cells per axis",
+      "window and cells per axis: xmin,xmax,ymin,ymax,n (xmin,xmax,n for a 1-D model); default: the built-in training set's extent, else ±4 standard deviations of the model's base Gaussian around its mean (±4/√c for unstandardised inputs), with 200 cells per axis",
     )
     .option("--out <file.csv>", "CSV with header x,y,density (x,density in 1-D); checked before any work")
     .option("--seed <n>", "random seed (accepted for uniformity: the grid involves no randomness)", "0")

@@ -176,7 +176,7 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
   const mmdPoints = parseIntegerInRange("--mmd-points", raw.mmdPoints, 3, 20_000);
   if (raw.grid !== undefined) parseNumberList("--grid", raw.grid);
   const tm = await loadTrainedModel(raw.model);
-  const dim = tm.model.dim;
+  const dim = tm.energy.dim;
   const trained = tm.data as { kind?: string; name?: string } | null;
   let spec = raw.data;
   if (spec === undefined) {
@@ -199,14 +199,13 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
   if (raw.grid !== undefined && gridSpec === undefined)
     throw new UserError("--grid applies to 2-D models evaluated on a built-in set only");
 
-  const c = tm.config.model.confinement;
   const [kAnneal, kSamples] = split(keyFromSeed(seed), 2);
   const progress = progressBar(raw.progress && !raw.json);
   const t0 = performance.now();
   let run: AnnealRun;
   let samples: { x: Float64Array; acceptance: number };
   try {
-    run = runAnnealing(tm.model, c, settings, kAnneal, (done, total) =>
+    run = runAnnealing(tm.energy, tm.base, settings, kAnneal, (done, total) =>
       progress.update(`eval ${settings.method}`, done, total),
     );
     try {
@@ -215,7 +214,7 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
         mmdPoints,
         kSamples,
         (done, total) => progress.update("eval mala", done, total),
-        tm.model,
+        tm.energy,
       );
     } catch (e) {
       if (e instanceof RangeError) throw new NumericalError(`model samples for the MMD: ${e.message}`);
@@ -228,7 +227,7 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
   const logZSe = run.se;
   const x = held.data.batch.x;
   const n = held.data.batch.n;
-  const nll = heldOutNll(tm.model, x, logZ, logZSe, n);
+  const nll = heldOutNll(tm.energy, x, logZ, logZSe, n);
   if (!Number.isFinite(nll.nll))
     throw new NumericalError("the model's energy is not finite at some held-out point");
   let trueNll: { mean: number; se: number } | undefined;
@@ -245,7 +244,7 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
   }
   const nd = Math.min(n, mmdPoints);
   const mmd = mmd2(samples.x, mmdPoints, x.subarray(0, nd * dim), nd, dim);
-  const grid = gridCheck(tm.model, c);
+  const grid = gridCheck(tm.energy, tm.base);
   const toy = held.data.toy;
   let kl: ReturnType<typeof klDataModelGrid> | undefined;
   let masses: ReturnType<typeof modeMassesGrid> | undefined;
@@ -253,13 +252,13 @@ export async function runEvalCommand(raw: RawEvalOptions): Promise<void> {
     try {
       if (toy.logDensity) {
         const logDensity = toy.logDensity;
-        kl = klDataModelGrid((p, m, out) => logDensity(p, m, out), tm.model, gridSpec);
+        kl = klDataModelGrid((p, m, out) => logDensity(p, m, out), tm.energy, gridSpec);
       }
       if (toy.centres) {
         const rows: number[][] = [];
         for (let j = 0; j < toy.centres.length / 2; j++)
           rows.push([toy.centres[2 * j], toy.centres[2 * j + 1]]);
-        masses = modeMassesGrid(tm.model, gridSpec, rows);
+        masses = modeMassesGrid(tm.energy, gridSpec, rows);
       }
     } catch (e) {
       if (e instanceof RangeError) throw new NumericalError(`grid evaluation: ${e.message}`);

@@ -3,7 +3,8 @@
  * replicas, by annealing (SMC with resampling, or AIS without) from the model's own confinement Gaussian.
  *
  * The base. Every trained MLP energy carries a fixed ½·c·|x|² (config.model.confinement), so
- * N(0, I/c) is a base that covers it, with the closed form log Z_0 = (d/2)·log(2π/c) (confinementLogZ).
+ * N(0, I/c) is a base that covers it, with the closed form log Z_0 = (d/2)·log(2π/c); for a model trained on
+ * standardised inputs the same Gaussian in the user's coordinates, N(shift, scale²/c·I) (modelBase).
  * The path U_t = (1 − t)·|x|²·c/2 + t·U_θ runs over `--temperatures` points t_k = (k/(K−1))², denser near
  * t = 0 where the wide base changes fastest, with `--moves` MALA (or HMC) moves per point (eval/logz.ts).
  *
@@ -29,7 +30,7 @@
 import type { Command } from "commander";
 import {
   aisLogZ,
-  confinementLogZ,
+  type ModelBase,
   type Energy,
   foldIn,
   type GridSpec,
@@ -89,13 +90,13 @@ const BANDS = { mala: [0.55, 0.85], hmc: [0.65, 0.9] } as const;
 
 function annealOnce(
   model: Energy,
-  confinement: number,
+  base: ModelBase,
   s: AnnealSettings,
   key: Key,
   o: { walkers: number; temperatures: number; step: number; moves: number },
 ): LogZEstimate {
   const opts = {
-    base: { std: 1 / Math.sqrt(confinement) },
+    base: { mean: base.mean, std: base.std },
     temperatures: o.temperatures,
     power: SCHEDULE_POWER,
     chains: o.walkers,
@@ -108,12 +109,12 @@ function annealOnce(
 }
 
 /** The pilot's step (module comment). */
-function pilotStep(model: Energy, confinement: number, s: AnnealSettings, key: Key): number {
+function pilotStep(model: Energy, base: ModelBase, s: AnnealSettings, key: Key): number {
   const [lo, hi] = BANDS[s.kernel];
-  let step = s.kernel === "mala" ? 0.025 / confinement : 0.1 / Math.sqrt(confinement);
+  let step = s.kernel === "mala" ? 0.025 * base.std * base.std : 0.1 * base.std;
   let direction = 0;
   for (let run = 0; run < PILOT_RUNS; run++) {
-    const e = annealOnce(model, confinement, s, foldIn(key, run), {
+    const e = annealOnce(model, base, s, foldIn(key, run), {
       walkers: PILOT_WALKERS,
       temperatures: Math.min(s.temperatures, PILOT_TEMPERATURES),
       step,
@@ -139,7 +140,7 @@ function pilotStep(model: Energy, confinement: number, s: AnnealSettings, key: K
  */
 export function runAnnealing(
   model: Energy,
-  confinement: number,
+  base: ModelBase,
   s: AnnealSettings,
   key: Key,
   onReplica?: (done: number, total: number) => void,
@@ -149,10 +150,10 @@ export function runAnnealing(
   const estimates: LogZEstimate[] = [];
   let summary: LogZReplicas;
   try {
-    step = s.step ?? pilotStep(model, confinement, s, kPilot);
+    step = s.step ?? pilotStep(model, base, s, kPilot);
     summary = logZReplicas(
       (k) => {
-        const e = annealOnce(model, confinement, s, k, {
+        const e = annealOnce(model, base, s, k, {
           walkers: s.walkers,
           temperatures: s.temperatures,
           step,
@@ -198,7 +199,7 @@ export function runAnnealing(
     ess: mean((e) => e.ess),
     resamplings: mean((e) => e.resamplings),
     divergences,
-    logZBase: confinementLogZ(model.dim, confinement),
+    logZBase: base.logZ,
     warnings,
   };
   if (result.se > 0.1)
@@ -208,6 +209,12 @@ export function runAnnealing(
   return result;
 }
 
+/** "N(0, 4·I)" or "N((1.2, -3), 2.5²·I)" for text output. */
+export function baseText(b: ModelBase): string {
+  const mean = b.mean.every((v) => v === 0) ? "0" : `(${Array.from(b.mean, (v) => fmt(v, 3)).join(", ")})`;
+  return `N(${mean}, ${fmt(b.std * b.std, 4)}·I)`;
+}
+
 export interface GridCheck {
   logZ: number;
   error: number;
@@ -215,12 +222,18 @@ export interface GridCheck {
   spec: GridSpec;
 }
 
-/** Grid quadrature of log Z for d ≤ 2 on ±8/√c (module comment); undefined for d > 2. */
-export function gridCheck(model: Energy, confinement: number): GridCheck | undefined {
+/**
+ * Grid quadrature of log Z for d ≤ 2 on ±8 standard deviations of the base around its mean (±8/√c
+ * without standardisation; module comment); undefined for d > 2.
+ */
+export function gridCheck(model: Energy, base: ModelBase): GridCheck | undefined {
   if (model.dim > 2) return undefined;
-  const w = 8 / Math.sqrt(confinement);
+  const w = 8 * base.std;
+  const [mx, my] = [base.mean[0], base.mean[1] ?? 0];
   const spec: GridSpec =
-    model.dim === 2 ? { xmin: -w, xmax: w, ymin: -w, ymax: w, n: 512 } : { xmin: -w, xmax: w, n: 4096 };
+    model.dim === 2
+      ? { xmin: mx - w, xmax: mx + w, ymin: my - w, ymax: my + w, n: 512 }
+      : { xmin: mx - w, xmax: mx + w, n: 4096 };
   try {
     const g = gridEvaluate(model, spec);
     return { logZ: g.logZ, error: g.logZError, edgeMass: g.edgeMass, spec };
@@ -308,18 +321,18 @@ export async function runLogzCommand(raw: RawLogzOptions): Promise<void> {
   const settings = parseAnnealOptions(raw);
   const seed = parseSeed("--seed", raw.seed);
   const tm = await loadTrainedModel(raw.model);
-  const c = tm.config.model.confinement;
+  const base = tm.base;
   const progress = progressBar(raw.progress && !raw.json);
   const t0 = performance.now();
   let run: AnnealRun;
   try {
-    run = runAnnealing(tm.model, c, settings, keyFromSeed(seed), (done, total) =>
+    run = runAnnealing(tm.energy, base, settings, keyFromSeed(seed), (done, total) =>
       progress.update(`logz ${settings.method}`, done, total),
     );
   } finally {
     progress.stop();
   }
-  const grid = gridCheck(tm.model, c);
+  const grid = gridCheck(tm.energy, base);
   const seconds = (performance.now() - t0) / 1000;
   const { summary } = run;
   const warnings = [...run.warnings];
@@ -367,7 +380,7 @@ export async function runLogzCommand(raw: RawLogzOptions): Promise<void> {
             }
           : null,
         model: tm.dir,
-        dim: tm.model.dim,
+        dim: tm.energy.dim,
         seed,
         wall_seconds: jnum(seconds, 3),
         warnings,
@@ -378,7 +391,7 @@ export async function runLogzCommand(raw: RawLogzOptions): Promise<void> {
   const out = [
     describeModel(tm),
     `log Z = ${fmt(summary.mean, 4)} ± ${fmt(run.se, 4)} (${settings.method}, ${settings.replicas} replicas, nats)`,
-    `  from N(0, I/${c}) (log Z_0 = ${fmt(run.logZBase, 4)}): ${settings.temperatures} temperatures × ${settings.walkers} walkers, ` +
+    `  from ${baseText(tm.base)} (log Z_0 = ${fmt(run.logZBase, 4)}): ${settings.temperatures} temperatures × ${settings.walkers} walkers, ` +
       `${settings.moves} ${settings.kernel} moves each, step ${fmt(run.step, 4)} (${run.stepSource}); ` +
       `acceptance ${fmt(run.acceptance, 2)}, final ESS ${fmt(run.ess, 0)} of ${settings.walkers}; seed ${seed}, ${seconds.toFixed(1)} s`,
   ];

@@ -25,15 +25,18 @@ import {
   diagnosticWarnings,
   type Energy,
   IsingEnergy,
+  foldIn,
   keyFromSeed,
   type LoadedTarget,
   type LoadOptions,
+  type ModelBase,
   loadTarget,
   OutputError,
   type QuantitySummary,
   Rbm,
   runContinuous,
   runDiscrete,
+  Stream,
   summarize,
   TargetError,
   writeSamples,
@@ -234,9 +237,11 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
       `--sampler ${raw.sampler} is for discrete targets; a trained model (--model) is continuous: use ${CONTINUOUS_SAMPLERS.join(", ")}`,
     );
   let target: SampleTarget;
+  let base: ModelBase | undefined;
   if (raw.model !== undefined) {
     const tm = await loadTrainedModel(raw.model);
-    target = { kind: "continuous", energy: tm.model, description: describeModel(tm) };
+    target = { kind: "continuous", energy: tm.energy, description: describeModel(tm) };
+    base = tm.base;
   } else target = loadTargetOrExplain(raw.target as string, loadOptions);
   const shown = printable(raw.target ?? raw.model ?? "");
   if (target.kind === "continuous" && isDiscreteSampler)
@@ -292,7 +297,17 @@ export async function runSampleCommand(raw: SampleOptions): Promise<void> {
   let finalStep: number | undefined;
   try {
     if (target.kind === "continuous") {
+      // A trained model's chains start uniformly within one base standard deviation of the base mean (the
+      // model lives where its training data did, which need not be near the origin).
+      let init: Float64Array | undefined;
+      if (base) {
+        const b = base;
+        const d = target.energy.dim;
+        init = new Stream(foldIn(key, 0x696e6974)).fillUniform(new Float64Array(chains * d));
+        for (let i = 0; i < init.length; i++) init[i] = b.mean[i % d] + b.std * (2 * init[i] - 1);
+      }
       const r = runContinuous(target.energy, {
+        init,
         sampler: raw.sampler as ContinuousSamplerName,
         chains,
         warmup,

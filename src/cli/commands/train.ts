@@ -17,6 +17,7 @@ import {
   checkOutputDir,
   defaultTrainConfig,
   ensureDir,
+  standardisation,
   NumericalError,
   paramsToTensors,
   readCheckpoint,
@@ -57,6 +58,7 @@ interface RawTrainOptions {
   reinit?: string;
   sigma?: string;
   energyPenalty?: string;
+  standardize?: string;
   batch?: string;
   lr?: string;
   optimizer?: string;
@@ -90,6 +92,7 @@ const CONFIG_KEYS = [
   "reinit",
   "sigma",
   "energy-penalty",
+  "standardize",
   "batch",
   "lr",
   "optimizer",
@@ -290,6 +293,11 @@ async function prepare(raw: RawTrainOptions): Promise<Run> {
   const dataSize = parseInteger("--data-size", merged.dataSize);
   const data = loadTrainingData({ spec: merged.data, size: dataSize, seed }, undefined);
   const { config, checkpointEvery } = buildConfig(merged, data.dim);
+  const standardize = merged.standardize ?? "auto";
+  if (!["auto", "yes", "no"].includes(standardize))
+    throw new UserError(`--standardize must be auto, yes or no, got '${printable(standardize)}'`);
+  if (standardize === "yes" || (standardize === "auto" && data.source.kind === "file"))
+    Object.assign(config.model, standardisation(data.batch.x, data.batch.n, data.dim));
   const session = await userErrorAsync(() => startTraining(config, data.batch));
   return { dir: merged.out, session, data, checkpointEvery };
 }
@@ -456,6 +464,10 @@ export function trainCommand(cmd: Command): Command {
     .option(
       "--energy-penalty <α>",
       "mle, cd, pcd, jarzynski: α of the penalty α(E_data[U²] + E_model[U²]) (default 0)",
+    )
+    .option(
+      "--standardize <when>",
+      "train on (x − mean)/scale and map every output back: auto (data files: yes; built-in sets: no), yes or no",
     )
     .option("--batch <n>", "data minibatch per iteration (default 1000)")
     .option("--lr <rate>", "learning rate (default 0.001)")
