@@ -8,7 +8,7 @@ import {
   CheckpointError,
   keyFromSeed,
   type Energy,
-  type MlpEnergy,
+  type ModelEnergy,
   type ModelBase,
   modelBase,
   paramsFromTensors,
@@ -22,7 +22,7 @@ import { printable, UserError } from "./errors.ts";
 export interface TrainedModel {
   dir: string;
   /** The network (in its own, possibly standardised, coordinates). */
-  model: MlpEnergy;
+  model: ModelEnergy;
   /** The energy in the user's coordinates (the network itself without standardisation): use this. */
   energy: Energy;
   /** The base Gaussian in the user's coordinates (train/model-spec.ts). */

@@ -7,7 +7,14 @@
  *   mlp.layers.<l>.bias     shape [out]
  * for l = 0 … hidden.length. The fixed confinement ½·c·|x|² is part of the spec, not a tensor.
  */
-import type { MlpActivation, MlpEnergy, MlpSpec } from "../energies/mlp.ts";
+import {
+  ExpFamEnergy,
+  naturalFromGaussian,
+  polynomialStatistics,
+  quadraticStatistics,
+  type SufficientStatistics,
+} from "../energies/expfam.ts";
+import type { MlpActivation, MlpSpec } from "../energies/mlp.ts";
 import { createMlpEnergy, mlpNumParams, validateMlpSpec } from "../energies/mlp.ts";
 import { AffineInputEnergy } from "../energies/affine.ts";
 import type { Energy, TrainableEnergy } from "../energies/contract.ts";
@@ -30,7 +37,54 @@ export interface MlpModelSpec {
   inputScale?: number;
 }
 
-export type ModelSpec = MlpModelSpec;
+/**
+ * An exponential family U_θ(x) = θ·T(x) (seed 003's maximum-entropy model): `statistics` "quadratic"
+ * (x_a and x_a·x_b: the Gaussian family) or "poly" (x_a^j, j = 1…degree, per coordinate; degree even).
+ * θ₀ is the standard normal's (½ on each x_a², 0 elsewhere), so walkers start as exact draws of N(0, I).
+ * Tensor: expfam.theta, shape [m], in the statistics' order (energies/expfam.ts).
+ */
+export interface ExpFamModelSpec {
+  type: "expfam";
+  dim: number;
+  statistics: "quadratic" | "poly";
+  /** For "poly": the highest power (even, ≥ 2). */
+  degree?: number;
+  inputShift?: number[];
+  inputScale?: number;
+}
+
+export type ModelSpec = MlpModelSpec | ExpFamModelSpec;
+
+/** The energy of a built model: trainable, and disposable (MLPs hold backend memory). */
+export type ModelEnergy = TrainableEnergy & { dispose(): void };
+
+/**
+ * c of the base Gaussian N(0, I/c) in the network's coordinates: the MLP's confinement, or 1 for an
+ * exponential family (whose θ₀ is the standard normal).
+ */
+export function baseConfinement(spec: ModelSpec): number {
+  return spec.type === "mlp" ? spec.confinement : 1;
+}
+
+function expFamStatistics(spec: ExpFamModelSpec): SufficientStatistics {
+  return spec.statistics === "quadratic"
+    ? quadraticStatistics(spec.dim)
+    : polynomialStatistics(spec.dim, spec.degree ?? 4);
+}
+
+/** θ₀ of an exponential family: the standard normal N(0, I). */
+function expFamInitialTheta(spec: ExpFamModelSpec): Float64Array {
+  const d = spec.dim;
+  if (spec.statistics === "quadratic") {
+    const eye = new Float64Array(d * d);
+    for (let a = 0; a < d; a++) eye[a * d + a] = 1;
+    return naturalFromGaussian(new Float64Array(d), eye);
+  }
+  const k = spec.degree ?? 4;
+  const theta = new Float64Array(d * k);
+  for (let a = 0; a < d; a++) theta[a * k + 1] = 0.5;
+  return theta;
+}
 
 export interface TensorSlot {
   name: string;
@@ -41,6 +95,7 @@ export interface TensorSlot {
 }
 
 function mlpSpec(spec: MlpModelSpec): MlpSpec {
+  if (spec.type !== "mlp") throw new Error("internal: not an MLP spec");
   return {
     inputDim: spec.dim,
     hidden: spec.hidden,
@@ -51,8 +106,19 @@ function mlpSpec(spec: MlpModelSpec): MlpSpec {
 
 /** Throws a RangeError naming the field when `spec` is malformed. */
 export function validateModelSpec(spec: ModelSpec): void {
-  if (spec.type !== "mlp") throw new RangeError(`model.type must be 'mlp', got '${String(spec.type)}'`);
-  validateMlpSpec(mlpSpec(spec));
+  if (spec.type === "expfam") {
+    if (!(Number.isSafeInteger(spec.dim) && spec.dim >= 1))
+      throw new RangeError(`model.dim must be a positive integer, got ${spec.dim}`);
+    if (spec.statistics !== "quadratic" && spec.statistics !== "poly")
+      throw new RangeError(`model.statistics must be quadratic or poly, got '${String(spec.statistics)}'`);
+    const k = spec.degree ?? 4;
+    if (spec.statistics === "poly" && !(Number.isSafeInteger(k) && k >= 2 && k % 2 === 0 && k <= 12))
+      throw new RangeError(`model.degree must be an even integer from 2 to 12, got ${k}`);
+  } else if (spec.type === "mlp") validateMlpSpec(mlpSpec(spec));
+  else
+    throw new RangeError(
+      `model.type must be 'mlp' or 'expfam', got '${String((spec as { type: unknown }).type)}'`,
+    );
   if ((spec.inputShift === undefined) !== (spec.inputScale === undefined))
     throw new RangeError("model.inputShift and model.inputScale go together");
   if (spec.inputShift !== undefined) {
@@ -81,7 +147,7 @@ export interface ModelBase {
 
 export function modelBase(spec: ModelSpec): ModelBase {
   const scale = spec.inputScale ?? 1;
-  const std = scale / Math.sqrt(spec.confinement);
+  const std = scale / Math.sqrt(baseConfinement(spec));
   return {
     mean: spec.inputShift ? Float64Array.from(spec.inputShift) : new Float64Array(spec.dim),
     std,
@@ -126,6 +192,10 @@ export function standardisation(
 
 /** The parameter tensors of `spec`, in θ order. */
 export function modelLayout(spec: ModelSpec): TensorSlot[] {
+  if (spec.type === "expfam") {
+    const m = expFamStatistics(spec).size;
+    return [{ name: "expfam.theta", shape: [m], offset: 0, size: m }];
+  }
   const widths = [spec.dim, ...spec.hidden, 1];
   const slots: TensorSlot[] = [];
   let offset = 0;
@@ -142,7 +212,7 @@ export function modelLayout(spec: ModelSpec): TensorSlot[] {
 }
 
 export function modelNumParams(spec: ModelSpec): number {
-  return mlpNumParams(mlpSpec(spec));
+  return spec.type === "expfam" ? expFamStatistics(spec).size : mlpNumParams(mlpSpec(spec));
 }
 
 /** θ as named tensors. */
@@ -183,8 +253,12 @@ export function paramsFromTensors(
 }
 
 /** Builds the model of `spec` with θ initialised from `key` (on the selected backend). */
-export async function buildModel(spec: ModelSpec, key: Key): Promise<MlpEnergy> {
+export async function buildModel(spec: ModelSpec, key: Key): Promise<ModelEnergy> {
   validateModelSpec(spec);
+  if (spec.type === "expfam") {
+    const e = new ExpFamEnergy(expFamStatistics(spec), expFamInitialTheta(spec));
+    return Object.assign(e, { dispose() {} });
+  }
   return createMlpEnergy(mlpSpec(spec), key);
 }
 

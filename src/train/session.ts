@@ -5,7 +5,6 @@
  * after iteration k continues exactly as the uninterrupted run would (same keys, same state).
  */
 import type { TrainableEnergy } from "../energies/contract.ts";
-import type { MlpEnergy } from "../energies/mlp.ts";
 import { NumericalError } from "../math/errors.ts";
 import {
   contrastiveDivergence,
@@ -21,8 +20,11 @@ import { slicedScoreMatching } from "../objectives/sliced-score-matching.ts";
 import { foldIn, type Key, keyFromSeed, split } from "../random/key.ts";
 import {
   buildModel,
+  baseConfinement,
   confinementInit,
   modelBase,
+  type MlpModelSpec,
+  type ModelEnergy,
   type ModelSpec,
   modelNumParams,
   toModelCoordinates,
@@ -84,7 +86,7 @@ export interface TrainConfig {
 }
 
 /** Defaults for 2-D data (the seed's toy2d settings: PyTorch reference `toy2d` in shared/peer). */
-export function defaultTrainConfig(dim: number): TrainConfig {
+export function defaultTrainConfig(dim: number): TrainConfig & { model: MlpModelSpec } {
   return {
     model: { type: "mlp", dim, hidden: [128, 128], activation: "silu", confinement: 0.25 },
     method: "jarzynski",
@@ -140,7 +142,7 @@ export function validateTrainConfig(c: TrainConfig): void {
     throw new RangeError(`optimizer.clip must be ≥ 0, got ${o.clip}`);
   if (o.schedule !== "constant" && o.schedule !== "cosine")
     throw new RangeError(`optimizer.schedule must be constant or cosine, got '${String(o.schedule)}'`);
-  if (["mle", "pcd", "jarzynski"].includes(c.method) && !(c.model.confinement > 0))
+  if (["mle", "pcd", "jarzynski"].includes(c.method) && !(baseConfinement(c.model) > 0))
     throw new RangeError(
       `${c.method} starts its walkers from the confinement's Gaussian: model.confinement must be > 0`,
     );
@@ -156,7 +158,8 @@ export function buildOptimizer(o: OptimizerConfig, iters: number): Optimizer {
 }
 
 export function buildObjective(c: TrainConfig, data?: Batch): Objective<unknown> {
-  const init = c.model.confinement > 0 ? confinementInit(c.model.confinement) : undefined;
+  const c0 = baseConfinement(c.model);
+  const init = c0 > 0 ? confinementInit(c0) : undefined;
   switch (c.method) {
     case "mle":
       return freshChainsMle({
@@ -226,7 +229,7 @@ export function confinementLogZ(dim: number, c: number): number {
 
 export interface TrainSession {
   readonly config: TrainConfig;
-  readonly model: MlpEnergy;
+  readonly model: ModelEnergy;
   readonly objective: Objective<unknown>;
   readonly trainer: Trainer<unknown>;
   readonly state: TrainerState<unknown>;

@@ -166,6 +166,62 @@ describe("ebm train", () => {
     assert.equal(saved.iteration, 9);
   });
 
+  test("an exponential-family energy trains, saves expfam.theta, and refuses MLP-only flags", () => {
+    const dir = join(tmp, "expfam");
+    const r = ebm(
+      "train",
+      "--data",
+      "mog4-unequal",
+      "--data-size",
+      "2000",
+      "--energy",
+      "expfam",
+      "--statistics",
+      "poly:4",
+      "--iters",
+      "30",
+      "--walkers",
+      "200",
+      "--out",
+      dir,
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.deepEqual(cfg.config.model, { type: "expfam", dim: 2, statistics: "poly", degree: 4 });
+    const header = readFileSync(join(dir, "model.safetensors"));
+    assert.match(
+      header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString(),
+      /"expfam\.theta":\{"dtype":"F64","shape":\[8\]/,
+    );
+    const bad = ebm(
+      "train",
+      "--data",
+      "moons",
+      "--energy",
+      "expfam",
+      "--hidden",
+      "8",
+      "--out",
+      join(tmp, "never"),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--hidden applies to --energy mlp, not expfam/);
+    const odd = ebm(
+      "train",
+      "--data",
+      "moons",
+      "--energy",
+      "expfam",
+      "--statistics",
+      "poly:3",
+      "--out",
+      join(tmp, "never"),
+    );
+    assert.equal(odd.code, 2);
+    assert.match(odd.stderr, /degree must be an even integer/);
+  });
+
   test("Ctrl-C saves a checkpoint of the last finished iteration and exits 130", async () => {
     const dir = join(tmp, "sigint");
     const child = spawn(process.execPath, [BIN, "train", ...SMALL, "--iters", "100000", "--out", dir], {

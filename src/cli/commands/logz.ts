@@ -246,7 +246,11 @@ export function gridCheck(model: Energy, base: ModelBase): GridCheck | undefined
 /** One line describing a trained model. */
 export function describeModel(m: TrainedModel): string {
   const c = m.config.model;
-  return `model ${printable(m.dir)} (mlp ${[c.dim, ...c.hidden, 1].join("→")}, ${c.activation}, confinement ${c.confinement}; ${m.config.method}, iteration ${m.iteration})`;
+  const what =
+    c.type === "mlp"
+      ? `mlp ${[c.dim, ...c.hidden, 1].join("→")}, ${c.activation}, confinement ${c.confinement}`
+      : `exponential family, ${c.statistics === "poly" ? `polynomial statistics to degree ${c.degree ?? 4}` : "quadratic statistics"}, d = ${c.dim}`;
+  return `model ${printable(m.dir)} (${what}${c.inputScale !== undefined ? ", standardised inputs" : ""}; ${m.config.method}, iteration ${m.iteration})`;
 }
 
 /** A number for JSON: finite values rounded to 7 significant digits, others null. */

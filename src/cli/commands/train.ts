@@ -25,6 +25,7 @@ import {
   startTraining,
   type TrainConfig,
   type TrainSession,
+  type ModelSpec,
   TRAIN_METHODS,
   validateTrainConfig,
   writeCheckpoint,
@@ -46,6 +47,7 @@ interface RawTrainOptions {
   dataSize: string;
   method?: string;
   energy: string;
+  statistics?: string;
   hidden?: string;
   activation?: string;
   confinement?: string;
@@ -80,6 +82,7 @@ const CONFIG_KEYS = [
   "data-size",
   "method",
   "energy",
+  "statistics",
   "hidden",
   "activation",
   "confinement",
@@ -161,15 +164,42 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
       );
     c.method = raw.method as TrainConfig["method"];
   }
-  if (raw.energy !== "mlp") throw new UserError(`--energy must be mlp, got '${printable(raw.energy)}'`);
+  if (raw.energy !== "mlp" && raw.energy !== "expfam")
+    throw new UserError(`--energy must be mlp or expfam, got '${printable(raw.energy)}'`);
+  if (raw.energy === "expfam") {
+    for (const [flag, v] of [
+      ["--hidden", raw.hidden],
+      ["--activation", raw.activation],
+      ["--confinement", raw.confinement],
+    ] as const)
+      if (v !== undefined) throw new UserError(`${flag} applies to --energy mlp, not expfam`);
+    const st = raw.statistics ?? "quadratic";
+    const m = /^poly(?::(\d+))?$/.exec(st);
+    if (st !== "quadratic" && !m)
+      throw new UserError(`--statistics must be quadratic or poly:k (k even), got '${printable(st)}'`);
+    const expfam: ModelSpec =
+      st === "quadratic"
+        ? { type: "expfam", dim, statistics: "quadratic" }
+        : { type: "expfam", dim, statistics: "poly", degree: m?.[1] ? Number(m[1]) : 4 };
+    return finishConfig(raw, { ...c, model: expfam } as TrainConfig);
+  }
+  if (raw.statistics !== undefined) throw new UserError("--statistics applies to --energy expfam");
   if (raw.hidden !== undefined) {
     const h = parseNumberList("--hidden", raw.hidden);
     if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
       throw new UserError(`--hidden must be layer widths from 1 to 4096, got '${printable(raw.hidden)}'`);
     c.model.hidden = h;
   }
-  if (raw.activation !== undefined) c.model.activation = raw.activation as TrainConfig["model"]["activation"];
+  if (raw.activation !== undefined) c.model.activation = raw.activation as typeof c.model.activation;
   if (raw.confinement !== undefined) c.model.confinement = parseNumber("--confinement", raw.confinement);
+  return finishConfig(raw, c);
+}
+
+/** The settings every energy shares. */
+function finishConfig(
+  raw: RawTrainOptions,
+  c: TrainConfig,
+): { config: TrainConfig; checkpointEvery: number } {
   if (raw.iters !== undefined) c.iters = parseInteger("--iters", raw.iters, 0);
   if (raw.walkers !== undefined) c.walkers = parseInteger("--walkers", raw.walkers);
   if (raw.estimatorWalkers !== undefined)
@@ -440,7 +470,11 @@ export function trainCommand(cmd: Command): Command {
     .option("--data <name|file>", "training data: a built-in 2-D set or a .csv/.npy file")
     .option("--data-size <n>", "points drawn for a built-in set", "10000")
     .option("--method <name>", `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski)`)
-    .option("--energy <type>", "energy model: mlp", "mlp")
+    .option("--energy <type>", "energy model: mlp, or expfam (U = θ·T(x), see --statistics)", "mlp")
+    .option(
+      "--statistics <T>",
+      "expfam: quadratic (the Gaussian family) or poly:k (x_a^j, j ≤ k, k even; default 4)",
+    )
     .option("--hidden <widths>", "hidden layer widths of the MLP (default 128,128)")
     .option("--activation <name>", "silu, softplus, tanh or elu (default silu)")
     .option(
