@@ -23,8 +23,10 @@
 #include "activation_jets.h"
 #include "activations.h"
 #include "gemm.h"
+#include "jet_gemm.h"
 #include "napi_util.h"
 #include "registry.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace ebm {
@@ -314,174 +316,377 @@ void run_param_grad(Net& net, const double* x, long n, const double* w, double* 
   }
 }
 
-// --- second-order jets along directions: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] -------------------------------------------
+// --- jets: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] along directions, and the exact Laplacian ------------------------------
 //
-// For point x_i and direction v_i, u(t) = MLP(x_i + t·v_i): u̇ = v·∇ₓMLP and ü = vᵀ∇²ₓMLP v at t = 0. The
-// forward pass propagates the second-order jet (z, ż, z̈) of every pre-activation and (h, ḣ, ḧ) of every
-// activation (ż = ḣ_prev·W, z̈ = ḧ_prev·W; ḣ = f′ż, ḧ = f″ż² + f′z̈; input jet (x, v, 0)); the backward pass
-// is reverse mode through that jet pass, seeded with ∂/∂u̇ = a_i and ∂/∂ü = b_i:
-//   Z̄ = H̄ f′ + Ḣ̄ f″ż + Ḧ̄ (f‴ż² + f″z̈),   Ż̄ = Ḣ̄ f′ + 2Ḧ̄ f″ż,   Z̈̄ = Ḧ̄ f′,
-//   ∂W += [A; Ȧ; Ä]ᵀ[Z̄; Ż̄; Z̈̄],  ∂b += Σ_rows Z̄,  [H̄; Ḣ̄; Ḧ̄]_prev = [Z̄; Ż̄; Z̈̄]·Wᵀ.
-// The three streams of a layer are stored stacked (3r rows), so each product is one sgemm over 3r rows.
-// With b = null (and no curvature wanted) only the first-order jet runs (2 streams): that is
-// Σ_i a_i ∂θ(v_i·∇ₓMLP(x_i)), the score-parameter gradient of denoising score matching with v = r, a = 1.
-// Parts, accumulators and their order as run_param_grad: bit-identical across runs and thread counts.
+// For point x_i and tangent directions t_1 … t_D, the forward pass propagates, through every layer, the
+// pre-activation z, its directional derivatives ż_k = ḣ_{k,prev}·W (k = 1 … D) and one summed second-order
+// stream z̈ = ḧ_prev·W, and the activation's
+//     h = f(z),   ḣ_k = f′ ż_k,   ḧ = f″ Σ_k ż_k² + f′ z̈        (input: x, t_k, 0),
+// so that at the (linear) output u̇_k = t_k·∇ₓMLP and ü = Σ_k t_kᵀ∇²ₓMLP t_k. Two uses:
+//   - directions (D = 1, t = v_i per row): u̇ = v·∇ₓMLP, ü = vᵀ∇²ₓMLP v: denoising (first order only, no z̈
+//     stream) and sliced score matching;
+//   - the coordinate axes (D = dim, t_k = e_k): u̇_k = ∂_k MLP and ü = ΔₓMLP — the "forward Laplacian": the
+//     exact Laplacian in dim + 2 streams, where dim second-order directional passes would need 3·dim.
+// The backward pass is reverse mode through that jet pass, seeded with ∂/∂u̇_k = a_ik and ∂/∂ü = b_i
+// (Ḣ̄_k = a_ik·v_L, Ḧ̄ = b_i·v_L and H̄ = 0 at the last hidden layer, v_L the output weights):
+//   Z̄ = H̄ f′ + f″ Σ_k Ḣ̄_k ż_k + Ḧ̄ (f‴ Σ_k ż_k² + f″ z̈),   Ż̄_k = Ḣ̄_k f′ + 2Ḧ̄ f″ ż_k,   Z̈̄ = Ḧ̄ f′,
+//   ∂W += [A; Ȧ_1…Ȧ_D; Ä]ᵀ[Z̄; Ż̄_1…Ż̄_D; Z̈̄],  ∂b += Σ_rows Z̄,  [H̄; Ḣ̄; Ḧ̄]_prev = [Z̄; Ż̄; Z̈̄]·Wᵀ.
+// The S = 1 + D (+ 1) streams of a layer are stacked (S·r rows for a tile of r points), so each layer costs
+// three products over S·r rows (jet_gemm.h: in place, AVX-512 or AVX2 register tiles, no packing), plus
+// one vectorised elementwise pass forward and one backward (activation_jets.h). Every row is padded to a
+// multiple of 16 floats with zeros (weights included), so vectors never need masks.
+//
+// Exact score matching, J = Σ_i w_i[½|∇ₓU|² − ΔₓU] with U = MLP + ½c|x|², is the axes mode with seeds
+// a_ik = w_i(u̇_ik + c·x_ik) and b_i = −w_i, set per tile from the forward pass's u̇ (the confinement has no
+// θ; it adds c·x to ∇ₓU and c·dim to ΔₓU).
+//
+// Parts, accumulators and their order as run_param_grad (min(tiles, kChunks) chunks of tiles, float64
+// accumulators combined in chunk order; the tile size depends on the streams only), and every float32
+// product is one FMA chain in a fixed order: bit-identical across runs and thread counts.
 
-constexpr int kJetTile = 128;
+using jetmm::AlignedBuf;
+using jetmm::pad16;
+using jetmm::small_gemm;
 
-struct JetWorkspace {
-  std::vector<float> in0, hs, zd, fd, zbar, hbar, tmp;
-  void ensure(const Net& net) {
-    auto grow = [](std::vector<float>& v, size_t n) {
-      if (v.size() < n) v.resize(n);
-    };
-    grow(in0, static_cast<size_t>(3) * kJetTile * net.dim());
-    grow(hs, static_cast<size_t>(3) * kJetTile * net.hiddenTotal);
-    grow(zd, static_cast<size_t>(2) * kJetTile * net.hiddenTotal);
-    grow(fd, static_cast<size_t>(3) * kJetTile * net.hiddenTotal);
-    grow(zbar, static_cast<size_t>(3) * kJetTile * net.maxw);
-    grow(hbar, static_cast<size_t>(3) * kJetTile * net.maxw);
-    grow(tmp, static_cast<size_t>(net.maxWW) + net.maxw);
+/** Target stacked rows per tile (S·r): the activations of a tile stay in L2. */
+constexpr int kJetStreamRows = 256;
+constexpr int kJetMaxRows = 128;
+
+struct JetSpec {
+  int D = 1;          // first-order (tangent) streams
+  bool so = false;    // the summed second-order stream
+  bool axes = false;  // tangents are e_1 … e_dim (D = dim) rather than the rows of v (D = 1)
+  int S() const { return 1 + D + (so ? 1 : 0); }
+  int rows() const { return std::max(1, std::min(kJetMaxRows, kJetStreamRows / S())); }
+};
+
+/** θ in zero-padded rows, built once per call on the calling thread and read by every part. */
+struct JetNet {
+  int L = 0;
+  int w[kMaxLayers + 1] = {}, ld[kMaxLayers + 1] = {};
+  const float* W[kMaxLayers] = {};   // w[l] × ld[l+1]
+  const float* Wt[kMaxLayers] = {};  // W_lᵀ: w[l+1] × ld[l] (l ≥ 1)
+  const float* b[kMaxLayers] = {};   // ld[l+1]
+  const float* v = nullptr;          // output weights, ld[L−1]
+  long hoff[kMaxLayers] = {};        // Σ_{q<l} ld[q+1]: hidden layer l's column offset in the tile buffers
+  long hiddenLd = 0;
+  int maxld = 0, maxw = 0;
+};
+
+thread_local AlignedBuf tl_jetnet;
+
+inline void copy_row(float* dst, const float* src, int n, int ld) {
+  std::memcpy(dst, src, n * sizeof(float));
+  std::fill(dst + n, dst + ld, 0.f);
+}
+
+JetNet prepare_jet_net(const Net& net) {
+  JetNet jn;
+  jn.L = net.layers;
+  for (int l = 0; l <= jn.L; l++) {
+    jn.w[l] = net.w[l];
+    jn.ld[l] = pad16(net.w[l]);
+    jn.maxld = std::max(jn.maxld, jn.ld[l]);
+    jn.maxw = std::max(jn.maxw, jn.w[l]);
+  }
+  long total = jn.ld[jn.L - 1];
+  for (int l = 0; l + 1 < jn.L; l++) {
+    jn.hoff[l] = jn.hiddenLd;
+    jn.hiddenLd += jn.ld[l + 1];
+    total += static_cast<long>(jn.w[l]) * jn.ld[l + 1] + jn.ld[l + 1];
+    if (l >= 1) total += static_cast<long>(jn.w[l + 1]) * jn.ld[l];
+  }
+  float* p = tl_jetnet.get(total);
+  for (int l = 0; l + 1 < jn.L; l++) {
+    const int K = jn.w[l], N = jn.w[l + 1], ldN = jn.ld[l + 1], ldK = jn.ld[l];
+    const float* W = net.theta + net.offW[l];
+    for (int k = 0; k < K; k++) copy_row(p + static_cast<long>(k) * ldN, W + static_cast<long>(k) * N, N, ldN);
+    jn.W[l] = p;
+    p += static_cast<long>(K) * ldN;
+    copy_row(p, net.theta + net.offB[l], N, ldN);
+    jn.b[l] = p;
+    p += ldN;
+    if (l >= 1) {
+      for (int j = 0; j < N; j++) {
+        float* row = p + static_cast<long>(j) * ldK;
+        for (int k = 0; k < K; k++) row[k] = W[static_cast<long>(k) * N + j];
+        std::fill(row + K, row + ldK, 0.f);
+      }
+      jn.Wt[l] = p;
+      p += static_cast<long>(N) * ldK;
+    }
+  }
+  copy_row(p, net.theta + net.offW[jn.L - 1], jn.w[jn.L - 1], jn.ld[jn.L - 1]);
+  jn.v = p;
+  return jn;
+}
+
+struct JetWs {
+  AlignedBuf in0, hs, zd, fd, zb, hb, cw, vacc, bacc, seedA, seedB, u1, u2;
+  void ensure(const JetNet& jn, const JetSpec& sp, int r) {
+    const long S = sp.S(), sr = S * r;
+    in0.get(sr * jn.ld[0]);
+    hs.get(sr * jn.hiddenLd);
+    zd.get((sp.D + sp.so) * static_cast<long>(r) * jn.hiddenLd);
+    fd.get((2 + sp.so) * static_cast<long>(r) * jn.hiddenLd);
+    zb.get(sr * jn.maxld);
+    hb.get(sr * jn.maxld);
+    cw.get(static_cast<long>(jn.maxw) * jn.maxld);
+    vacc.get(jn.maxld);
+    bacc.get(jn.maxld);
+    seedA.get(static_cast<long>(r) * sp.D);
+    seedB.get(r);
+    u1.get(static_cast<long>(r) * sp.D);
+    u2.get(r);
   }
 };
 
-thread_local JetWorkspace tl_jet;
+thread_local JetWs tl_jetws;
 
-/** Offset of hidden layer l's r×N block inside the per-layer jet buffers (in units of one stream). */
-inline long jet_offset(const Net& net, int l) {
-  long off = 0;
-  for (int q = 0; q < l; q++) off += static_cast<long>(kJetTile) * net.w[q + 1];
-  return off;
+/** One tile's inputs and outputs (pointers at the tile's first row). */
+struct JetRows {
+  const double* x = nullptr;
+  const double* v = nullptr;  // directions (not in axes mode)
+  const double* a = nullptr;  // seeds ∂/∂u̇ (directions)
+  const double* b = nullptr;  // seeds ∂/∂ü (directions; null: 0)
+  const double* w = nullptr;  // score-matching weights (axes mode)
+  double c = 0;               // confinement (axes mode)
+  double* u1 = nullptr;       // u̇, r × D (optional)
+  double* u2 = nullptr;       // ü, r (optional)
+};
+
+/** Forward elementwise pass of a hidden layer: H (S streams, pre-activations in, activation jets out). */
+template <int ACT>
+void jet_forward_act(float* H, float* Z, float* F, const float* bias, int r, int N, int D, bool so) {
+  using namespace simd;
+  const long rn = static_cast<long>(r) * N;
+  for (int i = 0; i < r; i++) {
+    for (int j = 0; j < N; j += kWidth) {
+      const long q = static_cast<long>(i) * N + j;
+      V f0, f1, f2, f3;
+      jet<ACT>(load(H + q) + load(bias + j), f0, f1, f2, f3);
+      V s2 = zero();
+      for (int t = 1; t <= D; t++) {
+        const V zt = load(H + t * rn + q);
+        store(Z + (t - 1) * rn + q, zt);
+        store(H + t * rn + q, f1 * zt);
+        s2 = fma(zt, zt, s2);
+      }
+      if (so) {
+        const V zz = load(H + (D + 1) * rn + q);
+        store(Z + D * rn + q, zz);
+        store(H + (D + 1) * rn + q, fma(f2, s2, f1 * zz));
+        store(F + 2 * rn + q, f3);
+      }
+      store(H + q, f0);
+      store(F + q, f1);
+      store(F + rn + q, f2);
+    }
+  }
 }
 
 /**
- * One tile of r rows: jets forward, then the reverse pass seeded with (a, b) (b == null: first order only,
- * S = 2 streams). Adds the parameter gradient to acc (float64) and writes u̇, ü per row when asked.
+ * Backward elementwise pass of a hidden layer: Zb (S streams) from Hb, or, at the last hidden layer (top),
+ * from the seeds (Ḣ̄_k = a_ik v, Ḧ̄ = b_i v, H̄ = 0). bacc (N) ← Σ_rows Z̄.
  */
-void jet_tile(const Net& net, const double* x, const double* v, int r, const double* a, const double* b, int S,
-              double* acc, double* slope, double* curv, JetWorkspace& ws) {
-  const int dim = net.dim();
-  const int L = net.layers;
-  const long rd = static_cast<long>(r) * dim;
-  float* in0 = ws.in0.data();
-  for (long k = 0; k < rd; k++) in0[k] = static_cast<float>(x[k]);
-  for (long k = 0; k < rd; k++) in0[rd + k] = static_cast<float>(v[k]);
-  if (S == 3) std::fill(in0 + 2 * rd, in0 + 3 * rd, 0.f);
-
-  // Forward: stacked [z; ż; z̈] = [A; Ȧ; Ä]·W (+ b on the first block), then the activation jets.
-  const float* A = in0;
-  int K = dim;
-  for (int l = 0; l + 1 < L; l++) {
-    const int N = net.w[l + 1];
-    const long off = jet_offset(net, l);
-    const long rn = static_cast<long>(r) * N;
-    float* H = ws.hs.data() + 3 * off;
-    float* Zd = ws.zd.data() + 2 * off;
-    float* F = ws.fd.data() + 3 * off;
-    const float* W = net.theta + net.offW[l];
-    const float* bias = net.theta + net.offB[l];
-    sgemm(false, false, S * r, N, K, 1.f, A, K, W, N, 0.f, H, N);
-    for (int i = 0; i < r; i++)
-      for (int j = 0; j < N; j++) H[static_cast<long>(i) * N + j] += bias[j];
-    for (long q = 0; q < rn; q++) {
-      const ActJet f = act_jet(net.act, H[q]);
-      const float zdot = H[rn + q];
-      F[q] = f.f1;
-      F[rn + q] = f.f2;
-      F[2 * rn + q] = f.f3;
-      Zd[q] = zdot;
-      H[q] = f.f0;
-      H[rn + q] = f.f1 * zdot;
-      if (S == 3) {
-        const float zdd = H[2 * rn + q];
-        Zd[rn + q] = zdd;
-        H[2 * rn + q] = f.f2 * zdot * zdot + f.f1 * zdd;
-      }
-    }
-    A = H;
-    K = N;
-  }
-  const float* vL = net.theta + net.offW[L - 1];
-  const long rk = static_cast<long>(r) * K;
+template <int ACT>
+void jet_backward_act(bool top, const float* Hb, float* Zb, const float* Z, const float* F, const float* seedA,
+                      const float* seedB, const float* vtop, int r, int N, int D, bool so, float* bacc) {
+  using namespace simd;
+  const long rn = static_cast<long>(r) * N;
+  const int S = 1 + D + (so ? 1 : 0);
+  for (int j = 0; j < N; j += kWidth) store(bacc + j, zero());
   for (int i = 0; i < r; i++) {
-    if (slope) slope[i] = static_cast<double>(dot(A + rk + static_cast<long>(i) * K, vL, K));
-    if (curv) curv[i] = S == 3 ? static_cast<double>(dot(A + 2 * rk + static_cast<long>(i) * K, vL, K)) : 0.0;
-  }
-  if (!acc) return;
-
-  // Reverse: top layer (u̇ = ḣ·v_L, ü = ḧ·v_L; U itself is not seeded, so H̄ starts at 0).
-  float* Hb = ws.hbar.data();
-  float* Zb = ws.zbar.data();
-  {
-    double* aw = acc + net.offW[L - 1];
-    for (int i = 0; i < r; i++) {
-      const float ai = static_cast<float>(a[i]);
-      const float bi = S == 3 && b ? static_cast<float>(b[i]) : 0.f;
-      const float* h1 = A + rk + static_cast<long>(i) * K;
-      const float* h2 = A + 2 * rk + static_cast<long>(i) * K;
-      float* hb0 = Hb + static_cast<long>(i) * K;
-      float* hb1 = Hb + rk + static_cast<long>(i) * K;
-      float* hb2 = Hb + 2 * rk + static_cast<long>(i) * K;
-      for (int j = 0; j < K; j++) {
-        hb0[j] = 0.f;
-        hb1[j] = ai * vL[j];
-        if (S == 3) hb2[j] = bi * vL[j];
-        aw[j] += static_cast<double>(ai * h1[j] + (S == 3 ? bi * h2[j] : 0.f));
+    const V bi = set1(so ? seedB[i] : 0.f);
+    for (int j = 0; j < N; j += kWidth) {
+      const long q = static_cast<long>(i) * N + j;
+      const V f1 = load(F + q), f2 = load(F + rn + q);
+      const V vj = top ? load(vtop + j) : zero();
+      V zbar = top ? zero() : load(Hb + q) * f1;
+      const V hbs = so ? (top ? bi * vj : load(Hb + (S - 1) * rn + q)) : zero();
+      const V two_hbs_f2 = set1(2.0f) * hbs * f2;
+      V s2 = zero();
+      for (int t = 1; t <= D; t++) {
+        const V hbt = top ? set1(seedA[static_cast<long>(i) * D + t - 1]) * vj : load(Hb + t * rn + q);
+        const V zt = load(Z + (t - 1) * rn + q);
+        zbar = fma(f2 * hbt, zt, zbar);
+        V zbt = hbt * f1;
+        if (so) {
+          zbt = fma(two_hbs_f2, zt, zbt);
+          s2 = fma(zt, zt, s2);
+        }
+        store(Zb + t * rn + q, zbt);
       }
-    }
-  }
-  for (int l = L - 2; l >= 0; l--) {
-    const int N = net.w[l + 1], Kl = net.w[l];
-    const long off = jet_offset(net, l);
-    const long rn = static_cast<long>(r) * N;
-    const float* Zd = ws.zd.data() + 2 * off;
-    const float* F = ws.fd.data() + 3 * off;
-    for (long q = 0; q < rn; q++) {
-      const float f1 = F[q], f2 = F[rn + q], zdot = Zd[q];
-      const float h0 = Hb[q], h1 = Hb[rn + q];
-      if (S == 3) {
-        const float f3 = F[2 * rn + q], zdd = Zd[rn + q], h2 = Hb[2 * rn + q];
-        Zb[q] = h0 * f1 + h1 * f2 * zdot + h2 * (f3 * zdot * zdot + f2 * zdd);
-        Zb[rn + q] = h1 * f1 + 2.f * h2 * f2 * zdot;
-        Zb[2 * rn + q] = h2 * f1;
-      } else {
-        Zb[q] = h0 * f1 + h1 * f2 * zdot;
-        Zb[rn + q] = h1 * f1;
+      if (so) {
+        const V f3 = load(F + 2 * rn + q), zz = load(Z + D * rn + q);
+        zbar = fma(hbs, fma(f3, s2, f2 * zz), zbar);
+        store(Zb + (S - 1) * rn + q, hbs * f1);
       }
+      store(Zb + q, zbar);
+      store(bacc + j, load(bacc + j) + zbar);
     }
-    const float* Ain = l == 0 ? in0 : ws.hs.data() + 3 * jet_offset(net, l - 1);
-    float* tmp = ws.tmp.data();
-    sgemm(true, false, Kl, N, S * r, 1.f, Ain, Kl, Zb, N, 0.f, tmp, N);
-    double* aw = acc + net.offW[l];
-    for (long q = 0; q < static_cast<long>(Kl) * N; q++) aw[q] += tmp[q];
-    double* ab = acc + net.offB[l];
-    for (int i = 0; i < r; i++) {
-      const float* z = Zb + static_cast<long>(i) * N;
-      for (int j = 0; j < N; j++) ab[j] += z[j];
-    }
-    if (l > 0) sgemm(false, true, S * r, Kl, N, 1.f, Zb, N, net.theta + net.offW[l], N, 0.f, Hb, Kl);
   }
 }
 
-/** out = Σ_i ∂θ[a_i u̇_i + b_i ü_i] (out may be null: values only); slope/curv per row if non-null. */
-void run_jet(const Net& net, const double* x, const double* v, long n, const double* a, const double* b,
-             double* slope, double* curv, double* out) {
+inline float dot_padded(const float* a, const float* b, int n) {
+  using namespace simd;
+  V s = zero();
+  for (int j = 0; j < n; j += kWidth) s = fma(load(a + j), load(b + j), s);
+  return hsum(s);
+}
+
+/** One tile of r rows: jets forward, the seeds, then (acc != null) the reverse pass, added to acc. */
+template <int ACT>
+void jet_tile(const Net& net, const JetNet& jn, const JetSpec& sp, int r, const JetRows& io, double* acc, JetWs& ws) {
+  using namespace simd;
+  const int S = sp.S(), D = sp.D, L = jn.L, dim = jn.w[0], ld0 = jn.ld[0];
+  const bool so = sp.so;
+  const long sr = static_cast<long>(S) * r;
+
+  // Input streams [x; t_1 … t_D; 0].
+  float* in0 = ws.in0.data;
+  const long r0 = static_cast<long>(r) * ld0;
+  for (int i = 0; i < r; i++) {
+    float* row = in0 + static_cast<long>(i) * ld0;
+    for (int k = 0; k < dim; k++) row[k] = static_cast<float>(io.x[static_cast<long>(i) * dim + k]);
+    std::fill(row + dim, row + ld0, 0.f);
+  }
+  if (sp.axes) {
+    std::fill(in0 + r0, in0 + (1 + D) * r0, 0.f);
+    for (int t = 0; t < D; t++)
+      for (int i = 0; i < r; i++) in0[(1 + t) * r0 + static_cast<long>(i) * ld0 + t] = 1.f;
+  } else {
+    for (int i = 0; i < r; i++) {
+      float* row = in0 + r0 + static_cast<long>(i) * ld0;
+      for (int k = 0; k < dim; k++) row[k] = static_cast<float>(io.v[static_cast<long>(i) * dim + k]);
+      std::fill(row + dim, row + ld0, 0.f);
+    }
+  }
+  if (so) std::fill(in0 + (1 + D) * r0, in0 + (2 + D) * r0, 0.f);
+
+  // Forward.
+  const float* A = in0;
+  int ldA = ld0;
+  for (int l = 0; l + 1 < L; l++) {
+    const int N = jn.ld[l + 1];
+    float* H = ws.hs.data + sr * jn.hoff[l];
+    float* Z = ws.zd.data + (D + so) * static_cast<long>(r) * jn.hoff[l];
+    float* F = ws.fd.data + (2 + so) * static_cast<long>(r) * jn.hoff[l];
+    small_gemm(static_cast<int>(sr), N, jn.w[l], A, ldA, 1, jn.W[l], N, H, N);
+    jet_forward_act<ACT>(H, Z, F, jn.b[l], r, N, D, so);
+    A = H;
+    ldA = N;
+  }
+
+  // Output layer: u̇_k = ḣ_k·v, ü = ḧ·v; then the seeds.
+  const int ldT = jn.ld[L - 1];
+  const long rk = static_cast<long>(r) * ldT;
+  float* u1 = ws.u1.data;
+  float* u2 = ws.u2.data;
+  float* sa = ws.seedA.data;
+  float* sb = ws.seedB.data;
+  for (int i = 0; i < r; i++) {
+    for (int t = 0; t < D; t++)
+      u1[static_cast<long>(i) * D + t] = dot_padded(A + (1 + t) * rk + static_cast<long>(i) * ldT, jn.v, ldT);
+    u2[i] = so ? dot_padded(A + (S - 1) * rk + static_cast<long>(i) * ldT, jn.v, ldT) : 0.f;
+  }
+  if (io.u1)
+    for (long k = 0; k < static_cast<long>(r) * D; k++) io.u1[k] = static_cast<double>(u1[k]);
+  if (io.u2)
+    for (int i = 0; i < r; i++) io.u2[i] = static_cast<double>(u2[i]);
+  if (!acc) return;
+  for (int i = 0; i < r; i++) {
+    if (sp.axes) {
+      const double wi = io.w[i];
+      for (int t = 0; t < D; t++) {
+        const long k = static_cast<long>(i) * D + t;
+        sa[k] = static_cast<float>(wi * (static_cast<double>(u1[k]) + io.c * io.x[static_cast<long>(i) * dim + t]));
+      }
+      sb[i] = static_cast<float>(-wi);
+    } else {
+      sa[i] = static_cast<float>(io.a[i]);
+      sb[i] = io.b ? static_cast<float>(io.b[i]) : 0.f;
+    }
+  }
+
+  // ∂v_L = Σ_i Σ_k a_ik ḣ_k + b_i ḧ (the output bias does not move u̇ or ü).
+  {
+    float* va = ws.vacc.data;
+    for (int j = 0; j < ldT; j += kWidth) store(va + j, zero());
+    for (int i = 0; i < r; i++) {
+      for (int t = 0; t < D; t++) {
+        const V ai = set1(sa[static_cast<long>(i) * D + t]);
+        const float* h = A + (1 + t) * rk + static_cast<long>(i) * ldT;
+        for (int j = 0; j < ldT; j += kWidth) store(va + j, fma(ai, load(h + j), load(va + j)));
+      }
+      if (so) {
+        const V bi = set1(sb[i]);
+        const float* h = A + (S - 1) * rk + static_cast<long>(i) * ldT;
+        for (int j = 0; j < ldT; j += kWidth) store(va + j, fma(bi, load(h + j), load(va + j)));
+      }
+    }
+    double* aw = acc + net.offW[L - 1];
+    for (int j = 0; j < jn.w[L - 1]; j++) aw[j] += va[j];
+  }
+
+  // Reverse, from the last hidden layer down.
+  float* Zb = ws.zb.data;
+  float* Hb = ws.hb.data;
+  for (int l = L - 2; l >= 0; l--) {
+    const int N = jn.ld[l + 1], Nr = jn.w[l + 1], K = jn.w[l];
+    const float* Z = ws.zd.data + (D + so) * static_cast<long>(r) * jn.hoff[l];
+    const float* F = ws.fd.data + (2 + so) * static_cast<long>(r) * jn.hoff[l];
+    jet_backward_act<ACT>(l == L - 2, Hb, Zb, Z, F, sa, sb, jn.v, r, N, D, so, ws.bacc.data);
+    const float* Ain = l == 0 ? in0 : ws.hs.data + sr * jn.hoff[l - 1];
+    const int ldIn = jn.ld[l];
+    float* C = ws.cw.data;
+    small_gemm(K, N, static_cast<int>(sr), Ain, 1, ldIn, Zb, N, C, N);
+    double* aw = acc + net.offW[l];
+    for (int k = 0; k < K; k++) {
+      const float* c = C + static_cast<long>(k) * N;
+      double* o = aw + static_cast<long>(k) * Nr;
+      for (int j = 0; j < Nr; j++) o[j] += c[j];
+    }
+    double* ab = acc + net.offB[l];
+    for (int j = 0; j < Nr; j++) ab[j] += ws.bacc.data[j];
+    if (l > 0) small_gemm(static_cast<int>(sr), ldIn, Nr, Zb, N, 1, jn.Wt[l], ldIn, Hb, ldIn);
+  }
+}
+
+/**
+ * The jets of `sp` for n rows (io: pointers at row 0), parameter gradient into out (null: values only).
+ * Rows are split into tiles of sp.rows() points; see the section comment for parts and determinism.
+ */
+void run_jets(const Net& net, const JetSpec& sp, long n, const JetRows& io, double* out) {
+  const JetNet jn = prepare_jet_net(net);
   const int dim = net.dim();
   const long P = net.numParams;
-  const int S = (b || curv) ? 3 : 2;
-  const int tiles = static_cast<int>((n + kJetTile - 1) / kJetTile);
-  const int parts = std::max(1, std::min(kChunks, tiles));
+  const int r = sp.rows();
+  const long tiles = (n + r - 1) / r;
+  const int parts = static_cast<int>(std::max<long>(1, std::min<long>(kChunks, tiles)));
   std::vector<double> acc(out ? static_cast<size_t>(parts) * P : 0, 0.0);
   parallel_for(parts, [&](int p) {
-    JetWorkspace& ws = tl_jet;
-    ws.ensure(net);
+    JetWs& ws = tl_jetws;
+    ws.ensure(jn, sp, r);
     double* my = out ? acc.data() + static_cast<long>(p) * P : nullptr;
     auto [t0, t1] = part_range(tiles, parts, p);
     for (long t = t0; t < t1; t++) {
-      const long i0 = t * kJetTile;
-      const int r = static_cast<int>(std::min<long>(kJetTile, n - i0));
-      jet_tile(net, x + i0 * dim, v + i0 * dim, r, a ? a + i0 : nullptr, b ? b + i0 : nullptr, S, my,
-               slope ? slope + i0 : nullptr, curv ? curv + i0 : nullptr, ws);
+      const long i0 = t * r;
+      const int rr = static_cast<int>(std::min<long>(r, n - i0));
+      JetRows tio = io;
+      tio.x = io.x + i0 * dim;
+      if (io.v) tio.v = io.v + i0 * dim;
+      if (io.a) tio.a = io.a + i0;
+      if (io.b) tio.b = io.b + i0;
+      if (io.w) tio.w = io.w + i0;
+      if (io.u1) tio.u1 = io.u1 + i0 * sp.D;
+      if (io.u2) tio.u2 = io.u2 + i0;
+      switch (net.act) {
+        case kSilu: jet_tile<kSilu>(net, jn, sp, rr, tio, my, ws); break;
+        case kSoftplus: jet_tile<kSoftplus>(net, jn, sp, rr, tio, my, ws); break;
+        case kTanh: jet_tile<kTanh>(net, jn, sp, rr, tio, my, ws); break;
+        default: jet_tile<kElu>(net, jn, sp, rr, tio, my, ws); break;
+      }
     }
   });
   if (!out) return;
@@ -490,6 +695,58 @@ void run_jet(const Net& net, const double* x, const double* v, long n, const dou
     for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
     out[q] = s;
   }
+}
+
+/** out = Σ_i ∂θ[a_i u̇_i + b_i ü_i] along v (out may be null: values only); slope/curv per row if non-null. */
+void run_jet(const Net& net, const double* x, const double* v, long n, const double* a, const double* b,
+             double* slope, double* curv, double* out) {
+  JetSpec sp;
+  sp.D = 1;
+  sp.so = b || curv;
+  JetRows io;
+  io.x = x;
+  io.v = v;
+  io.a = a;
+  io.b = b;
+  io.u1 = slope;
+  io.u2 = curv;
+  run_jets(net, sp, n, io, out);
+}
+
+thread_local std::vector<double> tl_sm_grad, tl_sm_lap;
+
+/**
+ * Exact score matching: returns J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)] and writes ∂θJ to out (the forward
+ * Laplacian: axes mode). J is summed in float64, in row order, from the float32 ∇ₓMLP and ΔₓMLP, with the
+ * confinement's exact contributions (c·x to the gradient, c·dim to the Laplacian).
+ */
+double run_score_matching(const Net& net, const double* x, long n, const double* w, double* out) {
+  const int dim = net.dim();
+  JetSpec sp;
+  sp.D = dim;
+  sp.so = true;
+  sp.axes = true;
+  std::vector<double>& g = tl_sm_grad;
+  std::vector<double>& lap = tl_sm_lap;
+  if (static_cast<long>(g.size()) < n * dim) g.resize(n * dim);
+  if (static_cast<long>(lap.size()) < n) lap.resize(n);
+  JetRows io;
+  io.x = x;
+  io.w = w;
+  io.c = net.c;
+  io.u1 = g.data();
+  io.u2 = lap.data();
+  run_jets(net, sp, n, io, out);
+  double J = 0;
+  for (long i = 0; i < n; i++) {
+    double sq = 0;
+    for (int k = 0; k < dim; k++) {
+      const double gk = g[i * dim + k] + net.c * x[i * dim + k];
+      sq += gk * gk;
+    }
+    J += w[i] * (0.5 * sq - (lap[i] + net.c * dim));
+  }
+  return J;
 }
 
 // --- JavaScript glue ----------------------------------------------------------------------------------------
@@ -655,6 +912,28 @@ napi_value js_mlp_directional_param_grad(napi_env env, napi_callback_info info) 
   return a.undefined();
 }
 
+/**
+ * mlpScoreMatching(widths, act, c, theta, x, n, weights, out): returns J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)]
+ * and writes ∂θJ to out (the forward-Laplacian jets; see run_score_matching).
+ */
+napi_value js_mlp_score_matching(napi_env env, napi_callback_info info) {
+  Args a(env, info, 8);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 3, net)) return nullptr;
+  net.c = a.number(2);
+  size_t nx, nw, no;
+  const double* x = a.f64(4, &nx);
+  int64_t n = a.integer(5);
+  const double* w = a.f64(6, &nw);
+  double* out = a.f64(7, &no);
+  if (!check_n(a, n)) return nullptr;
+  a.need(nx, n * net.dim(), "x");
+  a.need(nw, n, "weights");
+  a.need(no, net.numParams, "out");
+  if (!a.ok) return nullptr;
+  return a.make_number(run_score_matching(net, x, n, w, out));
+}
+
 }  // namespace
 
 EBM_EXPORT("mlpEnergy", js_mlp_energy);
@@ -662,5 +941,6 @@ EBM_EXPORT("mlpEnergyGrad", js_mlp_energy_grad);
 EBM_EXPORT("mlpLangevin", js_mlp_langevin);
 EBM_EXPORT("mlpParamGrad", js_mlp_param_grad);
 EBM_EXPORT("mlpDirectionalParamGrad", js_mlp_directional_param_grad);
+EBM_EXPORT("mlpScoreMatching", js_mlp_score_matching);
 
 }  // namespace ebm

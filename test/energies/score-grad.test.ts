@@ -260,6 +260,95 @@ describe("MLP score-parameter gradients against a float64 jet reference", () => 
   });
 });
 
+/**
+ * Exact score matching J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)] (U with the confinement ½c|x|²) in float64 from
+ * the jets along the unit vectors (u̇ = ∂_j u, ü = ∂_jj u), and ∂θJ by central differences of it.
+ */
+function scoreMatchingReference(
+  sp: MlpSpec,
+  theta: Float64Array,
+  x: Float64Array,
+  n: number,
+  w: Float64Array,
+): { J: number; grad: Float64Array; absSum: number } {
+  const th = f32(theta);
+  const xr = f32(x);
+  const d = sp.inputDim;
+  const c = sp.confinement ?? 0;
+  let absSum = 0;
+  const J = (): number => {
+    const sq = new Float64Array(n);
+    const lap = new Float64Array(n);
+    for (let j = 0; j < d; j++) {
+      const v = new Float64Array(n * d);
+      for (let i = 0; i < n; i++) v[i * d + j] = 1;
+      const { u1, u2 } = jets(sp, th, xr, v, n);
+      for (let i = 0; i < n; i++) {
+        sq[i] += (u1[i] + c * xr[i * d + j]) ** 2;
+        lap[i] += u2[i] + c;
+      }
+    }
+    let s = 0;
+    absSum = 0;
+    for (let i = 0; i < n; i++) {
+      s += w[i] * (0.5 * sq[i] - lap[i]);
+      absSum += Math.abs(w[i]) * (0.5 * sq[i] + Math.abs(lap[i]));
+    }
+    return s;
+  };
+  const h = 1e-6;
+  const grad = new Float64Array(th.length);
+  for (let k = 0; k < th.length; k++) {
+    const old = th[k];
+    th[k] = old + h;
+    const up = J();
+    th[k] = old - h;
+    const down = J();
+    th[k] = old;
+    grad[k] = (up - down) / (2 * h);
+  }
+  return { J: J(), grad, absSum };
+}
+
+describe("MLP exact score matching against a float64 jet reference", () => {
+  for (const activation of ACTS) {
+    test(`${activation}: J and ∂θJ on every backend`, async () => {
+      let seed = 300;
+      for (const net of NETS) {
+        const sp: MlpSpec = { ...net, activation, confinement: 0.3 };
+        const key = keyFromSeed(seed++);
+        const probe = await createMlpEnergy(sp, key, { backend: "wasm" });
+        const theta = new Stream(keyFromSeed(seed++)).fillNormal(
+          new Float64Array(probe.numParams),
+          0,
+          0.6,
+        ) as Float64Array;
+        probe.dispose();
+        const n = 41;
+        const { x, a } = draws(seed++, n, sp.inputDim);
+        const ref = scoreMatchingReference(sp, theta, x, n, a);
+        const grads: Float64Array[] = [];
+        for (const backend of backends()) {
+          const e = await createMlpEnergy(sp, key, { backend });
+          try {
+            e.setParams(theta);
+            const g = new Float64Array(e.numParams);
+            const J = e.scoreMatching(x, n, a, g);
+            const tag = `${backend} ${activation} ${JSON.stringify(net.hidden)}`;
+            // J sums terms of either sign: its float32 error is relative to Σ_i |w_i|(½|∇U|² + |ΔU|).
+            assert.ok(Math.abs(J - ref.J) <= 3e-4 * ref.absSum, `${tag} J: ${J} vs ${ref.J}`);
+            assertNear(g, ref.grad, 3e-4, `${tag} ∂θJ`);
+            grads.push(g);
+          } finally {
+            e.dispose();
+          }
+        }
+        if (grads.length === 2) assertNear(grads[1], grads[0], 6e-4, `native vs tfjs ∂θJ ${activation}`);
+      }
+    });
+  }
+});
+
 describe("native jet kernel: determinism", { skip: skipNative }, () => {
   test("bit-identical across runs and thread counts, n spanning several tiles", async () => {
     const sp: MlpSpec = { inputDim: 5, hidden: [32, 32], activation: "silu", confinement: 0.1 };

@@ -237,7 +237,7 @@ describe("native MLP vs float64 reference and tfjs", { skip }, () => {
     }
   });
 
-  test("score matching (tfjs twin) follows setParams", async () => {
+  test("exact score matching follows setParams (native jet kernel vs tfjs)", async () => {
     const sp: MlpSpec = { inputDim: 2, hidden: [12], activation: "tanh", confinement: 0.1 };
     const nat = await createMlpEnergy(sp, keyFromSeed(5), { backend: "native" });
     const tfj = await createMlpEnergy(sp, keyFromSeed(5), { backend: "wasm" });
@@ -248,8 +248,17 @@ describe("native MLP vs float64 reference and tfjs", { skip }, () => {
       const { x, w } = data(7, 50, 2);
       const ga = new Float64Array(nat.numParams);
       const gb = new Float64Array(nat.numParams);
-      assert.equal(nat.scoreMatching(x, 50, w, ga), tfj.scoreMatching(x, 50, w, gb));
-      assert.deepEqual(ga, gb);
+      // Both float32 (score-grad.test.ts checks each against a float64 reference): they agree to 6e-4.
+      const ja = nat.scoreMatching(x, 50, w, ga);
+      const jb = tfj.scoreMatching(x, 50, w, gb);
+      assert.ok(Math.abs(ja - jb) <= 6e-4 * (Math.abs(jb) + 1), `J ${ja} vs ${jb}`);
+      let err = 0;
+      let ref = 0;
+      for (let k = 0; k < ga.length; k++) {
+        err += Math.abs(ga[k] - gb[k]);
+        ref += Math.abs(gb[k]);
+      }
+      assert.ok(err <= 6e-4 * ref, `Σ|Δ∂θJ| = ${err} vs Σ|∂θJ| = ${ref}`);
     } finally {
       nat.dispose();
       tfj.dispose();

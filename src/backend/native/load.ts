@@ -121,6 +121,36 @@ export interface NativeAddon {
     weights: Float64Array,
     out: Float64Array,
   ): void;
+  // The MLP jet kernels (native/src/mlp.cc) are optional members: an addon built before them lacks them, and
+  // src/backend/native/mlp.ts then falls back to its tfjs twin.
+  /**
+   * out = Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] with u(t) = MLP(x_i + t·v_i) (the network without the confinement term);
+   * `b`, `slope` (u̇) and `curv` (ü) may be null.
+   */
+  mlpDirectionalParamGrad?(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    x: Float64Array,
+    v: Float64Array,
+    n: number,
+    a: Float64Array,
+    b: Float64Array | null,
+    slope: Float64Array | null,
+    curv: Float64Array | null,
+    out: Float64Array,
+  ): void;
+  /** Returns J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)] (U with the confinement c) and writes ∂θJ to out. */
+  mlpScoreMatching?(
+    widths: Int32Array,
+    act: number,
+    c: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    weights: Float64Array,
+    out: Float64Array,
+  ): number;
   // RBM kernels (native/src/rbm.cc, used by src/backend/native/rbm.ts). Model arguments (nv, nh, pack, b, c):
   // `pack` is W and Wᵀ packed by rbmPack; keys are passed as (hi, lo) words.
   rbmPackSize(nv: number, nh: number): number;

@@ -3,16 +3,17 @@
  * and initialisation as the tfjs energy (src/energies/mlp.ts), float32 inside and float64 at the
  * boundary. θ's master copy is float64 (`getParams` returns exactly what `setParams` was given); the
  * kernels read a float32 copy passed on every call, so the addon holds no per-energy state and nothing
- * needs freeing except the score-matching twin (below).
+ * needs freeing.
  *
  * U, ∇ₓU, Σ w_i ∂θU and the fused Langevin proposal run natively (tiles of 256 points, analytic backward
  * pass, split over the addon's thread pool; see native/src/mlp.cc). So do the score-gradient capabilities
- * of src/energies/score-grad.ts (denoising and sliced score matching): `scoreParamGrad` and
- * `directionalParamGrad` are one call of the addon's jet kernel (second-order jets of U(x + t·v) forward,
- * reverse mode through them). The exact score-matching objective (a Laplacian: dim directional passes) is
- * delegated to a tfjs twin with the same θ: it is created by the factory (the objective is synchronous,
- * tfjs initialisation is not) and re-synchronised lazily after setParams; the twin also serves the score
- * capabilities if the loaded addon predates the jet kernel.
+ * of src/energies/score-grad.ts (denoising and sliced score matching) and the exact score-matching
+ * objective: `scoreParamGrad` and `directionalParamGrad` are one call of the addon's jet kernel (jets of
+ * U(x + t·v) forward, reverse mode through them), `scoreMatching` one call of its forward-Laplacian variant
+ * (∇ₓU and the exact ΔₓU from dim + 2 jet streams, then ∂θ of J by reverse mode through them). Only an addon
+ * built before those kernels lacks them: the energy then delegates them to a tfjs twin with the same θ,
+ * created by the factory (the objectives are synchronous, tfjs initialisation is not) and re-synchronised
+ * lazily after setParams.
  */
 import type { LangevinProposer } from "../../energies/contract.ts";
 import { initMlpParams, type MlpSpec, mlpNumParams } from "../../energies/mlp.ts";
@@ -22,36 +23,25 @@ import { loadNative, type NativeAddon } from "./load.ts";
 
 export type NativeMlpEnergy = TfMlpEnergy & LangevinProposer;
 
-/**
- * The addon's jet kernel (native/src/mlp.cc): out = Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] with u(t) = MLP(x_i + t·v_i)
- * (the network without the confinement term); `b`, `slope` (u̇) and `curv` (ü) may be null. Declared here
- * rather than in load.ts's NativeAddon so that an addon built before it is detected (then the tfjs twin runs).
- */
-interface JetKernel {
-  mlpDirectionalParamGrad(
-    widths: Int32Array,
-    act: number,
-    theta: Float32Array,
-    x: Float64Array,
-    v: Float64Array,
-    n: number,
-    a: Float64Array,
-    b: Float64Array | null,
-    slope: Float64Array | null,
-    curv: Float64Array | null,
-    out: Float64Array,
-  ): void;
-}
-
 const ACT_CODES = { silu: 0, softplus: 1, tanh: 2, elu: 3 } as const;
 
 /** Builds the native MLP energy (throws if the addon is not available). */
 export async function createNativeMlpEnergy(spec: MlpSpec, key: Key): Promise<NativeMlpEnergy> {
   const addon = loadNative();
   if (!addon) throw new Error("native backend unavailable (addon not built or EBM_BACKEND=wasm)");
-  const { createTfMlpEnergy } = await import("../tfjs/mlp.ts");
-  const twin = await createTfMlpEnergy(spec, key);
+  let twin: TfMlpEnergy | undefined;
+  if (!hasJetKernels(addon)) {
+    const { createTfMlpEnergy } = await import("../tfjs/mlp.ts");
+    twin = await createTfMlpEnergy(spec, key);
+  }
   return new NativeMlp(addon, spec, key, twin);
+}
+
+type JetAddon = NativeAddon & Required<Pick<NativeAddon, "mlpDirectionalParamGrad" | "mlpScoreMatching">>;
+
+/** True when the addon has the jet kernels (an addon built before them does not). */
+function hasJetKernels(addon: NativeAddon): addon is JetAddon {
+  return typeof addon.mlpDirectionalParamGrad === "function" && typeof addon.mlpScoreMatching === "function";
 }
 
 class NativeMlp implements NativeMlpEnergy {
@@ -64,13 +54,14 @@ class NativeMlp implements NativeMlpEnergy {
   private readonly c: number;
   private readonly theta: Float64Array;
   private readonly theta32: Float32Array;
-  private readonly jet: JetKernel | undefined;
+  /** The addon when it has the jet kernels, else undefined (then `twin` serves the score methods). */
+  private readonly jet: JetAddon | undefined;
   private ones = new Float64Array(0);
   private twin: TfMlpEnergy | undefined;
   private twinStale = false;
   private disposed = false;
 
-  constructor(addon: NativeAddon, spec: MlpSpec, key: Key, twin: TfMlpEnergy) {
+  constructor(addon: NativeAddon, spec: MlpSpec, key: Key, twin: TfMlpEnergy | undefined) {
     this.addon = addon;
     this.spec = Object.freeze({ ...spec, hidden: [...spec.hidden] });
     this.dim = spec.inputDim;
@@ -81,8 +72,7 @@ class NativeMlp implements NativeMlpEnergy {
     this.theta = initMlpParams(spec, key);
     this.theta32 = Float32Array.from(this.theta);
     this.twin = twin;
-    const jet = addon as NativeAddon & Partial<JetKernel>;
-    this.jet = typeof jet.mlpDirectionalParamGrad === "function" ? (jet as JetKernel) : undefined;
+    this.jet = hasJetKernels(addon) ? addon : undefined;
   }
 
   // --- parameters -----------------------------------------------------------------------------------------
@@ -205,11 +195,19 @@ class NativeMlp implements NativeMlpEnergy {
     }
   }
 
-  // --- ScoreMatchable (tfjs twin) -------------------------------------------------------------------------
+  // --- ScoreMatchable --------------------------------------------------------------------------------------
 
+  /**
+   * J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)] (returned) and ∂θJ (into `out`): one call of the forward-Laplacian
+   * jet kernel. J is summed in float64 from the float32 ∇ₓMLP and ΔₓMLP, with the confinement's exact
+   * contributions (c·x to the gradient, c·dim to the Laplacian), as the tfjs energy does.
+   */
   scoreMatching(x: Float64Array, n: number, weights: Float64Array, out: Float64Array): number {
     this.check();
-    return this.syncedTwin().scoreMatching(x, n, weights, out);
+    this.checkN(n);
+    if (out.length < this.numParams) throw new RangeError(`out must hold ${this.numParams} values`);
+    if (!this.jet) return this.syncedTwin().scoreMatching(x, n, weights, out);
+    return this.jet.mlpScoreMatching(this.widths, this.act, this.c, this.theta32, x, n, weights, out);
   }
 
   private syncedTwin(): TfMlpEnergy {
