@@ -22,7 +22,7 @@ import {
 import { jarzynski } from "../objectives/jarzynski.ts";
 import type { Objective } from "../objectives/objective.ts";
 import { foldIn, keyFromSeed, Stream, split } from "../random/key.ts";
-import { adam } from "../train/optim.ts";
+import { adam, sgd } from "../train/optim.ts";
 import { trainer } from "../train/trainer.ts";
 
 export const GMM50D_METHODS = ["cd", "pcd", "jarzynski"] as const;
@@ -41,6 +41,14 @@ export interface Gmm50dOptions {
   iters: number;
   step: number;
   lr: number;
+  /** Learn the two means (default) or keep them at their starting values and learn only the mass. */
+  learnMeans: boolean;
+  /** Plain gradient descent ("sgd") or Adam. */
+  optimizer: "sgd" | "adam";
+  /** Jarzynski: walker groups of the first-order feedback correction (objectives/jarzynski.ts; 0: off). */
+  feedbackGroups: number;
+  /** Jarzynski: walkers of the decoupled estimator population (0: none). */
+  estimatorWalkers: number;
   /** Jarzynski: resample when ESS < resample·N. */
   resample: number;
   batch: number;
@@ -62,6 +70,10 @@ export const GMM50D_DEFAULTS: Gmm50dOptions = {
   iters: 2000,
   step: 0.1,
   lr: 0.003,
+  learnMeans: true,
+  estimatorWalkers: 1000,
+  feedbackGroups: 0,
+  optimizer: "adam",
   resample: 0.5,
   batch: 500,
   dataSize: 10000,
@@ -81,6 +93,9 @@ export interface Gmm50dRun {
   logZ?: number;
   logZSe?: number;
   logZExact?: number;
+  /** Jarzynski: the decoupled estimator population's log Z_θ ± SE (it follows θ but does not drive it). */
+  estimatorLogZ?: number;
+  estimatorLogZSe?: number;
   /** q along training (every iteration). */
   massTrace: Float64Array;
   seconds: number;
@@ -142,7 +157,13 @@ function objectiveFor(method: Gmm50dMethod, o: Gmm50dOptions): Objective<unknown
     case "pcd":
       return persistentContrastiveDivergence({ walkers: o.walkers, step: o.step }) as Objective<unknown>;
     case "jarzynski":
-      return jarzynski({ walkers: o.walkers, step: o.step, resample: o.resample }) as Objective<unknown>;
+      return jarzynski({
+        walkers: o.walkers,
+        step: o.step,
+        resample: o.resample,
+        feedbackGroups: o.feedbackGroups,
+        ...(o.estimatorWalkers > 0 ? { estimator: { walkers: o.estimatorWalkers } } : {}),
+      }) as Objective<unknown>;
   }
 }
 
@@ -194,13 +215,13 @@ export function runGmm50d(opts: Partial<Gmm50dOptions> = {}, progress?: Gmm50dPr
         means: [displaced(aStar), displaced(bStar)],
         stds: [1, 1],
         offsets: [0],
-        learnMeans: true,
+        learnMeans: o.learnMeans,
       });
       const objective = objectiveFor(method, o);
       const t = trainer({
         model,
         objective,
-        optimizer: adam(o.lr),
+        optimizer: o.optimizer === "sgd" ? sgd(o.lr) : adam(o.lr),
         data: { x: data, n: o.dataSize },
         batchSize: o.batch,
       });
@@ -248,6 +269,10 @@ export function runGmm50d(opts: Partial<Gmm50dOptions> = {}, progress?: Gmm50dPr
         run.logZ = logZ0 + diag.logZRatio;
         run.logZSe = diag.logZSe;
         run.logZExact = logZModel;
+        if (diag.estimator) {
+          run.estimatorLogZ = logZ0 + diag.estimator.logZRatio;
+          run.estimatorLogZSe = diag.estimator.logZSe;
+        }
       }
       runs.push(run);
     }

@@ -31,8 +31,19 @@ export interface Objective<S = unknown> {
   readonly name: string;
   init(key: Key, model: TrainableEnergy): S;
   gradient(key: Key, state: S, model: TrainableEnergy, batch: Batch, grad: Float64Array): void;
-  afterUpdate(key: Key, state: S, model: TrainableEnergy): void;
+  /**
+   * `shares`, when the objective has `feedbackParts` and the optimizer a tangent map: shares[g] is the part
+   * of the step θ_{k+1} − θ_k that walker group g's contribution to the gradients caused (trainer.ts).
+   */
+  afterUpdate(key: Key, state: S, model: TrainableEnergy, shares?: readonly Float64Array[]): void;
   diagnostics(state: S): ObjectiveDiagnostics;
+  /**
+   * Optional, for objectives whose walkers are reweighted along the θ path they help choose (Jarzynski):
+   * the contributions of the walker groups to the last gradient, each with the sign it has in `grad`
+   * (they sum, with the data term, to grad). The trainer then tracks each group's share of every step
+   * through the optimizer's tangent map and passes the shares to afterUpdate.
+   */
+  feedbackParts?(state: S): readonly Float64Array[] | undefined;
 }
 
 /**

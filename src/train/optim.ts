@@ -7,6 +7,15 @@
 export interface GradientTransformation<S = unknown> {
   init(params: Float64Array): S;
   update(grads: Float64Array, state: S, params: Float64Array): { updates: Float64Array; state: S };
+  /**
+   * Optional tangent map: how the updates respond, to first order, to an extra gradient contribution dg
+   * with the optimizer's statistics (second moments, clipping factor, rate) held at their values in the
+   * `update` just made. `tangent` carries the linear part of the state (Adam's first moment; null for a
+   * stateless map), from `tangentInit`; it is updated in place. Called right after `update`, with the
+   * state that returned. Used to find the share of a step that a group of walkers caused (trainer.ts).
+   */
+  tangentInit?(params: Float64Array): unknown;
+  tangentUpdate?(dg: Float64Array, tangent: unknown, state: S, params: Float64Array): Float64Array;
 }
 
 export type Optimizer = GradientTransformation<unknown>;
@@ -47,6 +56,13 @@ export function sgd(lr: number | Schedule): Optimizer {
       for (let i = 0; i < g.length; i++) updates[i] = -rate * g[i];
       return { updates, state: { t: st.t + 1 } };
     },
+    tangentInit: () => null,
+    tangentUpdate(dg, _tangent, state) {
+      const rate = rateAt(lr, (state as { t: number }).t - 1);
+      const du = new Float64Array(dg.length);
+      for (let i = 0; i < dg.length; i++) du[i] = -rate * dg[i];
+      return du;
+    },
   };
 }
 
@@ -64,6 +80,9 @@ export function decoupledWeightDecay(lr: number | Schedule, wd: number): Optimiz
       for (let i = 0; i < updates.length; i++) updates[i] -= f * params[i];
       return { updates, state: { t: st.t + 1 } };
     },
+    // The decay term does not depend on the incoming updates.
+    tangentInit: () => null,
+    tangentUpdate: (du) => du.slice(),
   };
 }
 
@@ -92,11 +111,28 @@ export function adam(lr: number | Schedule, b1 = 0.9, b2 = 0.999, eps = 1e-8): O
       st.t = t;
       return { updates, state: st };
     },
+    // The first moment is linear in the gradients; v (noise level, not direction) is held fixed.
+    tangentInit: (p) => new Float64Array(p.length),
+    tangentUpdate(dg, tangent, s) {
+      const st = s as AdamState;
+      const dm = tangent as Float64Array;
+      const c1 = 1 - b1 ** st.t;
+      const c2 = 1 - b2 ** st.t;
+      const rate = rateAt(lr, st.t - 1);
+      const du = new Float64Array(dg.length);
+      for (let i = 0; i < dg.length; i++) {
+        dm[i] = b1 * dm[i] + (1 - b1) * dg[i];
+        du[i] = (-rate * (dm[i] / c1)) / (Math.sqrt(st.v[i] / c2) + eps);
+      }
+      return du;
+    },
   };
 }
 
 /** Rescales the gradient so its Euclidean norm is at most `maxNorm`. */
 export function clipByGlobalNorm(maxNorm: number): Optimizer {
+  // The last update's factor, for the tangent map (called right after it).
+  let lastFactor = 1;
   return {
     init: () => null,
     update(g, state) {
@@ -104,9 +140,17 @@ export function clipByGlobalNorm(maxNorm: number): Optimizer {
       for (let i = 0; i < g.length; i++) s += g[i] * g[i];
       const norm = Math.sqrt(s);
       const f = norm > maxNorm ? maxNorm / norm : 1;
+      lastFactor = f;
       const updates = g.slice();
       if (f !== 1) for (let i = 0; i < updates.length; i++) updates[i] *= f;
       return { updates, state };
+    },
+    // The factor is held fixed (its dependence on one group's share is second order in the direction).
+    tangentInit: () => null,
+    tangentUpdate(dg) {
+      const du = dg.slice();
+      if (lastFactor !== 1) for (let i = 0; i < du.length; i++) du[i] *= lastFactor;
+      return du;
     },
   };
 }
@@ -125,5 +169,19 @@ export function chain(...parts: Optimizer[]): Optimizer {
       });
       return { updates: u, state: next };
     },
+    ...(parts.every((t) => t.tangentInit && t.tangentUpdate)
+      ? {
+          tangentInit: (p: Float64Array) => parts.map((t) => t.tangentInit!(p)),
+          tangentUpdate(dg: Float64Array, tangent: unknown, state: unknown, params: Float64Array) {
+            const tangents = tangent as unknown[];
+            const states = state as unknown[];
+            let du = dg;
+            parts.forEach((t, i) => {
+              du = t.tangentUpdate!(du, tangents[i], states[i], params);
+            });
+            return du;
+          },
+        }
+      : {}),
   };
 }

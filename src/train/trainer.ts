@@ -29,6 +29,11 @@ export interface TrainerState<S> {
   objective: S;
   /** Iterations done. */
   iteration: number;
+  /**
+   * The optimizer's tangent states, one per walker group of an objective with `feedbackParts` (absent
+   * otherwise, or when the optimizer has no tangent map).
+   */
+  tangents?: unknown[];
 }
 
 export interface Trainer<S> {
@@ -72,9 +77,18 @@ export function trainer<S>(opts: TrainerOptions<S>): Trainer<S> {
           );
       const r = optimizer.update(grad, state.optState, state.params);
       state.optState = r.state;
+      // Each walker group's share of this step, through the optimizer's tangent map: the objective removes
+      // it from the group's own reweighting (the self-influence that otherwise biases it).
+      const parts = objective.feedbackParts?.(state.objective);
+      let shares: Float64Array[] | undefined;
+      if (parts && optimizer.tangentInit && optimizer.tangentUpdate) {
+        const tangents = (state.tangents ??= []);
+        while (tangents.length < parts.length) tangents.push(optimizer.tangentInit(state.params));
+        shares = parts.map((p, g) => optimizer.tangentUpdate!(p, tangents[g], state.optState, state.params));
+      }
       applyUpdates(state.params, r.updates);
       model.setParams(state.params);
-      objective.afterUpdate(kAfter, state.objective, model);
+      objective.afterUpdate(kAfter, state.objective, model, shares);
       state.iteration++;
     },
   };

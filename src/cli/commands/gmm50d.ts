@@ -97,6 +97,8 @@ function summary(r: Gmm50dResult, out: string): Record<string, unknown> {
             logz: run.logZ,
             logz_se: run.logZSe,
             logz_exact: run.logZExact,
+            estimator_logz: run.estimatorLogZ,
+            estimator_logz_se: run.estimatorLogZSe,
             seconds: run.seconds,
           })),
         },
@@ -112,7 +114,7 @@ function markdown(r: Gmm50dResult): string {
     "",
     `Data: ${o.dataSize} draws of (1 − m)·N(a*, I) + m·N(b*, I), m = ${o.mass}, |a* − b*| = ${o.separation} ` +
       `(data fraction in b: ${f(r.dataMass, 4)}). Model: the same family with means a, b and mass q learned, ` +
-      `started at q = 0.5 with each mean ${o.offset} from its target. ${o.walkers} walkers, ULA step ${o.step}, Adam ${o.lr}, ` +
+      `started at q = 0.5 with each mean ${o.offset} from its target. ${o.walkers} walkers, ULA step ${o.step}, ${o.optimizer === "sgd" ? "gradient descent" : "Adam"} ${o.lr}, ` +
       `${o.iters} iterations, batch ${o.batch}; ${o.replicas} replica${o.replicas > 1 ? "s" : ""} (seeds ${o.seed}…${o.seed + o.replicas - 1}).`,
     "",
     "![learned mass](gmm50d.png)",
@@ -135,7 +137,19 @@ function markdown(r: Gmm50dResult): string {
           .map((run) => `${pm(run.logZ ?? Number.NaN, run.logZSe ?? Number.NaN)} vs ${f(run.logZExact)}`)
           .join("; ") +
         ". The training walkers' estimate drifts below the truth: each update raises U where the walkers that drove it sit " +
-        "(finite-N feedback), which also biases the mass they report to the gradient.",
+        "(finite-N feedback), which also biases the mass they report to the gradient." +
+        (j.runs[0].estimatorLogZ !== undefined
+          ? " The decoupled estimator population (" +
+            o.estimatorWalkers +
+            " walkers on the same θ path, not feeding the gradient): " +
+            j.runs
+              .map(
+                (run) =>
+                  `${pm(run.estimatorLogZ ?? Number.NaN, run.estimatorLogZSe ?? Number.NaN)} vs ${f(run.logZExact)}`,
+              )
+              .join("; ") +
+            "."
+          : ""),
     );
   }
   lines.push("", "Raw numbers: `results.json`.", "");
