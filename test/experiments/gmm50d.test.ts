@@ -8,7 +8,16 @@ import { test } from "node:test";
 import { runGmm50d } from "../../src/index.ts";
 
 test("gmm50d (d = 10): Jarzynski's KL is below CD's and PCD's; PCD's mass collapses", () => {
-  const r = runGmm50d({ dim: 10, iters: 600, walkers: 500, lr: 0.01, replicas: 1, klSamples: 10000 });
+  const r = runGmm50d({
+    dim: 10,
+    iters: 600,
+    walkers: 500,
+    lr: 0.01,
+    optimizer: "adam",
+    estimatorWalkers: 0,
+    replicas: 1,
+    klSamples: 10000,
+  });
   const by = Object.fromEntries(r.methods.map((m) => [m.method, m]));
   const j = by.jarzynski;
   for (const other of [by.cd, by.pcd])

@@ -31,6 +31,8 @@ interface RawGmm50dOptions {
   iters: string;
   step: string;
   lr: string;
+  optimizer: string;
+  estimatorWalkers: string;
   replicas: string;
   seed: string;
   out: string;
@@ -39,6 +41,12 @@ interface RawGmm50dOptions {
 }
 
 const LABELS: Record<Gmm50dMethod, string> = { cd: "CD-1", pcd: "PCD", jarzynski: "Jarzynski" };
+
+function parseOptimizer(v: string): Gmm50dOptions["optimizer"] {
+  if (v !== "sgd" && v !== "adam")
+    throw new UserError(`--optimizer: expected sgd or adam, got '${printable(v)}'`);
+  return v;
+}
 
 function parseOptions(raw: RawGmm50dOptions): Gmm50dOptions {
   const methods = raw.methods.split(",").map((s) => s.trim());
@@ -56,6 +64,8 @@ function parseOptions(raw: RawGmm50dOptions): Gmm50dOptions {
     iters: parseInteger("--iters", raw.iters),
     step: parseNumber("--step", raw.step),
     lr: parseNumber("--lr", raw.lr),
+    optimizer: parseOptimizer(raw.optimizer),
+    estimatorWalkers: parseInteger("--estimator-walkers", raw.estimatorWalkers, 0),
     replicas: parseInteger("--replicas", raw.replicas),
     seed: parseSeed("--seed", raw.seed),
   };
@@ -214,7 +224,13 @@ export function gmm50dOptions(cmd: Command): Command {
     .option("--walkers <n>", "walkers per method", String(d.walkers))
     .option("--iters <n>", "training iterations", String(d.iters))
     .option("--step <h>", "ULA step size", String(d.step))
-    .option("--lr <rate>", "Adam learning rate", String(d.lr))
+    .option("--lr <rate>", "learning rate", String(d.lr))
+    .option("--optimizer <name>", "sgd (plain gradient descent) or adam", d.optimizer)
+    .option(
+      "--estimator-walkers <n>",
+      "walkers of Jarzynski's decoupled log Z estimator population (0: none)",
+      String(d.estimatorWalkers),
+    )
     .option("--replicas <n>", "independent runs per method (mass reported as mean ± SE)", String(d.replicas))
     .option("--seed <n>", "random seed", String(d.seed))
     .option("--out <dir>", "report folder", "out/gmm50d")
