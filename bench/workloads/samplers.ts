@@ -10,26 +10,35 @@
 import { Stream, foldIn, keyFromSeed, mala, nuts, windowAdaptation, type Energy } from "../../src/node.ts";
 import type { Workload } from "../workload.ts";
 
-/** U(x) = ½|x|², ∇U = x: the d-dimensional standard Gaussian. */
+/**
+ * U(x) = ½|x|², ∇U = x: the d-dimensional standard Gaussian, written as a user would write it for speed (the
+ * peer's is `0.5 * (x * x).sum(1)` and `x`): ∇U is one copy, |x|² a loop with four partial sums.
+ */
 function standardGaussian(dim: number): Energy {
+  const halfSquares = (x: Float64Array, n: number, u: Float64Array) => {
+    for (let i = 0; i < n; i++) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      const end = (i + 1) * dim;
+      let j = i * dim;
+      for (; j + 3 < end; j += 4) {
+        s0 += x[j] * x[j];
+        s1 += x[j + 1] * x[j + 1];
+        s2 += x[j + 2] * x[j + 2];
+        s3 += x[j + 3] * x[j + 3];
+      }
+      for (; j < end; j++) s0 += x[j] * x[j];
+      u[i] = 0.5 * (s0 + s1 + (s2 + s3));
+    }
+  };
   return {
     dim,
-    energy(x, n, u) {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = i * dim; j < (i + 1) * dim; j++) s += x[j] * x[j];
-        u[i] = 0.5 * s;
-      }
-    },
+    energy: halfSquares,
     energyAndGrad(x, n, u, grad) {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = i * dim; j < (i + 1) * dim; j++) {
-          s += x[j] * x[j];
-          grad[j] = x[j];
-        }
-        u[i] = 0.5 * s;
-      }
+      grad.set(x.subarray(0, n * dim));
+      halfSquares(x, n, u);
     },
   };
 }
