@@ -112,6 +112,41 @@ export function polynomialStatistics(dim: number, degree: number): SufficientSta
 }
 
 /**
+ * The one radial statistic T(x) = ½|x|²: θ·T = ½λ|x|² is the quadratic confinement, and an expert with it in
+ * a product with an MLP (energies/product.ts) makes the MLP's confinement trainable: U = MLP_φ(x) + ½λ|x|²
+ * with λ the product's last parameter (keep the MLP's own fixed confinement at 0 or small, then).
+ */
+export function radialStatistics(dim: number): SufficientStatistics {
+  checkInt(dim, "dim");
+  return {
+    dim,
+    size: 1,
+    names: ["|x|²/2"],
+    evaluate(x, n, t, jac) {
+      for (let i = 0; i < n; i++) {
+        let r2 = 0;
+        for (let a = 0; a < dim; a++) {
+          const xa = x[i * dim + a];
+          r2 += xa * xa;
+          if (jac) jac[i * dim + a] = xa;
+        }
+        t[i] = 0.5 * r2;
+      }
+    },
+    second(_x, v, n, out) {
+      for (let i = 0; i < n; i++) {
+        let v2 = 0;
+        for (let a = 0; a < dim; a++) v2 += v[i * dim + a] * v[i * dim + a];
+        out[i] = v2;
+      }
+    },
+    laplacian(_x, n, out) {
+      out.fill(dim, 0, n);
+    },
+  };
+}
+
+/**
  * Gaussian-like statistics: T = (x_0, …, x_{d−1}, then x_a·x_b for a ≤ b in row-major upper-triangle
  * order), m = d + d(d+1)/2. θ·T = ½xᵀPx − (Pμ)·x + const with P_aa = 2θ_aa and P_ab = θ_ab (a < b): see
  * `gaussianFromNatural`.

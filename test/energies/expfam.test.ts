@@ -32,6 +32,7 @@ import {
   naturalFromGaussian,
   polynomialStatistics,
   quadraticStatistics,
+  radialStatistics,
   type SufficientStatistics,
 } from "../../src/energies/expfam.ts";
 import { GaussianEnergy } from "../../src/energies/gaussian.ts";
@@ -54,8 +55,9 @@ function cases(): { name: string; stats: SufficientStatistics; theta: Float64Arr
   const poly = polynomialStatistics(2, 4);
   const quad = quadraticStatistics(3);
   const both = concatStatistics(polynomialStatistics(2, 3), quadraticStatistics(2));
-  return [poly, quad, both].map((stats, k) => ({
-    name: ["polynomial(2, 4)", "quadratic(3)", "concat"][k],
+  const radial = radialStatistics(3);
+  return [poly, quad, both, radial].map((stats, k) => ({
+    name: ["polynomial(2, 4)", "quadratic(3)", "concat", "radial(3)"][k],
     stats,
     theta: normals(10 + k, stats.size, 0.5),
   }));

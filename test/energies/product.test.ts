@@ -17,6 +17,7 @@ import {
   polynomialStatistics,
   quadraticStatistics,
   concatStatistics,
+  radialStatistics,
 } from "../../src/energies/expfam.ts";
 import { GaussianEnergy } from "../../src/energies/gaussian.ts";
 import { createMlpEnergy } from "../../src/energies/mlp.ts";
@@ -239,5 +240,49 @@ describe("product of experts: training", () => {
     });
     const star = new ExpFamEnergy(quadraticStatistics(2), frozenTheta).scoreMatchingSolution(x, n);
     for (let k = 0; k < 5; k++) assertClose(params[k], star[k] - frozenTheta[k], 1e-6, 1e-6, `θ[${k}]`);
+  });
+});
+
+describe("product of experts: a trainable confinement (MLP + radial expert)", () => {
+  test("U = MLP(x) + ½λ|x|² with λ the last parameter; score matching learns λ = d·n / Σ|x|² on Gaussian data", async () => {
+    // An MLP with all parameters 0 is the constant 0, so the product is exactly ½λ|x|², whose score-matching
+    // minimiser on points x_i is λ* = d / mean|x|² (J = ½λ²·mean|x|² − λd). The MLP is trainable here too: its
+    // gradient is then a float32 quantity, so λ is compared to 1e-4 relative.
+    const mlp = await createMlpEnergy({ inputDim: 2, hidden: [8], activation: "silu" }, keyFromSeed(5));
+    try {
+      mlp.setParams(new Float64Array(mlp.numParams));
+      const radial = new ExpFamEnergy(radialStatistics(2), [1]);
+      const p = productOfExperts([{ energy: mlp, frozen: true }, radial]);
+      assert.equal(p.numParams, 1);
+      const n = 2000;
+      const x = normals(11, n * 2, 0.5);
+      // ∂λU = ½|x|², exactly (float64 expert).
+      const g = new Float64Array(1);
+      const w = new Float64Array(n).fill(1 / n);
+      p.paramGrad(x, n, w, g);
+      let r2 = 0;
+      for (let q = 0; q < n * 2; q++) r2 += x[q] * x[q];
+      assertClose(g[0], (0.5 * r2) / n, 1e-12, 1e-12, "∂λ Σ w U");
+      const { params } = train({
+        model: p,
+        objective: scoreMatching(),
+        optimizer: adam(0.05),
+        data: { x, n },
+        iterations: 1500,
+        key: keyFromSeed(0),
+      });
+      const star = (2 * n) / r2;
+      assertClose(params[0], star, 1e-4 * star, 0, "λ");
+      // With σ = 0.5 the minimiser is near 1/σ² = 4 (sampling error of mean|x|²: ≈ 1/√n relative).
+      assert.ok(Math.abs(star - 4) < 4 * (4 / Math.sqrt(n)), `λ* = ${star}`);
+      // The trainable MLP + radial expert: θ = (φ, λ), the MLP's parameters first.
+      const both = productOfExperts([mlp, radial]);
+      assert.equal(both.numParams, mlp.numParams + 1);
+      const gb = new Float64Array(both.numParams);
+      both.paramGrad(x, n, w, gb);
+      assertClose(gb[mlp.numParams], (0.5 * r2) / n, 1e-12, 1e-12, "∂λ in the product with a trainable MLP");
+    } finally {
+      mlp.dispose();
+    }
   });
 });
