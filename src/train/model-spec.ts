@@ -5,18 +5,23 @@
  * MLP tensor names, for a network dim → hidden[0] → … → 1:
  *   mlp.layers.<l>.weight   shape [in, out]  (row-major; note: PyTorch's nn.Linear stores [out, in])
  *   mlp.layers.<l>.bias     shape [out]
- * for l = 0 … hidden.length. The fixed confinement ½·c·|x|² is part of the spec, not a tensor.
+ * for l = 0 … hidden.length. The fixed confinement ½·c·|x|² is part of the spec, not a tensor; a trainable
+ * one is the tensor
+ *   confinement.lambda      shape [1]
+ * after the MLP's (U = MLP(x) + ½·λ·|x|²).
  */
 import {
   ExpFamEnergy,
   naturalFromGaussian,
   polynomialStatistics,
   quadraticStatistics,
+  radialStatistics,
   type SufficientStatistics,
 } from "../energies/expfam.ts";
 import type { MlpActivation, MlpSpec } from "../energies/mlp.ts";
 import { createMlpEnergy, mlpNumParams, validateMlpSpec } from "../energies/mlp.ts";
 import { AffineInputEnergy } from "../energies/affine.ts";
+import { ProductOfExperts } from "../energies/product.ts";
 import type { Energy, TrainableEnergy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
@@ -27,8 +32,14 @@ export interface MlpModelSpec {
   dim: number;
   hidden: number[];
   activation: MlpActivation;
-  /** c in the fixed ½·c·|x|² (c > 0 makes e^{−U} normalisable for every θ). */
+  /** c in the fixed ½·c·|x|² (c > 0 makes e^{−U} normalisable for every θ); with `trainableConfinement`, λ₀. */
   confinement: number;
+  /**
+   * Learn λ in ½·λ·|x|² with the network (a product of the MLP and the exponential family λ·|x|²/2,
+   * energies/product.ts), starting at λ₀ = confinement, so walkers still start from the exact N(0, I/λ₀).
+   * Tensor confinement.lambda, shape [1], after the MLP's. Training stops if λ reaches 0.
+   */
+  trainableConfinement?: boolean;
   /**
    * Standardisation applied to the inputs before training: the network sees z = (x − inputShift)/inputScale
    * (energies/affine.ts maps every output back to the user's coordinates). Absent: z = x.
@@ -100,7 +111,8 @@ function mlpSpec(spec: MlpModelSpec): MlpSpec {
     inputDim: spec.dim,
     hidden: spec.hidden,
     activation: spec.activation,
-    confinement: spec.confinement,
+    // A trainable confinement is an expert of its own (buildModel).
+    confinement: spec.trainableConfinement ? 0 : spec.confinement,
   };
 }
 
@@ -114,8 +126,15 @@ export function validateModelSpec(spec: ModelSpec): void {
     const k = spec.degree ?? 4;
     if (spec.statistics === "poly" && !(Number.isSafeInteger(k) && k >= 2 && k % 2 === 0 && k <= 12))
       throw new RangeError(`model.degree must be an even integer from 2 to 12, got ${k}`);
-  } else if (spec.type === "mlp") validateMlpSpec(mlpSpec(spec));
-  else
+  } else if (spec.type === "mlp") {
+    validateMlpSpec(mlpSpec(spec));
+    if (spec.trainableConfinement !== undefined && typeof spec.trainableConfinement !== "boolean")
+      throw new RangeError("model.trainableConfinement must be true or false");
+    if (spec.trainableConfinement && !(spec.confinement > 0 && Number.isFinite(spec.confinement)))
+      throw new RangeError(
+        `a trainable confinement starts at model.confinement, which must be > 0, got ${spec.confinement}`,
+      );
+  } else
     throw new RangeError(
       `model.type must be 'mlp' or 'expfam', got '${String((spec as { type: unknown }).type)}'`,
     );
@@ -208,11 +227,23 @@ export function modelLayout(spec: ModelSpec): TensorSlot[] {
   }
   if (offset !== mlpNumParams(mlpSpec(spec)))
     throw new Error("internal: MLP layout disagrees with the model");
+  if (spec.trainableConfinement) slots.push({ name: CONFINEMENT_TENSOR, shape: [1], offset, size: 1 });
   return slots;
 }
 
+const CONFINEMENT_TENSOR = "confinement.lambda";
+
 export function modelNumParams(spec: ModelSpec): number {
-  return spec.type === "expfam" ? expFamStatistics(spec).size : mlpNumParams(mlpSpec(spec));
+  if (spec.type === "expfam") return expFamStatistics(spec).size;
+  return mlpNumParams(mlpSpec(spec)) + (spec.trainableConfinement ? 1 : 0);
+}
+
+/**
+ * The trainable confinement's λ in θ (its last entry), or undefined when the model has none. λ ≤ 0 leaves
+ * e^{−U} without a normaliser (the network grows at most linearly), so training stops there.
+ */
+export function trainedConfinement(spec: ModelSpec, theta: ArrayLike<number>): number | undefined {
+  return spec.type === "mlp" && spec.trainableConfinement ? theta[theta.length - 1] : undefined;
 }
 
 /** θ as named tensors. */
@@ -259,7 +290,10 @@ export async function buildModel(spec: ModelSpec, key: Key): Promise<ModelEnergy
     const e = new ExpFamEnergy(expFamStatistics(spec), expFamInitialTheta(spec));
     return Object.assign(e, { dispose() {} });
   }
-  return createMlpEnergy(mlpSpec(spec), key);
+  const mlp = await createMlpEnergy(mlpSpec(spec), key);
+  if (!spec.trainableConfinement) return mlp;
+  const confinement = new ExpFamEnergy(radialStatistics(spec.dim), Float64Array.of(spec.confinement));
+  return Object.assign(new ProductOfExperts([mlp, confinement]), { dispose: () => mlp.dispose() });
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type ModelSpec,
   modelNumParams,
   toModelCoordinates,
+  trainedConfinement,
   validateModelSpec,
 } from "./model-spec.ts";
 import {
@@ -289,6 +290,12 @@ async function assemble(
       for (let i = 0; i < state.params.length; i++)
         if (!Number.isFinite(state.params[i]))
           throw new NumericalError(`iteration ${state.iteration}: the parameters are not finite`);
+      const lambda = trainedConfinement(config.model, state.params);
+      if (lambda !== undefined && !(lambda > 0))
+        throw new NumericalError(
+          `iteration ${state.iteration}: the trainable confinement λ reached ${lambda.toPrecision(3)} ≤ 0, ` +
+            "where e^{−U} has no normaliser; use a fixed confinement or a smaller learning rate",
+        );
     },
     info() {
       const d = objective.diagnostics(state.objective) as ObjectiveDiagnostics & {

@@ -222,6 +222,35 @@ describe("ebm train", () => {
     assert.match(odd.stderr, /degree must be an even integer/);
   });
 
+  test("a trainable confinement is learned, saved as confinement.lambda and reported", () => {
+    const dir = join(tmp, "lambda");
+    const r = ebm("train", ...SMALL, "--trainable-confinement", "--iters", "30", "--out", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
+    assert.ok(out.confinement > 0 && out.confinement !== 0.25, `λ = ${out.confinement}`);
+    assert.equal(out.config.model.trainableConfinement, true);
+    const header = readFileSync(join(dir, "model.safetensors"));
+    assert.match(
+      header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString(),
+      /"confinement\.lambda":\{"dtype":"F64","shape":\[1\]/,
+    );
+    const ev = ebm("eval", "--model", dir, "--json");
+    assert.equal(ev.code, 0, ev.stderr);
+    const bad = ebm(
+      "train",
+      "--data",
+      "moons",
+      "--energy",
+      "expfam",
+      "--trainable-confinement",
+      "--out",
+      join(tmp, "never"),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--trainable-confinement applies to --energy mlp, not expfam/);
+    assert.equal(existsSync(join(tmp, "never")), false);
+  });
+
   test("Ctrl-C saves a checkpoint of the last finished iteration and exits 130", async () => {
     const dir = join(tmp, "sigint");
     const child = spawn(process.execPath, [BIN, "train", ...SMALL, "--iters", "100000", "--out", dir], {

@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { CheckpointError, readCheckpoint, writeCheckpoint } from "../../src/io/checkpoint.ts";
 import {
+  buildModel,
   decodeState,
   defaultTrainConfig,
   encodeState,
   keyFromSeed,
+  modelNumParams,
   NumericalError,
   paramsFromTensors,
   paramsToTensors,
@@ -21,6 +23,7 @@ import {
   startTraining,
   Stream,
   type TrainConfig,
+  trainedConfinement,
 } from "../../src/index.ts";
 
 function smallConfig(method: TrainConfig["method"]): TrainConfig {
@@ -176,5 +179,53 @@ test("a non-finite gradient stops training with the iteration named", async () =
   assert.throws(
     () => t.step(),
     (e: Error) => e instanceof NumericalError && /^iteration 1: /.test(e.message),
+  );
+});
+
+test("trainable confinement: U = MLP + ½λ|x|² with λ₀ = confinement, tensor confinement.lambda, λ learned, λ ≤ 0 stops", async () => {
+  const fixed = smallConfig("jarzynski");
+  const c = smallConfig("jarzynski");
+  c.model = { ...fixed.model, trainableConfinement: true } as typeof c.model;
+  assert.equal(modelNumParams(c.model), modelNumParams(fixed.model) + 1);
+  const mf = await buildModel(fixed.model, keyFromSeed(5));
+  const mt = await buildModel(c.model, keyFromSeed(5));
+  try {
+    // Same network from the same key, so at λ₀ the two energies agree.
+    const x = Float64Array.from({ length: 20 }, (_, i) => Math.sin(i) * 2);
+    const uf = new Float64Array(10);
+    const ut = new Float64Array(10);
+    mf.energy(x, 10, uf);
+    mt.energy(x, 10, ut);
+    for (let i = 0; i < 10; i++) assert.ok(Math.abs(uf[i] - ut[i]) < 1e-9 * (1 + Math.abs(uf[i])));
+    const theta = mt.getParams();
+    assert.equal(theta[theta.length - 1], c.model.type === "mlp" ? c.model.confinement : NaN);
+    // ∂U/∂λ = ½|x|²: the last entry of Σ_i w_i ∂θU(x_i).
+    const w = Float64Array.from({ length: 10 }, (_, i) => (i + 1) / 10);
+    const g = new Float64Array(theta.length);
+    mt.paramGrad(x, 10, w, g);
+    let want = 0;
+    for (let i = 0; i < 10; i++) want += w[i] * 0.5 * (x[2 * i] ** 2 + x[2 * i + 1] ** 2);
+    assert.ok(Math.abs(g[g.length - 1] - want) < 1e-9 * want);
+    const t = paramsToTensors(c.model, theta);
+    assert.deepEqual(t["confinement.lambda"].shape, [1]);
+    assert.deepEqual(
+      paramsFromTensors(c.model, (n) => t[n]),
+      theta,
+    );
+  } finally {
+    mf.dispose();
+    mt.dispose();
+  }
+  const s = await startTraining(c, data);
+  for (let i = 0; i < c.iters; i++) s.step();
+  const lambda = trainedConfinement(c.model, s.state.params) as number;
+  assert.ok(lambda > 0 && lambda !== 0.25, `λ = ${lambda}`);
+  assert.equal(trainedConfinement(fixed.model, s.state.params), undefined);
+  const bad = await startTraining({ ...c, optimizer: { ...c.optimizer, lr: 1e-9 } }, data);
+  bad.state.params[bad.state.params.length - 1] = -0.5;
+  bad.model.setParams(bad.state.params);
+  assert.throws(
+    () => bad.step(),
+    (e: Error) => e instanceof NumericalError && /^iteration 1: the trainable confinement λ/.test(e.message),
   );
 });

@@ -27,6 +27,7 @@ import {
   type TrainSession,
   type ModelSpec,
   TRAIN_METHODS,
+  trainedConfinement,
   validateTrainConfig,
   writeCheckpoint,
 } from "../../node.ts";
@@ -51,6 +52,7 @@ interface RawTrainOptions {
   hidden?: string;
   activation?: string;
   confinement?: string;
+  trainableConfinement?: boolean | string;
   iters?: string;
   walkers?: string;
   estimatorWalkers?: string;
@@ -86,6 +88,7 @@ const CONFIG_KEYS = [
   "hidden",
   "activation",
   "confinement",
+  "trainable-confinement",
   "iters",
   "walkers",
   "estimator-walkers",
@@ -171,6 +174,7 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
       ["--hidden", raw.hidden],
       ["--activation", raw.activation],
       ["--confinement", raw.confinement],
+      ["--trainable-confinement", raw.trainableConfinement],
     ] as const)
       if (v !== undefined) throw new UserError(`${flag} applies to --energy mlp, not expfam`);
     const st = raw.statistics ?? "quadratic";
@@ -192,6 +196,12 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
   }
   if (raw.activation !== undefined) c.model.activation = raw.activation as typeof c.model.activation;
   if (raw.confinement !== undefined) c.model.confinement = parseNumber("--confinement", raw.confinement);
+  if (raw.trainableConfinement !== undefined) {
+    const v = raw.trainableConfinement;
+    if (v === true || v === "true" || v === "yes") c.model.trainableConfinement = true;
+    else if (v !== false && v !== "false" && v !== "no")
+      throw new UserError(`trainable-confinement must be true or false, got '${printable(String(v))}'`);
+  }
   return finishConfig(raw, c);
 }
 
@@ -460,8 +470,16 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
   if (info.ess !== undefined)
     line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
   if (info.loss !== undefined) line.push(`  ${cfg.method} loss at the last iteration ${fmt(info.loss, 4)}`);
+  const lambda = trainedConfinement(cfg.model, session.state.params);
+  if (lambda !== undefined)
+    line.push(
+      `  confinement λ ${fmt(lambda, 4)} (learned, from ${cfg.model.type === "mlp" ? cfg.model.confinement : ""})`,
+    );
   line.push(`checkpoint written to ${dir}`);
-  if (quiet) process.stdout.write(`${JSON.stringify({ ...summary, out: dir, config: cfg })}\n`);
+  if (quiet)
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, ...(lambda !== undefined ? { confinement: lambda } : {}), out: dir, config: cfg })}\n`,
+    );
   else process.stdout.write(`${line.join("\n")}\n`);
 }
 
@@ -480,6 +498,10 @@ export function trainCommand(cmd: Command): Command {
     .option(
       "--confinement <c>",
       "fixed ½·c·|x|² added to the MLP (default 0.25); walkers start from N(0, I/c)",
+    )
+    .option(
+      "--trainable-confinement",
+      "learn λ in ½·λ·|x|² with the network, from λ₀ = --confinement (tensor confinement.lambda)",
     )
     .option("--iters <n>", "iterations in all (default 3000; with --resume: continue up to n)")
     .option("--walkers <n>", "model walkers (default 1000)")
