@@ -62,6 +62,8 @@ export * from "./train/model-spec.ts";
 export * from "./train/session.ts";
 export * from "./train/state-codec.ts";
 export * from "./data/toy2d.ts";
+export * from "./data/digits.ts";
+export * from "./data/images.ts";
 export * from "./eval/grid.ts";
 export * from "./eval/logz.ts";
 export * from "./eval/masses.ts";

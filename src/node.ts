@@ -15,9 +15,11 @@ export { checkOutputDir, checkOutputFile, ensureDir, OutputError, writeFileAtomi
 export * from "./io/safetensors.ts";
 export * from "./io/checkpoint.ts";
 export * from "./io/datasets.ts";
+export * from "./io/digits.ts";
 export * from "./io/samples.ts";
 export * from "./targets/load.ts";
 export * from "./viz/index.ts";
+export * from "./viz/image-grid.ts";
 export { loadNative, nativeLoadError } from "./backend/native/load.ts";
 
 const tfWasmPackage = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json");
