@@ -17,6 +17,7 @@ export * from "./io/checkpoint.ts";
 export * from "./io/datasets.ts";
 export * from "./io/digits.ts";
 export * from "./io/samples.ts";
+export * from "./io/png.ts";
 export * from "./targets/load.ts";
 export * from "./viz/index.ts";
 export * from "./viz/image-grid.ts";

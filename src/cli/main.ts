@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { NumericalError, OutputError, selectedBackend } from "../node.ts";
 import { runBench } from "./commands/bench.ts";
+import { denoiseCommand } from "./commands/denoise.ts";
 import { densityCommand } from "./commands/density.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
@@ -102,6 +103,14 @@ function program(): Command {
       .command("eval")
       .description(
         "held-out evaluation of a trained model: log Z, NLL, MMD², and for 2-D sets KL and mode masses",
+      ),
+  );
+
+  denoiseCommand(
+    root
+      .command("denoise")
+      .description(
+        "restore a black-and-white PNG under an Ising prior: Gibbs posterior marginals, ICM or mean field",
       ),
   );
 
