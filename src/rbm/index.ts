@@ -6,6 +6,15 @@
 export { Rbm } from "../energies/rbm.ts";
 export { rbmContrastiveDivergence, type RbmCdOptions, type RbmCdState } from "../objectives/rbm-cd.ts";
 export {
+  type RbmEstimatorDiagnostics,
+  rbmJarzynski,
+  type RbmJarzynskiDiagnostics,
+  type RbmJarzynskiObjective,
+  type RbmJarzynskiOptions,
+  type RbmJarzynskiState,
+  type RbmWalkerPopulation,
+} from "../objectives/rbm-jarzynski.ts";
+export {
   type AisChains,
   createAisChains,
   createGibbsChains,
