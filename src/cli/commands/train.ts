@@ -504,7 +504,7 @@ export function trainCommand(cmd: Command): Command {
       "learn λ in ½·λ·|x|² with the network, from λ₀ = --confinement (tensor confinement.lambda)",
     )
     .option("--iters <n>", "iterations in all (default 3000; with --resume: continue up to n)")
-    .option("--walkers <n>", "model walkers (default 1000)")
+    .option("--walkers <n>", "model walkers (default 16000)")
     .option(
       "--estimator-walkers <n>",
       "jarzynski: decoupled estimator population for log Z (default 1000; 0 for none)",
@@ -526,15 +526,21 @@ export function trainCommand(cmd: Command): Command {
       "train on (x − mean)/scale and map every output back: auto (data files: yes; built-in sets: no), yes or no",
     )
     .option("--batch <n>", "data minibatch per iteration (default 1000)")
-    .option("--lr <rate>", "learning rate (default 0.001)")
+    .option("--lr <rate>", "learning rate (default 0.002)")
     .option("--optimizer <name>", "adam or sgd (default adam)")
     .option("--weight-decay <wd>", "decoupled weight decay (default 0)")
     .option("--clip <norm>", "clip the gradient's global norm (default 0: no clipping)")
-    .option("--schedule <name>", "learning rate schedule: constant or cosine (default constant)")
+    .option(
+      "--schedule <name>",
+      "learning rate schedule: constant or cosine (default cosine: to 10% over the run)",
+    )
     .option("--seed <n>", "random seed: an integer within ±2^53 (default 0)")
     .option("--config <file>", "YAML or JSON file of settings (keys as the long flags); flags override it")
     .option("--out <dir>", "folder for the checkpoint, metrics and report")
-    .option("--resume <dir>", "continue the run saved in dir (into the same folder)")
+    .option(
+      "--resume <dir>",
+      "continue the run saved in dir (into the same folder); past its first --iters a cosine schedule stays at its final rate",
+    )
     .option(
       "--checkpoint-every <n>",
       "iterations between checkpoints (default: a tenth of the run, at least 100)",
