@@ -154,6 +154,18 @@ describe("commands on a trained model", () => {
     assert.match(r.stdout, /edge mass/);
   });
 
+  test("density --out FILE.png draws data | model | true density", () => {
+    const out = join(tmp, "density.png");
+    const r = ebm("density", "--model", model, "--out", out, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const png = readFileSync(out);
+    assert.ok(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])));
+    // Three panels side by side: much wider than tall.
+    const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    assert.ok(w > 2.2 * h, `${w} × ${h}`);
+    assert.ok(Number.isFinite(lastJson(r.stdout).logz));
+  });
+
   test("logz --json: fields, and the SMC value within 4 SE of the grid quadrature", () => {
     const r = ebm("logz", "--model", model, "--json");
     assert.equal(r.code, 0, r.stderr);
@@ -253,7 +265,8 @@ describe("commands on a trained model", () => {
         /--grid.*xmax must exceed xmin/,
       ],
       [["density", "--model", model, "--grid", "-4,4,-4,4,2", "--out", out], /--grid: n must be/],
-      [["density", "--model", model, "--out", join(tmp, "never.txt")], /--out must end in \.csv/],
+      [["density", "--model", model, "--out", join(tmp, "never.txt")], /--out must end in \.csv or \.png/],
+      [["density", "--model", model3d, "--out", join(tmp, "never.png")], /--model .*dimension 3/],
       [["density", "--model", model3d, "--out", out], /--model .*dimension 3/],
       [["logz", "--model", model, "--replicas", "1"], /--replicas/],
       [["eval", "--model", model, "--data", "nosuchset"], /--data: 'nosuchset'/],

@@ -8,6 +8,9 @@
  * and the edge mass (the normalised mass in the outermost ring of cells); an edge mass above 1e-3 means
  * the window cuts the density, and a warning says so.
  *
+ * `--out FILE.png` draws the figure instead (2-D models): the training data | the model's density | the
+ * set's true density (built-in sets), on the same window, with the numbers above in the title.
+ *
  * Without --grid the window is the training set's extent when the model was trained on a built-in set,
  * else ±4/√c per axis (four standard deviations of the model's confinement Gaussian), with 200 cells per
  * axis (1000 in 1-D).
@@ -17,12 +20,18 @@ import {
   checkOutputFile,
   type GridSpec,
   gridEvaluate,
+  heatmapChart,
   isToy2dName,
   NumericalError,
   OutputError,
+  panels,
+  renderVegaLite,
+  scatterChart,
   toy2d,
+  type VegaLiteSpec,
   writeFileAtomic,
 } from "../../node.ts";
+import { loadTrainingData } from "../data.ts";
 import { parseNumberList, parseSeed, printable, UserError } from "../errors.ts";
 import { loadTrainedModel, type TrainedModel } from "../model.ts";
 import { describeModel, fmt, jnum } from "./logz.ts";
@@ -38,13 +47,15 @@ interface RawDensityOptions {
 /** Largest cells per axis: 2048² rows of CSV (~150 MB) in 2-D, 10⁶ in 1-D. */
 const MAX_N = { 1: 1_000_000, 2: 2048 } as const;
 
-/** Throws a UserError naming --out unless FILE.csv can be written (nothing is created). */
-export function checkCsvOut(out: string | undefined, required: boolean): void {
+/** Throws a UserError naming --out unless FILE.csv (or, with `png`, FILE.png) can be written (nothing is created). */
+export function checkCsvOut(out: string | undefined, required: boolean, png = false): void {
+  const what = png ? "FILE.csv or FILE.png" : "FILE.csv";
   if (out === undefined) {
-    if (required) throw new UserError("--out FILE.csv is required");
+    if (required) throw new UserError(`--out ${what} is required`);
     return;
   }
-  if (!/\.csv$/i.test(out)) throw new UserError(`--out must end in .csv, got '${printable(out)}'`);
+  if (!(/\.csv$/i.test(out) || (png && /\.png$/i.test(out))))
+    throw new UserError(`--out must end in ${png ? ".csv or .png" : ".csv"}, got '${printable(out)}'`);
   try {
     checkOutputFile(out);
   } catch (err) {
@@ -99,8 +110,9 @@ export function describeGrid(s: GridSpec): string {
 export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
   if (raw.model === undefined)
     throw new UserError("--model DIR is required (a folder written by `ebm train`)");
-  checkCsvOut(raw.out, true);
+  checkCsvOut(raw.out, true, true);
   const out = raw.out as string;
+  const png = /\.png$/i.test(out);
   const seed = parseSeed("--seed", raw.seed);
   // The numbers of --grid are checked before the model is read; their count needs the model's dimension.
   if (raw.grid !== undefined) parseNumberList("--grid", raw.grid);
@@ -110,6 +122,8 @@ export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
     throw new UserError(
       `--model ${printable(raw.model)}: the model has dimension ${dim}; ebm density evaluates 1-D and 2-D models only (use ebm sample --model for higher dimensions)`,
     );
+  if (png && dim !== 2)
+    throw new UserError(`--out ${printable(out)}: the figure is drawn for 2-D models; write a .csv instead`);
   const spec = raw.grid === undefined ? defaultGrid(tm) : parseGrid(raw.grid, dim);
   let g: ReturnType<typeof gridEvaluate>;
   try {
@@ -119,19 +133,26 @@ export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
     throw e;
   }
   const { grid, density } = g;
-  const lines: string[] = [dim === 2 ? "x,y,density" : "x,density"];
-  for (let i = 0; i < grid.nx; i++)
-    for (let j = 0; j < grid.ny; j++) {
-      const k = i * grid.ny + j;
-      lines.push(dim === 2 ? `${grid.xs[i]},${grid.ys[j]},${density[k]}` : `${grid.xs[i]},${density[k]}`);
-    }
+  const warnings: string[] = [];
+  let content: string | Buffer;
+  if (png) {
+    const f = await densityFigure(tm, spec, g, warnings);
+    content = f;
+  } else {
+    const lines: string[] = [dim === 2 ? "x,y,density" : "x,density"];
+    for (let i = 0; i < grid.nx; i++)
+      for (let j = 0; j < grid.ny; j++) {
+        const k = i * grid.ny + j;
+        lines.push(dim === 2 ? `${grid.xs[i]},${grid.ys[j]},${density[k]}` : `${grid.xs[i]},${density[k]}`);
+      }
+    content = `${lines.join("\n")}\n`;
+  }
   try {
-    writeFileAtomic(out, `${lines.join("\n")}\n`);
+    writeFileAtomic(out, content);
   } catch (err) {
     if (err instanceof OutputError) throw new UserError(`--out: ${err.message}`);
     throw err;
   }
-  const warnings: string[] = [];
   if (g.edgeMass > 1e-3)
     warnings.push(
       `the window cuts the density: ${fmt(g.edgeMass, 4)} of the mass lies in the outermost ring of cells; widen --grid`,
@@ -164,6 +185,55 @@ export async function runDensityCommand(raw: RawDensityOptions): Promise<void> {
   console.log(text.join("\n"));
 }
 
+/** The PNG of `--out FILE.png`: data | model density | true density (module comment). */
+async function densityFigure(
+  tm: TrainedModel,
+  spec: GridSpec,
+  g: ReturnType<typeof gridEvaluate>,
+  warnings: string[],
+): Promise<Buffer> {
+  const size = 220;
+  const xDomain: [number, number] = [spec.xmin, spec.xmax];
+  const yDomain: [number, number] = [spec.ymin as number, spec.ymax as number];
+  const charts: VegaLiteSpec[] = [];
+  let trueDensity: Float64Array | undefined;
+  try {
+    const data = loadTrainingData(tm.data, 2);
+    charts.push(
+      scatterChart({
+        title: `data: ${data.description}`,
+        points: data.batch.x,
+        xDomain,
+        yDomain,
+        width: size,
+        height: size,
+      }),
+    );
+    const toy = data.toy;
+    if (toy?.logDensity) trueDensity = gridEvaluate((x, n, out) => toy.logDensity?.(x, n, out), spec).density;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    warnings.push(`the training data are not drawn: ${e.message}`);
+  }
+  const heat = (title: string, values: Float64Array) =>
+    heatmapChart({
+      title,
+      xs: g.grid.xs,
+      ys: g.grid.ys,
+      values,
+      xDomain,
+      yDomain,
+      width: size,
+      height: size,
+    });
+  charts.push(heat(`model (iteration ${tm.iteration}), log Z ${fmt(g.logZ, 3)}`, g.density));
+  if (trueDensity) charts.push(heat("true density", trueDensity));
+  const figure = await renderVegaLite(
+    panels(charts, { title: `${tm.config.method}: density normalised on the grid` }),
+  );
+  return figure.png;
+}
+
 export function densityCommand(cmd: Command): Command {
   return cmd
     .option("--model <dir>", "checkpoint folder written by `ebm train` (a 1-D or 2-D model)")
@@ -171,7 +241,10 @@ export function densityCommand(cmd: Command): Command {
       "--grid <spec>",
       "window and cells per axis: xmin,xmax,ymin,ymax,n (xmin,xmax,n for a 1-D model); default: the built-in training set's extent, else ±4 standard deviations of the model's base Gaussian around its mean (±4/√c for unstandardised inputs), with 200 cells per axis",
     )
-    .option("--out <file.csv>", "CSV with header x,y,density (x,density in 1-D); checked before any work")
+    .option(
+      "--out <file>",
+      "FILE.csv: header x,y,density (x,density in 1-D); FILE.png: the figure data | model | true density (2-D); checked before any work",
+    )
     .option("--seed <n>", "random seed (accepted for uniformity: the grid involves no randomness)", "0")
     .option("--json", "print one JSON object on the last line of stdout")
     .action(runDensityCommand);
