@@ -9,6 +9,7 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { NumericalError, OutputError, selectedBackend } from "../node.ts";
+import { anomalyOptions } from "./commands/anomaly.ts";
 import { runBench } from "./commands/bench.ts";
 import { denoiseCommand } from "./commands/denoise.ts";
 import { densityCommand } from "./commands/density.ts";
@@ -48,6 +49,14 @@ function program(): Command {
         "learn the mass of a mode of a 50-D two-Gaussian mixture with CD-1, PCD and Jarzynski SMC",
       ),
   ).action(runGmm50dCommand);
+
+  anomalyOptions(
+    reproduce
+      .command("anomaly")
+      .description(
+        "energies without Z: an RBM trained on some digit classes flags the others by free energy (ROC-AUC ± SE)",
+      ),
+  );
 
   toy2dOptions(
     root
