@@ -26,6 +26,7 @@ export * from "./energies/contract.ts";
 export * from "./energies/discrete.ts";
 export * from "./energies/funnel.ts";
 export { cholesky, GaussianEnergy } from "./energies/gaussian.ts";
+export * from "./energies/gaussian-rbm.ts";
 export * from "./energies/gmm.ts";
 export * from "./energies/ising.ts";
 export * from "./energies/ising-exact.ts";
