@@ -28,6 +28,7 @@ export * from "./energies/funnel.ts";
 export { cholesky, GaussianEnergy } from "./energies/gaussian.ts";
 export * from "./energies/gaussian-rbm.ts";
 export * from "./energies/gmm.ts";
+export * from "./energies/discrete-product.ts";
 export * from "./energies/ising.ts";
 export * from "./energies/ising-exact.ts";
 export { MixtureEnergy, type MixtureSpec } from "./energies/mixture.ts";
