@@ -79,3 +79,7 @@ export * from "./experiments/anomaly.ts";
 export * from "./experiments/denoise.ts";
 export * from "./math/matmul.ts";
 export * from "./math/errors.ts";
+export * from "./energies/conditional.ts";
+export * from "./objectives/conditional.ts";
+export * from "./data/labelled2d.ts";
+export * from "./experiments/conditional2d.ts";
