@@ -83,3 +83,15 @@ export * from "./energies/conditional.ts";
 export * from "./objectives/conditional.ts";
 export * from "./data/labelled2d.ts";
 export * from "./experiments/conditional2d.ts";
+export * from "./data/gray.ts";
+export * from "./energies/binary-view.ts";
+export {
+  DISCRETE_MOVES,
+  type DiscreteMoveName,
+  type DiscreteMoveOptions,
+  resolveDiscreteMove,
+} from "./objectives/discrete-move.ts";
+export * from "./objectives/discrete-cd.ts";
+export * from "./objectives/discrete-jarzynski.ts";
+export * from "./eval/discrete-logz.ts";
+export * from "./experiments/gray2d.ts";

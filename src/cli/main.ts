@@ -15,6 +15,7 @@ import { denoiseCommand } from "./commands/denoise.ts";
 import { densityCommand } from "./commands/density.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
+import { gray2dOptions, runGray2dCommand } from "./commands/gray2d.ts";
 import { gmm50dOptions, runGmm50dCommand } from "./commands/gmm50d.ts";
 import { logzCommand } from "./commands/logz.ts";
 import { sampleCommand } from "./commands/sample.ts";
@@ -57,6 +58,15 @@ function program(): Command {
         "energies without Z: an RBM trained on some digit classes flags the others by free energy (ROC-AUC ± SE)",
       ),
   );
+
+  gray2dOptions(
+    reproduce
+      .command("gray2d")
+      .description(
+        "seed 000's figure 2: discrete EBMs (CD, PCD, Jarzynski SMC) on Gray-coded 2-D data, held-out NLL, MMD, mode masses",
+      ),
+    "out/gray2d",
+  ).action(runGray2dCommand);
 
   toy2dOptions(
     root

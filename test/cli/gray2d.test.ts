@@ -1,0 +1,106 @@
+/**
+ * `ebm reproduce gray2d` as a user runs it: `--quick --json` end to end (the figure, report.md and
+ * results.json in the report folder, one JSON object on stdout's last line with each method's held-out
+ * NLL and its SE), the exact 8-bit variant's report, and one-line errors with exit code 2 for bad options,
+ * with nothing written. On a pass where the MLP runs on TensorFlow.js wasm the end-to-end runs use a tiny
+ * budget instead of --quick's.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { MLP_FACTORY } from "../../src/index.ts";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
+
+function ebm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "ebm-gray2d-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const small =
+  MLP_FACTORY.backend() === "native" ? [] : ["--iters", "20", "--hidden", "8", "--walkers", "100"];
+
+describe("ebm reproduce gray2d", () => {
+  test("--quick --json: figure, report, results and one JSON line", () => {
+    const out = join(tmp, "quick");
+    const r = ebm("reproduce", "gray2d", "--quick", ...small, "--out", out, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+    assert.equal(s.experiment, "gray2d");
+    assert.equal(s.options.bits, 16);
+    const d = s.datasets[0];
+    assert.equal(d.name, "8gaussians");
+    assert.equal(d.sites, 32);
+    for (const m of ["cd", "pcd", "jarzynski"]) {
+      assert.ok(Number.isFinite(d.methods[m].nll) && d.methods[m].nll_se > 0, m);
+      assert.ok(Number.isFinite(d.methods[m].nll_smc), m);
+      assert.equal(d.methods[m].masses.length, 8, m);
+    }
+    assert.equal(d.methods.jarzynski.log_z_source, "estimator");
+    assert.ok(d.methods.jarzynski.trace.at(-1).logZEstimatorSe > 0);
+    for (const f of ["gray2d.png", "gray2d.svg", "report.md", "results.json"])
+      assert.ok(existsSync(join(out, f)), f);
+    assert.equal(readFileSync(join(out, "gray2d.png")).subarray(1, 4).toString(), "PNG");
+    const report = readFileSync(join(out, "report.md"), "utf8");
+    assert.match(report, /held-out NLL/);
+    assert.match(report, /estimator population/);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, "results.json"), "utf8")), s);
+  });
+
+  test("--bits 8: exact evaluation by enumeration", () => {
+    const out = join(tmp, "bits8");
+    const r = ebm(
+      "reproduce",
+      "gray2d",
+      "--quick",
+      ...small,
+      "--bits",
+      "8",
+      "--methods",
+      "jarzynski",
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /16 sites \(2\^16 states\).*exact evaluation by enumeration/);
+    assert.match(r.stdout, /Jarzynski\s+\d+\.\d+ ± \d+\.\d+\s+KL \d+\.\d+/);
+    const report = readFileSync(join(out, "report.md"), "utf8");
+    assert.match(report, /estimator − exact \(in SE\)/);
+  });
+
+  test("bad options: one line, exit 2, nothing written", () => {
+    const out = join(tmp, "never");
+    const cases: [string[], RegExp][] = [
+      [["--datasets", "nope"], /--datasets: unknown data set 'nope'/],
+      [["--methods", "cd,magic"], /--methods: unknown method 'magic'/],
+      [["--bits", "40"], /--bits must be an integer from 2 to 16/],
+      [["--move", "hmc"], /--move: expected gwg or dmala, got 'hmc'/],
+      [["--iters", "0"], /--iters must be an integer ≥ 1/],
+      [["--lr", "-1"], /--lr must be positive/],
+      [["--hidden", "16,x"], /--hidden must be a number/],
+      [["--seed", "1.5"], /--seed must be an integer/],
+    ];
+    for (const [args, re] of cases) {
+      const r = ebm("reproduce", "gray2d", ...args, "--out", out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.ok(!existsSync(out));
+    }
+  });
+
+  test("--help lists the options", () => {
+    const r = ebm("reproduce", "gray2d", "--help");
+    assert.equal(r.code, 0);
+    for (const o of ["--quick", "--datasets", "--bits", "--move", "--steps", "--json", "--seed", "--out"])
+      assert.ok(r.stdout.includes(o), o);
+  });
+});
