@@ -13,12 +13,15 @@ import { anomalyOptions } from "./commands/anomaly.ts";
 import { runBench } from "./commands/bench.ts";
 import { denoiseCommand } from "./commands/denoise.ts";
 import { densityCommand } from "./commands/density.ts";
+import { digitClassesOptions } from "./commands/digit-classes.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
-import { gray2dOptions, runGray2dCommand } from "./commands/gray2d.ts";
 import { gmm50dOptions, runGmm50dCommand } from "./commands/gmm50d.ts";
+import { gray2dOptions, runGray2dCommand } from "./commands/gray2d.ts";
 import { logzCommand } from "./commands/logz.ts";
+import { rbmMnistOptions, runRbmMnistCommand } from "./commands/rbm-mnist.ts";
 import { sampleCommand } from "./commands/sample.ts";
+import { scoreCommand } from "./commands/score.ts";
 import { runToy2dCommand, toy2dOptions } from "./commands/toy2d.ts";
 import { trainCommand } from "./commands/train.ts";
 import { UserError } from "./errors.ts";
@@ -51,6 +54,14 @@ function program(): Command {
       ),
   ).action(runGmm50dCommand);
 
+  rbmMnistOptions(
+    reproduce
+      .command("rbm-mnist")
+      .description(
+        "CD-k, PCD and Jarzynski training of an RBM on binarised digits, test log-likelihood by AIS ± SE",
+      ),
+  ).action(runRbmMnistCommand);
+
   anomalyOptions(
     reproduce
       .command("anomaly")
@@ -59,14 +70,13 @@ function program(): Command {
       ),
   );
 
-  gray2dOptions(
+  digitClassesOptions(
     reproduce
-      .command("gray2d")
+      .command("digit-classes")
       .description(
-        "seed 000's figure 2: discrete EBMs (CD, PCD, Jarzynski SMC) on Gray-coded 2-D data, held-out NLL, MMD, mode masses",
+        "a conditional EBM on the digit classes: the classification RBM (hybrid objective) vs logistic regression, class-conditional samples",
       ),
-    "out/gray2d",
-  ).action(runGray2dCommand);
+  );
 
   toy2dOptions(
     root
@@ -86,6 +96,15 @@ function program(): Command {
       ),
     "out/toy2d",
   ).action(runToy2dCommand);
+
+  gray2dOptions(
+    reproduce
+      .command("gray2d")
+      .description(
+        "seed 000's figure 2: discrete EBMs (CD, PCD, Jarzynski SMC) on Gray-coded 2-D data, held-out NLL, MMD, mode masses",
+      ),
+    "out/gray2d",
+  ).action(runGray2dCommand);
 
   sampleCommand(
     root
@@ -115,6 +134,12 @@ function program(): Command {
       .description(
         "log Z of a trained model by SMC or AIS from its confinement Gaussian, ± SE over replicas",
       ),
+  );
+
+  scoreCommand(
+    root
+      .command("score")
+      .description("the energy of every row of a data file under a trained model (free energy for an RBM)"),
   );
 
   evalCommand(

@@ -48,6 +48,10 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   } catch (e) {
     throw new UserError(`--model: ${printable(join(dir, "config.json"))}: ${(e as Error).message}`);
   }
+  if (config.model.type === "rbm")
+    throw new UserError(
+      `--model ${printable(dir)} holds an RBM: use \`ebm logz\` or \`ebm score\` with it, and sample it with \`ebm sample --target T.json\` where T.json is {"type": "rbm", "path": "${printable(join(dir, "model.safetensors"))}"}`,
+    );
   let theta: Float64Array;
   try {
     theta = paramsFromTensors(config.model, (name) => ck.modelTensors[name]);

@@ -9,6 +9,12 @@
  * one is the tensor
  *   confinement.lambda      shape [1]
  * after the MLP's (U = MLP(x) + ½·λ·|x|²).
+ *
+ * RBM tensor names (energies/rbm.ts; θ = [W, b, c]):
+ *   weights        shape [visible, hidden]  (row-major: weights[i, j] couples visible i and hidden j)
+ *   visible_bias   shape [visible]
+ *   hidden_bias    shape [hidden]
+ * stored as float64 holding the RBM's float32 values exactly (paramsToTensors rounds θ as Rbm.setParams does).
  */
 import {
   ExpFamEnergy,
@@ -23,6 +29,7 @@ import { createMlpEnergy, mlpNumParams, validateMlpSpec } from "../energies/mlp.
 import { AffineInputEnergy } from "../energies/affine.ts";
 import { ProductOfExperts } from "../energies/product.ts";
 import type { Energy, TrainableEnergy } from "../energies/contract.ts";
+import { Rbm } from "../energies/rbm.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { WalkerInit } from "../objectives/walkers-init.ts";
@@ -64,7 +71,24 @@ export interface ExpFamModelSpec {
   inputScale?: number;
 }
 
-export type ModelSpec = MlpModelSpec | ExpFamModelSpec;
+/**
+ * A Bernoulli RBM (energies/rbm.ts) with `visible` units (the data's columns, 0/1) and `hidden` units. Its
+ * energy is the free energy F(v); it trains with the RBM objectives (cd, pcd, jarzynski) and has no
+ * Gaussian base or input standardisation. Initial θ (Hinton 2010, §8): W ~ N(0, 0.01²), c = 0, and b the
+ * logits of the training data's pixel means when the data are given (train/session.ts), else 0.
+ */
+export interface RbmModelSpec {
+  type: "rbm";
+  visible: number;
+  hidden: number;
+}
+
+export type ModelSpec = MlpModelSpec | ExpFamModelSpec | RbmModelSpec;
+
+/** The number of coordinates of a data point: the MLP's or family's dim, an RBM's visible units. */
+export function modelDim(spec: ModelSpec): number {
+  return spec.type === "rbm" ? spec.visible : spec.dim;
+}
 
 /** The energy of a built model: trainable, and disposable (MLPs hold backend memory). */
 export type ModelEnergy = TrainableEnergy & { dispose(): void };
@@ -74,8 +98,12 @@ export type ModelEnergy = TrainableEnergy & { dispose(): void };
  * exponential family (whose θ₀ is the standard normal).
  */
 export function baseConfinement(spec: ModelSpec): number {
+  if (spec.type === "rbm") throw new RangeError(RBM_NO_BASE);
   return spec.type === "mlp" ? spec.confinement : 1;
 }
+
+const RBM_NO_BASE =
+  "an RBM has no Gaussian base: use `ebm logz` or `ebm score` with it, or `ebm sample` with an RBM target file";
 
 function expFamStatistics(spec: ExpFamModelSpec): SufficientStatistics {
   return spec.statistics === "quadratic"
@@ -118,6 +146,12 @@ function mlpSpec(spec: MlpModelSpec): MlpSpec {
 
 /** Throws a RangeError naming the field when `spec` is malformed. */
 export function validateModelSpec(spec: ModelSpec): void {
+  if (spec.type === "rbm") {
+    for (const k of ["visible", "hidden"] as const)
+      if (!(Number.isSafeInteger(spec[k]) && spec[k] >= 1 && spec[k] <= 1 << 16))
+        throw new RangeError(`model.${k} must be an integer from 1 to 65536, got ${spec[k]}`);
+    return;
+  }
   if (spec.type === "expfam") {
     if (!(Number.isSafeInteger(spec.dim) && spec.dim >= 1))
       throw new RangeError(`model.dim must be a positive integer, got ${spec.dim}`);
@@ -136,7 +170,7 @@ export function validateModelSpec(spec: ModelSpec): void {
       );
   } else
     throw new RangeError(
-      `model.type must be 'mlp' or 'expfam', got '${String((spec as { type: unknown }).type)}'`,
+      `model.type must be 'mlp', 'expfam' or 'rbm', got '${String((spec as { type: unknown }).type)}'`,
     );
   if ((spec.inputShift === undefined) !== (spec.inputScale === undefined))
     throw new RangeError("model.inputShift and model.inputScale go together");
@@ -165,6 +199,7 @@ export interface ModelBase {
 }
 
 export function modelBase(spec: ModelSpec): ModelBase {
+  if (spec.type === "rbm") throw new RangeError(RBM_NO_BASE);
   const scale = spec.inputScale ?? 1;
   const std = scale / Math.sqrt(baseConfinement(spec));
   return {
@@ -176,14 +211,14 @@ export function modelBase(spec: ModelSpec): ModelBase {
 
 /** The trained energy in the user's coordinates (the model itself when the inputs were not standardised). */
 export function userEnergy(spec: ModelSpec, model: Energy): Energy {
-  return spec.inputShift === undefined
+  return spec.type === "rbm" || spec.inputShift === undefined
     ? model
     : new AffineInputEnergy(model, Float64Array.from(spec.inputShift), spec.inputScale as number);
 }
 
 /** Data in the network's coordinates: (x − shift)/scale (a copy), or x itself without standardisation. */
 export function toModelCoordinates(spec: ModelSpec, x: Float64Array, n: number): Float64Array {
-  if (spec.inputShift === undefined) return x;
+  if (spec.type === "rbm" || spec.inputShift === undefined) return x;
   const d = spec.dim;
   const z = new Float64Array(n * d);
   const inv = 1 / (spec.inputScale as number);
@@ -211,6 +246,14 @@ export function standardisation(
 
 /** The parameter tensors of `spec`, in θ order. */
 export function modelLayout(spec: ModelSpec): TensorSlot[] {
+  if (spec.type === "rbm") {
+    const { visible: v, hidden: h } = spec;
+    return [
+      { name: "weights", shape: [v, h], offset: 0, size: v * h },
+      { name: "visible_bias", shape: [v], offset: v * h, size: v },
+      { name: "hidden_bias", shape: [h], offset: v * h + v, size: h },
+    ];
+  }
   if (spec.type === "expfam") {
     const m = expFamStatistics(spec).size;
     return [{ name: "expfam.theta", shape: [m], offset: 0, size: m }];
@@ -234,6 +277,7 @@ export function modelLayout(spec: ModelSpec): TensorSlot[] {
 const CONFINEMENT_TENSOR = "confinement.lambda";
 
 export function modelNumParams(spec: ModelSpec): number {
+  if (spec.type === "rbm") return spec.visible * spec.hidden + spec.visible + spec.hidden;
   if (spec.type === "expfam") return expFamStatistics(spec).size;
   return mlpNumParams(mlpSpec(spec)) + (spec.trainableConfinement ? 1 : 0);
 }
@@ -252,8 +296,14 @@ export function paramsToTensors(
   theta: Float64Array,
 ): Record<string, { shape: number[]; data: Float64Array }> {
   const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-  for (const s of modelLayout(spec))
-    out[s.name] = { shape: s.shape, data: theta.slice(s.offset, s.offset + s.size) };
+  // An RBM computes with θ rounded to float32 (Rbm.setParams): its tensors hold those values, the ones
+  // every command that loads the model uses (the trainer's float64 master copy is in the state file).
+  const round = spec.type === "rbm";
+  for (const s of modelLayout(spec)) {
+    const data = theta.slice(s.offset, s.offset + s.size);
+    if (round) for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]);
+    out[s.name] = { shape: s.shape, data };
+  }
   return out;
 }
 
@@ -286,6 +336,8 @@ export function paramsFromTensors(
 /** Builds the model of `spec` with θ initialised from `key` (on the selected backend). */
 export async function buildModel(spec: ModelSpec, key: Key): Promise<ModelEnergy> {
   validateModelSpec(spec);
+  if (spec.type === "rbm")
+    return Object.assign(Rbm.random(key, spec.visible, spec.hidden, 0.01, 0), { dispose() {} });
   if (spec.type === "expfam") {
     const e = new ExpFamEnergy(expFamStatistics(spec), expFamInitialTheta(spec));
     return Object.assign(e, { dispose() {} });

@@ -26,10 +26,21 @@
  * For d ≤ 2 the grid quadrature (eval/grid.ts) is printed too, as a cross-check: on a window of ±8
  * base standard deviations (±8/√c per axis; 512² cells in 2-D, 4096 in 1-D), with its quadrature error
  * and edge mass.
+ *
+ * RBMs (a folder from `ebm train --energy rbm`, or a .safetensors file with `weights`, `visible_bias`,
+ * `hidden_bias`) take `--method exact | ais | jarzynski` (default ais), with `--betas`, `--chains` and
+ * `--replicas` (rbm/evaluate.ts): exact enumeration over the smaller layer (≤ 25 units); AIS from the
+ * base-rate model, whose visible biases are fitted to the training data when the checkpoint names it
+ * (Salakhutdinov & Murray 2008), else the model's own; Jarzynski annealing (rbmJarzynski's weight updates
+ * and resampling) along the same path. The SE pools the replicas on the Z scale (delta method). For a
+ * Jarzynski-trained checkpoint the run's own estimator-population log Z is shown too.
  */
 import type { Command } from "commander";
 import {
   aisLogZ,
+  exactLogZ,
+  rbmLogZ,
+  type RbmLogZEstimate,
   type ModelBase,
   type Energy,
   foldIn,
@@ -46,6 +57,7 @@ import {
 } from "../../node.ts";
 import { parseIntegerInRange, parsePositive, parseSeed, printable, UserError } from "../errors.ts";
 import { loadTrainedModel, type TrainedModel } from "../model.ts";
+import { describeRbm, type LoadedRbm, loadRbm, trainingBaseRates } from "../rbm-model.ts";
 import { progressBar } from "../progress.ts";
 
 export interface AnnealSettings {
@@ -246,6 +258,8 @@ export function gridCheck(model: Energy, base: ModelBase): GridCheck | undefined
 /** One line describing a trained model. */
 export function describeModel(m: TrainedModel): string {
   const c = m.config.model;
+  if (c.type === "rbm")
+    return `model ${printable(m.dir)} (RBM ${c.visible} visible × ${c.hidden} hidden; ${m.config.method}, iteration ${m.iteration})`;
   const what =
     c.type === "mlp"
       ? `mlp ${[c.dim, ...c.hidden, 1].join("→")}, ${c.activation}, confinement ${c.confinement}`
@@ -315,13 +329,172 @@ export function annealOptions(cmd: Command): Command {
 interface RawLogzOptions extends RawAnnealOptions {
   model?: string;
   seed: string;
+  betas?: string;
+  chains?: string;
+  data?: string;
   json?: boolean;
   progress: boolean;
 }
 
-export async function runLogzCommand(raw: RawLogzOptions): Promise<void> {
+/** The largest smaller layer `--method exact` enumerates (2^25 states: minutes for 784 visible units). */
+const RBM_EXACT_MAX_BITS = 25;
+const RBM_METHODS = ["exact", "ais", "jarzynski"] as const;
+/** Options of the continuous annealing that an RBM does not take (it has --betas and --chains). */
+const CONTINUOUS_ONLY = [
+  ["temperatures", "--temperatures", "--betas"],
+  ["walkers", "--walkers", "--chains"],
+  ["kernel", "--kernel", ""],
+  ["step", "--step", ""],
+  ["moves", "--moves", ""],
+  ["leapfrogSteps", "--leapfrog-steps", ""],
+] as const;
+
+async function runRbmLogz(
+  raw: RawLogzOptions,
+  m: LoadedRbm,
+  given: (name: string) => boolean,
+): Promise<void> {
+  for (const [key, flag, instead] of CONTINUOUS_ONLY)
+    if (given(key))
+      throw new UserError(
+        `${flag} is for continuous models; an RBM's annealing takes ${instead || "--betas, --chains and --replicas"}`,
+      );
+  const method = given("method") ? raw.method : "ais";
+  if (!(RBM_METHODS as readonly string[]).includes(method))
+    throw new UserError(`--method for an RBM must be exact, ais or jarzynski, got '${printable(method)}'`);
+  const seed = parseSeed("--seed", raw.seed);
+  const { rbm } = m;
+  const t0 = performance.now();
+  const small = Math.min(rbm.visible, rbm.hidden);
+  if (method === "exact") {
+    for (const k of ["betas", "chains", "replicas", "data"])
+      if (given(k)) throw new UserError(`--${k} does not apply to --method exact`);
+    if (small > RBM_EXACT_MAX_BITS)
+      throw new UserError(
+        `--method exact enumerates 2^${small} states of the smaller layer (limit 2^${RBM_EXACT_MAX_BITS}); use --method ais or jarzynski`,
+      );
+    const logZ = exactLogZ(rbm, { maxBits: RBM_EXACT_MAX_BITS });
+    const seconds = (performance.now() - t0) / 1000;
+    if (raw.json)
+      console.log(
+        JSON.stringify({
+          logz: jnum(logZ, 12),
+          stderr: 0,
+          method,
+          enumerated: `2^${small} ${rbm.hidden <= rbm.visible ? "hidden" : "visible"} states`,
+          model: m.path,
+          visible: rbm.visible,
+          hidden: rbm.hidden,
+          wall_seconds: jnum(seconds, 3),
+        }),
+      );
+    else
+      console.log(
+        [
+          describeRbm(m),
+          `log Z = ${fmt(logZ, 6)} (exact: 2^${small} ${rbm.hidden <= rbm.visible ? "hidden" : "visible"} states enumerated, the other layer summed in closed form, float64; ${seconds.toFixed(1)} s)`,
+        ].join("\n"),
+      );
+    return;
+  }
+  const betas = parseIntegerInRange("--betas", raw.betas ?? "1000", 2, 10_000_000);
+  const chains = parseIntegerInRange("--chains", raw.chains ?? "100", 2, 10_000_000);
+  const replicas = parseIntegerInRange("--replicas", raw.replicas, 2, 10_000);
+  const base = trainingBaseRates(m, raw.data);
+  const progress = progressBar(raw.progress && !raw.json);
+  let est: RbmLogZEstimate;
+  try {
+    est = rbmLogZ(rbm, keyFromSeed(seed), {
+      method: method as "ais" | "jarzynski",
+      baseBias: base.bias,
+      betas,
+      chains,
+      replicas,
+      onReplica: (done, total) => progress.update(`logz ${method}`, done, total),
+    });
+  } catch (e) {
+    if (e instanceof RangeError) throw new NumericalError(`${method} failed: ${e.message}`);
+    throw e;
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const summary = m.checkpoint?.summary as { estimatorLogZ?: number; estimatorLogZSe?: number } | undefined;
+  const training =
+    m.checkpoint?.config.method === "jarzynski" && summary && Number.isFinite(summary.estimatorLogZ)
+      ? { logz: summary.estimatorLogZ as number, stderr: summary.estimatorLogZSe ?? Number.NaN }
+      : undefined;
+  const warnings: string[] = [];
+  if (est.se > 0.1)
+    warnings.push(
+      `the SE of log Z is ${fmt(est.se, 3)} nats: more --betas, --chains or --replicas reduce it`,
+    );
+  const runSe = est.runSe;
+  if (raw.json) {
+    console.log(
+      JSON.stringify({
+        logz: jnum(est.logZ),
+        stderr: jnum(est.se),
+        method,
+        replicas: est.replicas,
+        values: Array.from(est.values, (v) => jnum(v)),
+        ...(runSe ? { reported_se: Array.from(runSe, (v) => jnum(v)) } : {}),
+        base: base.bias ? "data base rates" : "model visible biases",
+        base_source: base.source,
+        base_logz: jnum(est.logZBase),
+        betas: est.betas,
+        schedule: "salakhutdinov-murray",
+        chains: est.chains,
+        ess: jnum(est.ess, 4),
+        ...(est.resamplings !== undefined ? { resamplings: jnum(est.resamplings, 4) } : {}),
+        ...(training
+          ? { training_estimator: { logz: jnum(training.logz), stderr: jnum(training.stderr) } }
+          : {}),
+        model: m.path,
+        visible: rbm.visible,
+        hidden: rbm.hidden,
+        seed,
+        wall_seconds: jnum(seconds, 3),
+        warnings,
+      }),
+    );
+    return;
+  }
+  const walkers = method === "ais" ? "chains" : "walkers";
+  const out = [
+    describeRbm(m),
+    `log Z = ${fmt(est.logZ, 4)} ± ${fmt(est.se, 4)} (${method}, ${est.replicas} replicas pooled on the Z scale, nats)`,
+    `  from the base-rate model, ${base.source} (log Z_0 = ${fmt(est.logZBase, 4)}): ${est.betas} temperatures ` +
+      `(Salakhutdinov–Murray spacing) × ${est.chains} ${walkers} per replica; mean final ESS ${fmt(est.ess, 1)} of ${est.chains}` +
+      (est.resamplings !== undefined
+        ? `, ${fmt(est.resamplings, 1)} resamplings (ESS < N/2); per-replica Lee–Whiteley SE ${fmt(runSe ? Math.sqrt(runSe.reduce((a, v) => a + v * v, 0) / runSe.length) : Number.NaN, 4)} (rms)`
+        : "") +
+      `; seed ${seed}, ${seconds.toFixed(1)} s`,
+  ];
+  if (training)
+    out.push(
+      `  the training run's estimator population at iteration ${m.checkpoint?.iteration}: ${fmt(training.logz, 4)} ± ${fmt(training.stderr, 4)}`,
+    );
+  for (const w of warnings) out.push(`  warning: ${w}`);
+  console.log(out.join("\n"));
+}
+
+export async function runLogzCommand(raw: RawLogzOptions, cmd?: Command): Promise<void> {
   if (raw.model === undefined)
-    throw new UserError("--model DIR is required (a folder written by `ebm train`)");
+    throw new UserError(
+      "--model DIR is required (a folder written by `ebm train`, or an RBM .safetensors file)",
+    );
+  const given = (name: string) => {
+    const src = cmd?.getOptionValueSource(name);
+    return src !== undefined && src !== "default";
+  };
+  const rbm = loadRbm(raw.model);
+  if (rbm) return runRbmLogz(raw, rbm, given);
+  for (const k of ["betas", "chains", "data"])
+    if (raw[k as "betas" | "chains" | "data"] !== undefined)
+      throw new UserError(
+        `--${k} applies to RBM models (this one anneals with --temperatures and --walkers)`,
+      );
   const settings = parseAnnealOptions(raw);
   const seed = parseSeed("--seed", raw.seed);
   const tm = await loadTrainedModel(raw.model);
@@ -413,9 +586,21 @@ export async function runLogzCommand(raw: RawLogzOptions): Promise<void> {
 }
 
 export function logzCommand(cmd: Command): Command {
-  return annealOptions(cmd.option("--model <dir>", "checkpoint folder written by `ebm train`"))
+  return annealOptions(
+    cmd.option("--model <dir|file>", "checkpoint folder written by `ebm train`, or an RBM .safetensors file"),
+  )
+    .option("--betas <K>", "RBM (ais, jarzynski): temperatures, Salakhutdinov–Murray spacing (default 1000)")
+    .option("--chains <N>", "RBM (ais, jarzynski): chains or walkers per replica (default 100)")
+    .option(
+      "--data <file>",
+      "RBM: 0/1 training data (.csv/.npy) whose pixel base rates define the base (default: the checkpoint's data)",
+    )
     .option("--seed <n>", "random seed: an integer within ±2^53", "0")
     .option("--json", "print one JSON object on the last line of stdout")
     .option("--no-progress", "do not show a progress bar")
-    .action(runLogzCommand);
+    .addHelpText(
+      "after",
+      "\nRBM models: --method exact (smaller layer ≤ 25 units), ais (default) or jarzynski, from the base-rate model.",
+    )
+    .action((opts: RawLogzOptions, c: Command) => runLogzCommand(opts, c));
 }

@@ -7,6 +7,12 @@
  * `--checkpoint-every` iterations and at the end; metrics as JSON lines in DIR/metrics.jsonl; Ctrl-C
  * saves a checkpoint of the last finished iteration and exits (code 130); a non-finite gradient, energy or
  * parameter stops the run with one line naming the iteration (code 3), and the last good checkpoint stays.
+ *
+ * `--energy rbm --hidden H` trains a Bernoulli RBM on 0/1 data (a file; any other value is refused with the
+ * row and column) by CD-k (Hinton 2002), PCD-k (Tieleman 2008) or Jarzynski SMC, with the defaults of
+ * train/session.ts `defaultRbmTrainConfig` (SGD, momentum 0.5, lr 0.05, batch 100, weight cost
+ * 2·10⁻⁴ on W, 10 epochs). Its model.safetensors holds `weights` [V, H], `visible_bias` [V] and
+ * `hidden_bias` [H] (float64 holding the RBM's float32 values).
  */
 import { closeSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -15,8 +21,11 @@ import { parse as parseYaml } from "yaml";
 import {
   CheckpointError,
   checkOutputDir,
+  defaultRbmTrainConfig,
   defaultTrainConfig,
   ensureDir,
+  modelDim,
+  RBM_TRAIN_METHODS,
   standardisation,
   NumericalError,
   paramsToTensors,
@@ -50,6 +59,8 @@ interface RawTrainOptions {
   energy: string;
   statistics?: string;
   hidden?: string;
+  epochs?: string;
+  momentum?: string;
   activation?: string;
   confinement?: string;
   trainableConfinement?: boolean | string;
@@ -86,6 +97,8 @@ const CONFIG_KEYS = [
   "energy",
   "statistics",
   "hidden",
+  "epochs",
+  "momentum",
   "activation",
   "confinement",
   "trainable-confinement",
@@ -157,6 +170,97 @@ function userError<T>(f: () => T): T {
   }
 }
 
+/** Options of the MLP and exponential-family paths that an RBM does not take. */
+const NOT_FOR_RBM = [
+  ["statistics", "--statistics"],
+  ["activation", "--activation"],
+  ["confinement", "--confinement"],
+  ["trainableConfinement", "--trainable-confinement"],
+  ["step", "--step"],
+  ["reinit", "--reinit"],
+  ["sigma", "--sigma"],
+  ["energyPenalty", "--energy-penalty"],
+] as const;
+
+/** An RBM run's configuration (train/session.ts defaultRbmTrainConfig, then the flags). */
+function buildRbmConfig(
+  raw: RawTrainOptions,
+  dim: number,
+  n: number,
+): { config: TrainConfig; checkpointEvery: number } {
+  for (const [key, flag] of NOT_FOR_RBM)
+    if (raw[key] !== undefined) throw new UserError(`${flag} does not apply to --energy rbm`);
+  if (raw.hidden === undefined)
+    throw new UserError("--hidden H is required with --energy rbm (the number of hidden units)");
+  const hidden = parseInteger("--hidden", raw.hidden);
+  if (hidden > 65536) throw new UserError(`--hidden must be at most 65536 for an RBM, got '${raw.hidden}'`);
+  const method = raw.method ?? "cd";
+  if (!(RBM_TRAIN_METHODS as readonly string[]).includes(method))
+    throw new UserError(
+      `--method for an RBM must be one of ${RBM_TRAIN_METHODS.join(", ")}, got '${printable(method)}'`,
+    );
+  const c = defaultRbmTrainConfig(dim, hidden, n, method as (typeof RBM_TRAIN_METHODS)[number]);
+  const o = c.optimizer;
+  if (raw.batch !== undefined) c.batch = parseInteger("--batch", raw.batch);
+  const perEpoch = Math.ceil(n / Math.min(c.batch, n));
+  o.momentumSwitch = perEpoch;
+  if (raw.iters !== undefined && raw.epochs !== undefined)
+    throw new UserError("--iters and --epochs both set the run's length: give one");
+  if (raw.epochs !== undefined) c.iters = parseInteger("--epochs", raw.epochs) * perEpoch;
+  else if (raw.iters !== undefined) c.iters = parseInteger("--iters", raw.iters, 0);
+  else c.iters = 10 * perEpoch;
+  if (raw.walkers !== undefined) c.walkers = parseInteger("--walkers", raw.walkers);
+  if (raw.estimatorWalkers !== undefined)
+    c.estimatorWalkers = parseInteger("--estimator-walkers", raw.estimatorWalkers, 0);
+  if (c.method !== "jarzynski") c.estimatorWalkers = 0;
+  if (raw.k !== undefined) c.k = parseInteger("--k", raw.k);
+  if (raw.resample !== undefined) c.resample = parseNumber("--resample", raw.resample);
+  if (raw.lr !== undefined) o.lr = parsePositive("--lr", raw.lr);
+  if (raw.optimizer !== undefined) {
+    if (raw.optimizer !== "sgd" && raw.optimizer !== "adam")
+      throw new UserError(`--optimizer must be adam or sgd, got '${printable(raw.optimizer)}'`);
+    o.name = raw.optimizer;
+    if (o.name === "adam") {
+      if (raw.momentum !== undefined) throw new UserError("--momentum applies to --optimizer sgd");
+      delete o.momentum;
+      delete o.momentumStart;
+      delete o.momentumSwitch;
+    }
+  }
+  if (raw.momentum !== undefined) {
+    const mu = parseNumber("--momentum", raw.momentum);
+    if (!(mu >= 0 && mu < 1)) throw new UserError(`--momentum must be in [0, 1), got '${raw.momentum}'`);
+    o.momentum = mu;
+    o.momentumStart = Math.min(0.5, mu);
+  }
+  if (raw.weightDecay !== undefined) o.weightCost = parseNumber("--weight-decay", raw.weightDecay);
+  if (raw.clip !== undefined) o.clip = parseNumber("--clip", raw.clip);
+  if (raw.schedule !== undefined) o.schedule = raw.schedule as "constant";
+  if (raw.seed !== undefined) c.seed = parseSeed("--seed", raw.seed);
+  o.horizon = c.iters;
+  const checkpointEvery =
+    raw.checkpointEvery !== undefined
+      ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+      : Math.max(100, Math.ceil(c.iters / 10));
+  userError(() => validateTrainConfig(c));
+  return { config: c, checkpointEvery };
+}
+
+/** The first value of an RBM's data that is not 0 or 1, as a one-line error naming the file. */
+function checkBinary(data: TrainingData, file: string): void {
+  const { x, n } = data.batch;
+  const d = data.dim;
+  for (let q = 0; q < n * d; q++)
+    if (x[q] !== 0 && x[q] !== 1) {
+      const col = q % d;
+      const name = data.source.kind === "file" ? data.source.columns?.[col] : undefined;
+      throw new UserError(
+        `--data ${printable(file)}: row ${Math.floor(q / d) + 1}, column ${col + 1}${name !== undefined ? ` ('${printable(name)}')` : ""} ` +
+          `holds ${x[q]}: an RBM trains on 0/1 data`,
+      );
+    }
+}
+
 /** A new run's configuration from defaults, the config file and flags. */
 function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; checkpointEvery: number } {
   const c = defaultTrainConfig(dim);
@@ -168,7 +272,12 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
     c.method = raw.method as TrainConfig["method"];
   }
   if (raw.energy !== "mlp" && raw.energy !== "expfam")
-    throw new UserError(`--energy must be mlp or expfam, got '${printable(raw.energy)}'`);
+    throw new UserError(`--energy must be mlp, expfam or rbm, got '${printable(raw.energy)}'`);
+  for (const [v, flag] of [
+    [raw.epochs, "--epochs"],
+    [raw.momentum, "--momentum"],
+  ] as const)
+    if (v !== undefined) throw new UserError(`${flag} applies to --energy rbm`);
   if (raw.energy === "expfam") {
     for (const [flag, v] of [
       ["--hidden", raw.hidden],
@@ -294,7 +403,7 @@ async function prepare(raw: RawTrainOptions): Promise<Run> {
       throw new UserError(`${join(dir, "config.json")}: ${(e as Error).message}`);
     }
     checkOutputDir(dir);
-    const data = loadTrainingData(ck.data, config.model.dim);
+    const data = loadTrainingData(ck.data, modelDim(config.model));
     let session: TrainSession;
     try {
       session = await resumeTraining(config, data.batch, {
@@ -332,6 +441,14 @@ async function prepare(raw: RawTrainOptions): Promise<Run> {
   const seed = merged.seed !== undefined ? parseSeed("--seed", merged.seed) : 0;
   const dataSize = parseInteger("--data-size", merged.dataSize);
   const data = loadTrainingData({ spec: merged.data, size: dataSize, seed }, undefined);
+  if (merged.energy === "rbm") {
+    checkBinary(data, merged.data);
+    if (merged.standardize !== undefined && merged.standardize !== "no")
+      throw new UserError("--standardize does not apply to --energy rbm (its data are 0/1)");
+    const { config, checkpointEvery } = buildRbmConfig(merged, data.dim, data.batch.n);
+    const session = await userErrorAsync(() => startTraining(config, data.batch));
+    return { dir: merged.out, session, data, checkpointEvery };
+  }
   const { config, checkpointEvery } = buildConfig(merged, data.dim);
   const standardize = merged.standardize ?? "auto";
   if (!["auto", "yes", "no"].includes(standardize))
@@ -454,8 +571,13 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const info = session.info();
   const summary = { ...info, seconds };
+  const m = cfg.model;
+  const shape =
+    m.type === "rbm"
+      ? `RBM ${m.visible} visible × ${m.hidden} hidden, ${Math.ceil(run.data.batch.n / Math.min(cfg.batch, run.data.batch.n))} updates per epoch`
+      : `d = ${m.dim}`;
   const line = [
-    `${cfg.method}: ${cfg.iters} iterations on ${run.data.description} (d = ${cfg.model.dim}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
+    `${cfg.method}: ${cfg.iters} iterations on ${run.data.description} (${shape}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
   ];
   if (info.logZ !== undefined)
     line.push(
@@ -487,13 +609,31 @@ export function trainCommand(cmd: Command): Command {
   return cmd
     .option("--data <name|file>", "training data: a built-in 2-D set or a .csv/.npy file")
     .option("--data-size <n>", "points drawn for a built-in set", "10000")
-    .option("--method <name>", `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski)`)
-    .option("--energy <type>", "energy model: mlp, or expfam (U = θ·T(x), see --statistics)", "mlp")
+    .option(
+      "--method <name>",
+      `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski; rbm: cd (default), pcd or jarzynski)`,
+    )
+    .option(
+      "--energy <type>",
+      "energy model: mlp, expfam (U = θ·T(x), see --statistics) or rbm (Bernoulli RBM on 0/1 data, see --hidden)",
+      "mlp",
+    )
     .option(
       "--statistics <T>",
       "expfam: quadratic (the Gaussian family) or poly:k (x_a^j, j ≤ k, k even; default 4)",
     )
-    .option("--hidden <widths>", "hidden layer widths of the MLP (default 128,128)")
+    .option(
+      "--hidden <widths>",
+      "hidden layer widths of the MLP (default 128,128); rbm: the number of hidden units (required)",
+    )
+    .option(
+      "--epochs <n>",
+      "rbm: passes of ⌈n/batch⌉ updates (minibatches drawn with replacement) instead of --iters (default 10)",
+    )
+    .option(
+      "--momentum <μ>",
+      "rbm with sgd: momentum, min(0.5, μ) during the first epoch then μ (default 0.5: 0.9 destabilises pcd and jarzynski)",
+    )
     .option("--activation <name>", "silu, softplus, tanh or elu (default silu)")
     .option(
       "--confinement <c>",
@@ -504,13 +644,16 @@ export function trainCommand(cmd: Command): Command {
       "learn λ in ½·λ·|x|² with the network, from λ₀ = --confinement (tensor confinement.lambda)",
     )
     .option("--iters <n>", "iterations in all (default 3000; with --resume: continue up to n)")
-    .option("--walkers <n>", "model walkers (default 16000)")
+    .option(
+      "--walkers <n>",
+      "model walkers (default 16000; rbm: pcd's persistent chains (100) or jarzynski's walkers (1000))",
+    )
     .option(
       "--estimator-walkers <n>",
-      "jarzynski: decoupled estimator population for log Z (default 1000; 0 for none)",
+      "jarzynski: decoupled estimator population for log Z (default 1000, rbm 500; 0 for none)",
     )
     .option("--step <h>", "ULA step size of the walker move (default 0.01)")
-    .option("--k <n>", "mle, cd, pcd: moves per iteration (default 1)")
+    .option("--k <n>", "mle, cd, pcd: moves per iteration; rbm: Gibbs sweeps (CD-k, PCD-k) (default 1)")
     .option("--resample <f>", "jarzynski: resample when ESS < f·N (default 0.5)")
     .option(
       "--reinit <p>",
@@ -525,14 +668,17 @@ export function trainCommand(cmd: Command): Command {
       "--standardize <when>",
       "train on (x − mean)/scale and map every output back: auto (data files: yes; built-in sets: no), yes or no",
     )
-    .option("--batch <n>", "data minibatch per iteration (default 1000)")
-    .option("--lr <rate>", "learning rate (default 0.002)")
-    .option("--optimizer <name>", "adam or sgd (default adam)")
-    .option("--weight-decay <wd>", "decoupled weight decay (default 0)")
+    .option("--batch <n>", "data minibatch per iteration (default 1000; rbm 100)")
+    .option("--lr <rate>", "learning rate (default 0.002; rbm 0.05)")
+    .option("--optimizer <name>", "adam or sgd (default adam; rbm sgd with momentum)")
+    .option(
+      "--weight-decay <wd>",
+      "decoupled weight decay (default 0); rbm: L2 weight cost on W added to the gradient (default 0.0002)",
+    )
     .option("--clip <norm>", "clip the gradient's global norm (default 0: no clipping)")
     .option(
       "--schedule <name>",
-      "learning rate schedule: constant or cosine (default cosine: to 10% over the run)",
+      "learning rate schedule: constant or cosine (default cosine: to 10% over the run; rbm constant)",
     )
     .option("--seed <n>", "random seed: an integer within ±2^53 (default 0)")
     .option("--config <file>", "YAML or JSON file of settings (keys as the long flags); flags override it")
@@ -547,5 +693,13 @@ export function trainCommand(cmd: Command): Command {
     )
     .option("--json", "print one JSON object on the last line of stdout")
     .option("--no-progress", "no progress bar or progress lines")
+    .addHelpText(
+      "after",
+      "\nRBM (--energy rbm --hidden H on 0/1 data): CD-1, batch 100, SGD with lr 0.05, momentum 0.5 and an L2 weight\n" +
+        "cost 0.0002 on W, 10 epochs, visible biases started at the data's base rates (Hinton 2010's guide). The\n" +
+        "guide's later momentum 0.9 suits CD-1 but made PCD's chains fall behind and Jarzynski's weights collapse\n" +
+        "on the digits, so 0.5 is kept (--momentum 0.9 switches after the first epoch). model.safetensors holds\n" +
+        "weights [V, H], visible_bias [V], hidden_bias [H] (float64 holding the RBM's float32 values).",
+    )
     .action(runTrainCommand);
 }
