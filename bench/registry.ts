@@ -6,6 +6,7 @@ const GROUPS: (() => Promise<Workload[]>)[] = [
   () => import("./workloads/gmm1d.ts").then((m) => m.workloads),
   () => import("./workloads/samplers.ts").then((m) => m.workloads),
   () => import("./workloads/rbm.ts").then((m) => m.workloads),
+  () => import("./workloads/discrete.ts").then((m) => m.workloads),
   () => import("./workloads/toy2d.ts").then((m) => m.workloads),
 ];
 

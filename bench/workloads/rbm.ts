@@ -17,6 +17,9 @@
  * `flops` counts the peer's dense GEMMs (5 of 128×784×500 for CD-1; 2 of 100×784×500 per beta for AIS),
  * so the reported GFLOP/s are "peer-equivalent".
  *
+ * PCD-1 on the same RBM and batch (`rbm_pcd_784x500_b128`, 128 persistent chains) is in discrete.ts, whose
+ * peer is bench/peer/discrete_bench.py.
+ *
  * Kernels: defaultRbmKernels() at setup, i.e. native (native/src/rbm.cc: GEMMs on the 0/1 states, thread
  * pool) when the addon is loaded, the typed-array kernels with `--backend wasm` / EBM_BACKEND=wasm.
  */
