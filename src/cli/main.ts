@@ -58,7 +58,7 @@ function program(): Command {
     reproduce
       .command("rbm-mnist")
       .description(
-        "CD-k, PCD and Jarzynski training of an RBM on binarised digits, test log-likelihood by AIS ± SE",
+        "CD-k, PCD and Jarzynski training of an RBM, and a two-layer DBM, on binarised digits; test log-likelihood by AIS ± SE (DBM: lower bound)",
       ),
   ).action(runRbmMnistCommand);
 

@@ -306,19 +306,49 @@ export class Dbm implements TrainableEnergy {
   gibbs(key: Key, chains: DbmChains, sweeps = 1): void {
     if (!(Number.isInteger(sweeps) && sweeps >= 0))
       throw new RangeError(`sweeps must be an integer ≥ 0, got ${sweeps}`);
-    const { visible: nv, hidden1: n1, hidden2: n2 } = this;
+    const { visible: nv, hidden1: n1, hidden2: n2, W1, W2, b, c1, c2 } = this;
     const rng = new Stream(key);
     const { f1, fv, f2 } = this;
+    // The fields of bit states (hidden1Field, visibleField, hidden2Field) add only the rows of the units that
+    // are on, each in the order of the dense formula, so the sums are the same; W1 is transposed once per call
+    // so that the visible field adds contiguous rows.
+    const W1T = new Float64Array(n1 * nv);
+    for (let i = 0; i < nv; i++) for (let j = 0; j < n1; j++) W1T[j * nv + i] = W1[i * n1 + j];
+    const on1 = new Int32Array(n1);
+    const on2 = new Int32Array(n2);
     for (let s = 0; s < chains.n; s++) {
       const v = chains.v.subarray(s * nv, (s + 1) * nv);
       const h1 = chains.h1.subarray(s * n1, (s + 1) * n1);
       const h2 = chains.h2.subarray(s * n2, (s + 1) * n2);
       for (let t = 0; t < sweeps; t++) {
-        this.hidden1Field(v, h2, 1, f1);
+        // h1 | v, h2: c1 + vᵀW1 + W2h2.
+        let m2 = 0;
+        for (let k = 0; k < n2; k++) if (h2[k] === 1) on2[m2++] = k;
+        for (let j = 0; j < n1; j++) {
+          let a = c1[j];
+          const row = j * n2;
+          for (let q = 0; q < m2; q++) a += W2[row + on2[q]];
+          f1[j] = a;
+        }
+        for (let i = 0; i < nv; i++) {
+          if (v[i] === 0) continue;
+          const row = i * n1;
+          for (let j = 0; j < n1; j++) f1[j] += W1[row + j];
+        }
         drawLayer(rng, f1, h1, 0, n1);
-        this.visibleField(h1, 1, fv);
+        // v | h1: b + W1h1; h2 | h1: c2 + W2ᵀh1.
+        let m1 = 0;
+        for (let j = 0; j < n1; j++) if (h1[j] === 1) on1[m1++] = j;
+        fv.set(b);
+        f2.set(c2);
+        for (let q = 0; q < m1; q++) {
+          const j = on1[q];
+          const rowV = j * nv;
+          for (let i = 0; i < nv; i++) fv[i] += W1T[rowV + i];
+          const row2 = j * n2;
+          for (let k = 0; k < n2; k++) f2[k] += W2[row2 + k];
+        }
         drawLayer(rng, fv, v, 0, nv);
-        this.hidden2Field(h1, 1, f2);
         drawLayer(rng, f2, h2, 0, n2);
       }
     }

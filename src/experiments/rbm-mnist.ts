@@ -17,20 +17,47 @@
  * at the end with the full settings. Samples: `sampleChains` Gibbs chains from the base-rate model run
  * `sampleSweeps` sweeps under each trained RBM; the images are p(v | h) of the last sweep.
  *
+ * The two-layer DBM (method "dbm"; Salakhutdinov & Hinton 2009): a 784 × H1 × H2 deep Boltzmann machine
+ * (energies/dbm.ts), greedily pretrained as two RBMs with doubled inputs (rbm/dbm-pretrain.ts; CD-k with the
+ * RBMs' optimizer settings, visible biases started at the base rates), then trained jointly by the
+ * mean-field/PCD objective (objectives/dbm.ts; momentum and weight cost as above, the learning rate `dbmLr`
+ * decayed linearly to 0 over the joint updates). Its log Z is estimated by AIS on the (v, h2) free energy
+ * with h1 summed out (rbm/dbm-ais.ts), from the base-rate visible biases and the model's own hidden biases,
+ * `dbmAisBetas` temperatures × `aisChains` chains × `aisReplicas` replicas (the untrained and the
+ * pretrained model, points of its training curve, with the curve's cheaper AIS); its test number is the
+ * mean-field variational LOWER BOUND on the mean test log-likelihood, −F_q(v) − log Ẑ (rbm/dbm-bound.ts),
+ * with the SE of log Ẑ over replicas, and the spread of the per-image bound over the test set (sd/√n)
+ * beside it. It is evaluated untrained (W1, W2 ~ N(0, 0.01²), visible biases at the base rates, hidden
+ * biases 0: the distribution the pretraining RBMs start from), after pretraining and after joint training;
+ * with H1 ≤ `exactMaxHidden` the trained model's log Z and log p(v) are also enumerated exactly. Samples:
+ * `sampleChains` Gibbs chains started from the biases (Dbm.initChains), `sampleSweeps` sweeps, shown as
+ * p(v | h1).
+ *
  * Host-free: the caller loads the digits and writes the files (src/cli/commands/rbm-mnist.ts).
  */
 import { type DigitSplit, binarizeStochastic, DIGIT_PIXELS } from "../data/digits.ts";
 import { weightFilters } from "../data/images.ts";
+import { Dbm } from "../energies/dbm.ts";
 import { Rbm } from "../energies/rbm.ts";
 import { sigmoid } from "../math/logistic.ts";
-import { foldIn, type Key, keyFromSeed, Stream } from "../random/key.ts";
+import { dbmMeanFieldPcd } from "../objectives/dbm.ts";
+import { foldIn, type Key, keyFromSeed, Stream, split } from "../random/key.ts";
 import { exactLogZ } from "../rbm/ais.ts";
+import { dbmExactLogZ, dbmLogZ } from "../rbm/dbm-ais.ts";
+import { dbmExactLogLikelihood, dbmVariationalBound } from "../rbm/dbm-bound.ts";
+import { pretrainDbm } from "../rbm/dbm-pretrain.ts";
 import { baseRateBias, rbmLogZ, rbmNegFreeEnergy } from "../rbm/evaluate.ts";
 import { createGibbsChains, defaultRbmKernels, RbmWorkspace } from "../rbm/kernels.ts";
+import { addDecayedWeights, stepSchedule, trace } from "../train/momentum.ts";
+import { chain, sgd } from "../train/optim.ts";
 import { defaultRbmTrainConfig, startTraining, type TrainConfig } from "../train/session.ts";
+import { trainer } from "../train/trainer.ts";
 
-export const RBM_MNIST_METHODS = ["cd", "pcd", "jarzynski"] as const;
+/** The RBM training methods, then the two-layer DBM. */
+export const RBM_MNIST_RBM_METHODS = ["cd", "pcd", "jarzynski"] as const;
+export const RBM_MNIST_METHODS = [...RBM_MNIST_RBM_METHODS, "dbm"] as const;
 export type RbmMnistMethod = (typeof RBM_MNIST_METHODS)[number];
+type RbmMethod = (typeof RBM_MNIST_RBM_METHODS)[number];
 
 export interface RbmMnistOptions {
   hidden: number;
@@ -62,6 +89,21 @@ export interface RbmMnistOptions {
   exactMaxHidden: number;
   sampleChains: number;
   sampleSweeps: number;
+  /** The DBM: hidden layers [H1, H2] (Salakhutdinov & Hinton 2009: [500, 1000] on the full MNIST). */
+  dbmHidden: [number, number];
+  /** Greedy pretraining: passes of ⌈n/batch⌉ updates for each of the two RBMs. */
+  dbmPretrainEpochs: number;
+  /** Joint mean-field/PCD training: passes of ⌈n/batch⌉ updates. */
+  dbmEpochs: number;
+  /** Cap on the updates of each DBM phase (0: none): --quick. */
+  dbmMaxIters: number;
+  /** Joint training's initial learning rate (decayed linearly to 0). */
+  dbmLr: number;
+  /** Joint training's persistent chains and block-Gibbs sweeps per update. */
+  dbmChains: number;
+  dbmSweeps: number;
+  /** AIS temperatures of the trained DBM's evaluation (chains and replicas: aisChains, aisReplicas). */
+  dbmAisBetas: number;
   binarizeSeed: number;
   seed: number;
 }
@@ -89,13 +131,25 @@ export const RBM_MNIST_DEFAULTS: RbmMnistOptions = {
   exactMaxHidden: 20,
   sampleChains: 100,
   sampleSweeps: 1000,
+  // A fifth of Salakhutdinov & Hinton's 500 × 1000 and far fewer updates, so that the DBM's part of the
+  // default run (JavaScript mean field, Gibbs and AIS) takes minutes on 2 cores.
+  dbmHidden: [100, 200],
+  dbmPretrainEpochs: 5,
+  dbmEpochs: 10,
+  dbmMaxIters: 0,
+  dbmLr: 0.01,
+  dbmChains: 100,
+  dbmSweeps: 3,
+  dbmAisBetas: 2000,
   binarizeSeed: 1234,
   seed: 0,
 };
 
 /**
  * --quick: 16 hidden units (exact log Z by enumerating 2^16 hidden states, about a second per model, so AIS
- * is checked against it), 200 updates (2.5 epochs of 8000), cheaper evaluations; under a minute.
+ * is checked against it), 200 updates (2.5 epochs of 8000), cheaper evaluations; a 784 × 12 × 8 DBM
+ * (2^12 states of h1 enumerated for log Z, 2^8 of h2 for each log p(v)) with 200 updates per phase; under a
+ * minute.
  */
 export const RBM_MNIST_QUICK: RbmMnistOptions = {
   ...RBM_MNIST_DEFAULTS,
@@ -110,6 +164,9 @@ export const RBM_MNIST_QUICK: RbmMnistOptions = {
   curveBetas: 300,
   curveChains: 50,
   sampleSweeps: 300,
+  dbmHidden: [12, 8],
+  dbmMaxIters: 200,
+  dbmAisBetas: 300,
 };
 
 export function validateRbmMnistOptions(o: RbmMnistOptions): void {
@@ -145,6 +202,19 @@ export function validateRbmMnistOptions(o: RbmMnistOptions): void {
     throw new RangeError(`weightCost must be ≥ 0, got ${o.weightCost}`);
   if (!Number.isSafeInteger(o.seed) || !Number.isSafeInteger(o.binarizeSeed))
     throw new RangeError("seeds must be integers within ±2^53");
+  // The DBM's settings, named as the CLI's flags.
+  if (!(Array.isArray(o.dbmHidden) && o.dbmHidden.length === 2))
+    throw new RangeError("dbm-hidden must be two sizes [H1, H2]");
+  int("dbm-hidden H1", o.dbmHidden[0], 1);
+  int("dbm-hidden H2", o.dbmHidden[1], 1);
+  int("dbm-pretrain-epochs", o.dbmPretrainEpochs, 1);
+  int("dbm-epochs", o.dbmEpochs, 1);
+  int("dbm-max-iters", o.dbmMaxIters, 0);
+  int("dbm-chains", o.dbmChains, 1);
+  int("dbm-sweeps", o.dbmSweeps, 1);
+  int("dbm-betas", o.dbmAisBetas, 2);
+  if (!(o.dbmLr > 0 && Number.isFinite(o.dbmLr)))
+    throw new RangeError(`dbm-lr must be positive, got ${o.dbmLr}`);
 }
 
 /** A test log-likelihood estimate: mean log p(v) over the test rows = mean(−F) − log Z. */
@@ -165,6 +235,18 @@ export interface RbmLikelihood {
   z?: number;
   /** sd of log p(v) over test rows / √n: the test set's own sampling error (not Monte Carlo). */
   testSamplingSe: number;
+}
+
+/**
+ * A DBM's evaluation in the same fields: testLL and trainLL are mean-field LOWER BOUNDS with log Z by AIS
+ * (testLLSe: the SE of log Ẑ; testSamplingSe: sd of the per-image bound / √n); testLLExact, when present,
+ * is the exact mean log p(v), and testBoundExact the bound with the exact log Z.
+ */
+export interface DbmLikelihood extends RbmLikelihood {
+  testBoundExact?: number;
+  /** Test rows whose mean field reached its tolerance, and the most sweeps a row took. */
+  meanFieldConverged: number;
+  meanFieldMaxIterations: number;
 }
 
 export interface RbmMnistCurvePoint {
@@ -192,6 +274,17 @@ export interface RbmMnistMethodResult {
   estimatorLogZSe?: number;
   ess?: number;
   resamplings?: number;
+  /** The DBM: sizes, phases, and the evaluations before and after pretraining (final: after joint training). */
+  dbm?: {
+    hidden1: number;
+    hidden2: number;
+    pretrainIterations: number;
+    jointIterations: number;
+    untrained: DbmLikelihood;
+    pretrained: DbmLikelihood;
+    final: DbmLikelihood;
+    pretrainSeconds: number;
+  };
   trainSeconds: number;
   evalSeconds: number;
 }
@@ -205,8 +298,11 @@ export interface RbmMnistResult {
   nTest: number;
   updatesPerEpoch: number;
   iterations: number;
-  /** The common initial model (W ~ N(0, 0.01²), b at the training base rates, c = 0). */
-  untrained: RbmLikelihood;
+  /**
+   * The RBMs' common initial model (W ~ N(0, 0.01²), b at the training base rates, c = 0); absent when no
+   * RBM method runs.
+   */
+  untrained?: RbmLikelihood;
   methods: RbmMnistMethodResult[];
   /** The base-rate model's test LL (W = 0, c = 0: the independent-pixels model), exact. */
   baseRateTestLL: number;
@@ -218,11 +314,12 @@ export const RBM_MNIST_LABELS: Record<RbmMnistMethod, (k: number) => string> = {
   cd: (k) => `CD-${k}`,
   pcd: (k) => `PCD-${k}`,
   jarzynski: () => "Jarzynski",
+  dbm: () => "DBM",
 };
 
 export type RbmMnistProgress = (label: string, done: number, total: number) => void;
 
-function trainConfig(o: RbmMnistOptions, method: RbmMnistMethod, nTrain: number): TrainConfig {
+function trainConfig(o: RbmMnistOptions, method: RbmMethod, nTrain: number): TrainConfig {
   const c = defaultRbmTrainConfig(DIGIT_PIXELS, o.hidden, nTrain, method);
   const perEpoch = Math.ceil(nTrain / Math.min(o.batch, nTrain));
   c.batch = o.batch;
@@ -299,6 +396,187 @@ function gibbsSamples(model: Rbm, key: Key, base: Float64Array, n: number, sweep
 }
 
 /**
+ * A DBM's log Z by AIS (and exactly when `s.exact`), and its mean-field lower bound on the mean test and
+ * training log-likelihoods (module comment).
+ */
+function evaluateDbm(
+  model: Dbm,
+  key: Key,
+  base: Float64Array,
+  train: { bits: Uint8Array; n: number },
+  test: { bits: Uint8Array; n: number },
+  s: EvalSettings,
+): DbmLikelihood {
+  const est = dbmLogZ(model, key, {
+    baseVisibleBias: base,
+    betas: s.betas,
+    chains: s.chains,
+    replicas: s.replicas,
+  });
+  const te = dbmVariationalBound(model, test.bits, test.n, est);
+  const tr = dbmVariationalBound(model, train.bits, train.n, est);
+  const out: DbmLikelihood = {
+    testLL: te.mean,
+    testLLSe: est.se,
+    trainLL: tr.mean,
+    logZ: est.logZ,
+    logZSe: est.se,
+    aisValues: Array.from(est.values),
+    aisEss: est.ess,
+    testSamplingSe: te.sd / Math.sqrt(test.n),
+    meanFieldConverged: te.converged,
+    meanFieldMaxIterations: te.maxIterations,
+  };
+  if (s.exact) {
+    const exact = dbmExactLogZ(model, { maxBits: Math.max(24, model.hidden1) });
+    const ll = dbmExactLogLikelihood(model, test.bits, test.n, exact);
+    let mean = 0;
+    for (let r = 0; r < test.n; r++) mean += ll[r] / test.n;
+    out.logZExact = exact;
+    out.testLLExact = mean;
+    // The bound is deterministic given log Z: moving from log Ẑ to the exact value shifts every row alike.
+    out.testBoundExact = te.mean + est.logZ - exact;
+    out.z = (est.logZ - exact) / est.se;
+  }
+  return out;
+}
+
+/** p(v | h1) after `sweeps` Gibbs sweeps of `n` DBM chains started from the biases (Dbm.initChains). */
+function dbmSamples(model: Dbm, key: Key, n: number, sweeps: number): Float32Array {
+  const chains = model.initChains(foldIn(key, 0), n);
+  model.gibbs(foldIn(key, 1), chains, sweeps);
+  const field = new Float64Array(n * model.visible);
+  model.visibleField(chains.h1, n, field);
+  return Float32Array.from(field, sigmoid);
+}
+
+/**
+ * The DBM arm (module comment): untrained model, greedy pretraining, joint mean-field/PCD training; the
+ * first two evaluated with the curve's AIS settings, the trained model with the final ones. Keys:
+ * split(foldIn(keyFromSeed(seed), "dbm"), 5) — the untrained model, pretraining, the persistent chains, the
+ * joint updates, and (folded per use) the evaluations and samples.
+ */
+function runDbm(
+  o: RbmMnistOptions,
+  train: { bits: Uint8Array; n: number },
+  test: { bits: Uint8Array; n: number },
+  trainX: Float64Array,
+  base: Float64Array,
+  onProgress?: RbmMnistProgress,
+): RbmMnistMethodResult {
+  const [n1, n2] = o.dbmHidden;
+  const perEpoch = Math.ceil(train.n / Math.min(o.batch, train.n));
+  const cap = (it: number) => (o.dbmMaxIters > 0 ? Math.min(o.dbmMaxIters, it) : it);
+  const preIters = cap(o.dbmPretrainEpochs * perEpoch);
+  const jointIters = cap(o.dbmEpochs * perEpoch);
+  const [kInit, kPre, kChains, kJoint, kEval] = split(foldIn(keyFromSeed(o.seed), 0x64626d), 5);
+  const exact = n1 <= o.exactMaxHidden;
+  const finalEval: EvalSettings = {
+    betas: o.dbmAisBetas,
+    chains: o.aisChains,
+    replicas: o.aisReplicas,
+    exact,
+  };
+  // The untrained and the pretrained model are points of the training curve: the curve's cheaper AIS, and
+  // (as for the RBMs' curves) no exact check, whose z would rest on an SE from two replicas.
+  const curveEval: EvalSettings = {
+    betas: o.curveBetas,
+    chains: o.curveChains,
+    replicas: o.curveReplicas,
+    exact: false,
+  };
+  const label = RBM_MNIST_LABELS.dbm(o.k);
+  const total = 2 * preIters + jointIters;
+  const report = (what: string, done: number) => onProgress?.(`${label}: ${what}`, done, total);
+  let evalSeconds = 0;
+  const timedEval = (model: Dbm, key: Key, settings: EvalSettings) => {
+    const t = performance.now();
+    const e = evaluateDbm(model, key, base, train, test, settings);
+    evalSeconds += (performance.now() - t) / 1000;
+    return e;
+  };
+
+  report("evaluating the untrained model", 0);
+  const initial = Dbm.random(kInit, DIGIT_PIXELS, n1, n2, 0.01, 0);
+  initial.b.set(base);
+  const untrained = timedEval(initial, foldIn(kEval, 0), curveEval);
+
+  const momentum = () => trace(stepSchedule(Math.min(0.5, o.momentum), o.momentum, perEpoch));
+  const t0 = performance.now();
+  const { model } = pretrainDbm(kPre, { x: trainX, n: train.n }, DIGIT_PIXELS, {
+    hidden1: n1,
+    hidden2: n2,
+    iterations: preIters,
+    batchSize: o.batch,
+    cd: { k: o.k },
+    weightStd: 0.01,
+    visibleBias: base,
+    optimizer: (_layer, rbm) => chain(addDecayedWeights(o.weightCost, rbm.W.length), momentum(), sgd(o.lr)),
+    onIteration: (layer, k) =>
+      onProgress?.(`${label}: pretraining RBM ${layer + 1}`, layer * preIters + k, total),
+  });
+  const pretrainSeconds = (performance.now() - t0) / 1000;
+
+  report("evaluating the pretrained model", 2 * preIters);
+  const pretrained = timedEval(model, foldIn(kEval, 1), curveEval);
+
+  const t1 = performance.now();
+  const joint = trainer({
+    model,
+    objective: dbmMeanFieldPcd({ chains: o.dbmChains, sweeps: o.dbmSweeps }),
+    optimizer: chain(
+      addDecayedWeights(o.weightCost, model.weightCount),
+      momentum(),
+      sgd((t) => o.dbmLr * (1 - t / jointIters)),
+    ),
+    data: { x: trainX, n: train.n },
+    batchSize: o.batch,
+  });
+  const state = joint.init(kChains);
+  for (let k = 0; k < jointIters; k++) {
+    joint.step(foldIn(kJoint, k), state);
+    report("joint training", 2 * preIters + k + 1);
+  }
+  const jointSeconds = (performance.now() - t1) / 1000;
+
+  report("AIS on the trained model", total);
+  const final = timedEval(model, foldIn(kEval, 2), finalEval);
+  const t2 = performance.now();
+  const samples = dbmSamples(model, foldIn(kEval, 3), o.sampleChains, o.sampleSweeps);
+  evalSeconds += (performance.now() - t2) / 1000;
+  const filterCount = Math.min(n1, 100);
+  const filters = weightFilters(model.W1, DIGIT_PIXELS, n1).slice(0, filterCount * DIGIT_PIXELS);
+  const point = (iteration: number, l: DbmLikelihood): RbmMnistCurvePoint => ({
+    iteration,
+    epoch: iteration / perEpoch,
+    testLL: l.testLL,
+    se: l.testLLSe,
+  });
+  return {
+    method: "dbm",
+    label,
+    iterations: total,
+    final,
+    curve: [point(0, untrained), point(2 * preIters, pretrained), point(total, final)],
+    samples,
+    filters,
+    filterCount,
+    dbm: {
+      hidden1: n1,
+      hidden2: n2,
+      pretrainIterations: preIters,
+      jointIterations: jointIters,
+      untrained,
+      pretrained,
+      final,
+      pretrainSeconds,
+    },
+    trainSeconds: pretrainSeconds + jointSeconds,
+    evalSeconds,
+  };
+}
+
+/**
  * The digits as bits, binarised as the experiment does (module comment): training images from
  * foldIn(keyFromSeed(seed), 0), test images from foldIn(…, 1). Also what bench/peer/sklearn_rbm.py trains on.
  */
@@ -345,6 +623,10 @@ export async function runRbmMnist(
   const methods: RbmMnistMethodResult[] = [];
   let iterations = 0;
   for (const method of o.methods) {
+    if (method === "dbm") {
+      methods.push(runDbm(o, train, test, trainX, base, onProgress));
+      continue;
+    }
     const config = trainConfig(o, method, train.n);
     iterations = config.iters;
     const session = await startTraining(config, { x: trainX, n: train.n });
@@ -421,7 +703,7 @@ export async function runRbmMnist(
     nTest: test.n,
     updatesPerEpoch: perEpoch,
     iterations,
-    untrained: untrained as RbmLikelihood,
+    untrained,
     methods,
     baseRateTestLL,
     dataGrid: trainBits.slice(0, 100 * DIGIT_PIXELS),

@@ -88,8 +88,13 @@ export interface DbmPretrainOptions {
   optimizer?: (layer: 0 | 1, rbm: Rbm) => Optimizer;
   /** CD-k or PCD-k settings of both RBMs (default CD-1). */
   cd?: RbmCdOptions;
-  /** Initial weight sd (default 0.01; biases start at 0). */
+  /** Initial weight sd (default 0.01; biases start at 0 unless `visibleBias` is given). */
   weightStd?: number;
+  /**
+   * Initial visible biases of the bottom RBM (V; each copy when doubling), e.g. the training base rates
+   * (rbm/evaluate.ts `baseRateBias`, Hinton 2010 §8.1); default 0.
+   */
+  visibleBias?: ArrayLike<number>;
   onIteration?: (layer: 0 | 1, k: number) => void;
 }
 
@@ -130,6 +135,18 @@ export function pretrainDbm(
 
   // Bottom RBM over (v, v) (or v).
   const bottom = Rbm.random(kInit0, mult * nv, n1, std, 0);
+  if (opts.visibleBias !== undefined) {
+    const vb = opts.visibleBias;
+    if (vb.length !== nv) throw new RangeError(`visibleBias must hold ${nv} values, got ${vb.length}`);
+    const theta = bottom.getParams();
+    const ob = mult * nv * n1;
+    for (let c = 0; c < mult; c++)
+      for (let i = 0; i < nv; i++) {
+        if (!Number.isFinite(vb[i])) throw new RangeError(`visibleBias[${i}] = ${vb[i]} is not finite`);
+        theta[ob + c * nv + i] = vb[i];
+      }
+    bottom.setParams(theta);
+  }
   const bottomTies = doubling ? bottomPairs(nv, n1) : new Int32Array(0);
   applyTies(bottom, bottomTies);
   const x0 = new Float64Array(n * mult * nv);

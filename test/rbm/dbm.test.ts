@@ -342,6 +342,12 @@ describe("two-layer DBM: log Z, bounds, training", () => {
       () => pretrainDbm(keyFromSeed(75), { x: bad, n: 2 }, 4, { hidden1: 2, hidden2: 2 }),
       /0\/1, found 0.5/,
     );
+    const ones = new Float64Array(8).fill(1);
+    assert.throws(
+      () =>
+        pretrainDbm(keyFromSeed(75), { x: ones, n: 2 }, 4, { hidden1: 2, hidden2: 2, visibleBias: [0, 0] }),
+      /visibleBias must hold 4 values/,
+    );
     assert.throws(() => dbmLogZ(m, keyFromSeed(76), { baseVisibleBias: [0, 0] }), RangeError);
     // baseRateBias (rbm/evaluate.ts) gives the data-fitted b_A AIS accepts.
     const bA = baseRateBias(new Float64Array(8).fill(1), 2, 4);
