@@ -1,5 +1,14 @@
-/** Shared test helpers: float64 central finite differences. */
+/** Shared test helpers: float64 central finite differences, the CI pass. */
 import assert from "node:assert/strict";
+
+/**
+ * Set on CI's second pass (`EBM_BACKEND=wasm npm test`, .ci/run), which exists to run the code that differs
+ * by backend on the portable path. End-to-end tests whose code reaches no backend kernel, or whose kernels
+ * this pass checks in their own unit tests, skip it with this reason.
+ */
+export const WASM_PASS_SKIP =
+  process.env.EBM_BACKEND === "wasm" &&
+  "backend-independent or covered by unit tests on this pass; run on the native pass";
 
 /** Central difference of a scalar function along coordinate i of `v` (v is restored afterwards). */
 export function centralDiff(f: () => number, v: Float64Array, i: number, eps: number): number {

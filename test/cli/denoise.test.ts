@@ -12,6 +12,7 @@ import { after, describe, test } from "node:test";
 import { pixelErrorRate } from "../../src/experiments/denoise.ts";
 import { readBinaryPng, writeBinaryPng } from "../../src/io/png.ts";
 import { shapesImage } from "../experiments/denoise-image.ts";
+import { WASM_PASS_SKIP } from "../helpers.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
 
@@ -29,7 +30,7 @@ const clean = shapesImage(64, 64);
 const cleanPng = join(tmp, "clean.png");
 writeBinaryPng(cleanPng, clean);
 
-describe("ebm denoise", () => {
+describe("ebm denoise", { skip: WASM_PASS_SKIP }, () => {
   test("icm on the clean image with --noise 0.1: JSON last line, error 10% → below 2.5%, PNG written", () => {
     const out = join(tmp, "icm.png");
     const r = ebm(

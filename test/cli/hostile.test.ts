@@ -27,6 +27,7 @@ import { pathToFileURL } from "node:url";
 import { after, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { loadTarget, TargetError } from "../../src/node.ts";
+import { WASM_PASS_SKIP } from "../helpers.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "ebm.js");
@@ -227,7 +228,7 @@ function timing(r: Run): string {
 
 describe(
   "ebm sample refuses hostile input: one line, exit 2, nothing written, bounded",
-  { concurrency: 2 },
+  { concurrency: 2, skip: WASM_PASS_SKIP },
   () => {
     for (const [name, args, pattern] of refusals)
       test(name, async (t) => {
@@ -366,7 +367,7 @@ const mutants = Array.from({ length: 54 }, (_, i) => {
   return { path, sampler: base.sampler };
 });
 
-describe("mutated example targets", () => {
+describe("mutated example targets", { skip: WASM_PASS_SKIP }, () => {
   const outcome = new Map<string, "valid" | "refused">();
   let slowest = 0;
 
@@ -432,7 +433,7 @@ describe("mutated example targets", () => {
   );
 });
 
-describe("measured", () => {
+describe("measured", { skip: WASM_PASS_SKIP }, () => {
   test("slowest CLI case and peak memory", (t) => {
     const max = (key: "seconds" | "cpuSeconds" | "rssMiB") =>
       measured.reduce((a, b) => (b[key] > a[key] ? b : a));
