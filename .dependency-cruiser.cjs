@@ -1,12 +1,13 @@
 // The layers of the library, checked by `npm run lint` (dependency-cruiser):
 //   bottom   random/, math/, kernels/ (the kernel registry), energies/contract.ts
-//   domain   energies/, samplers/, smc/, objectives/, train/, eval/, rbm/, experiments/
+//   domain   energies/, samplers/, smc/, objectives/, train/, eval/, rbm/, experiments/, divergences/
 //   backends backend/tfjs (core: TensorFlow.js wasm), backend/native (Node only: the C++ addon)
 //   entries  src/index.ts (the core: every host), src/node.ts (adds io/, targets/, viz/, the addon)
 //   users    src/cli/, bench/ — through the entries only
 // Domain code never imports a backend; backends register their kernels with kernels/registry.ts.
 /** @type {import('dependency-cruiser').IConfiguration} */
-const DOMAIN = "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments|data)/";
+const DOMAIN =
+  "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments|data|divergences)/";
 const NODE_ONLY = "^src/(io|targets|viz|backend/native|cli)/|^src/node\\.ts$";
 
 module.exports = {

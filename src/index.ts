@@ -106,3 +106,4 @@ export * from "./experiments/conditional2d.ts";
 export * from "./energies/class-rbm.ts";
 export * from "./objectives/class-rbm.ts";
 export * from "./experiments/digit-classes.ts";
+export * from "./divergences/index.ts";

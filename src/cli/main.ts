@@ -14,6 +14,7 @@ import { runBench } from "./commands/bench.ts";
 import { denoiseCommand } from "./commands/denoise.ts";
 import { densityCommand } from "./commands/density.ts";
 import { digitClassesOptions } from "./commands/digit-classes.ts";
+import { divergenceCommand } from "./commands/divergence.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { gmm50dOptions, runGmm50dCommand } from "./commands/gmm50d.ts";
@@ -147,6 +148,14 @@ function program(): Command {
       .command("eval")
       .description(
         "held-out evaluation of a trained model: log Z, NLL, MMD², and for 2-D sets KL and mode masses",
+      ),
+  );
+
+  divergenceCommand(
+    root
+      .command("divergence")
+      .description(
+        "an f-divergence (KL, reverse KL, JS, χ², Hellinger, TV) or KALE between two samples, ± SE, by a fitted critic",
       ),
   );
 
