@@ -286,7 +286,12 @@ function markdown(r: RbmMnistResult): string {
           ? `, estimator population ${pm(j.estimatorLogZ, j.estimatorLogZSe ?? Number.NaN)}`
           : "") +
         ` (AIS: ${pm(j.final.logZ, j.final.logZSe)}); last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}, ${j.resamplings} resamplings. ` +
-        "The training walkers' estimate is biased low by their own feedback on θ (objectives/rbm-jarzynski.ts).",
+        "The training walkers' estimate is biased low by their own feedback on θ (objectives/rbm-jarzynski.ts)." +
+        // Resampling at most updates, or a last ESS of a few walkers, means the weights collapsed onto a handful
+        // of ancestors: the Lee–Whiteley SE of the running log Z then says nothing, and the gradient was noise.
+        (2 * (j.resamplings ?? 0) >= j.iterations || (j.ess ?? Infinity) < 0.05 * o.jarzynskiWalkers
+          ? ` **Warning: the walkers' weights degenerated (${j.resamplings} resamplings in ${j.iterations} updates, last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}): the running log Z and its ± are not reliable and training was driven by a few walkers; try a smaller --lr or more --walkers.**`
+          : ""),
     );
   if (d) {
     const b = d.final as DbmLikelihood;
