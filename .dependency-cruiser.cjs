@@ -1,13 +1,13 @@
 // The layers of the library, checked by `npm run lint` (dependency-cruiser):
 //   bottom   random/, math/, kernels/ (the kernel registry), energies/contract.ts
-//   domain   energies/, samplers/, smc/, objectives/, train/, eval/, rbm/, experiments/, divergences/
+//   domain   energies/, samplers/, smc/, objectives/, train/, eval/, rbm/, experiments/, divergences/, networks/, gebm/, flows/, mmd-flow/
 //   backends backend/tfjs (core: TensorFlow.js wasm), backend/native (Node only: the C++ addon)
 //   entries  src/index.ts (the core: every host), src/node.ts (adds io/, targets/, viz/, the addon)
 //   users    src/cli/, bench/ — through the entries only
 // Domain code never imports a backend; backends register their kernels with kernels/registry.ts.
 /** @type {import('dependency-cruiser').IConfiguration} */
 const DOMAIN =
-  "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments|data|divergences)/";
+  "^src/(random|math|kernels|energies|samplers|smc|objectives|train|eval|rbm|experiments|data|divergences|networks|gebm|flows|mmd-flow)/";
 const NODE_ONLY = "^src/(io|targets|viz|backend/native|cli)/|^src/node\\.ts$";
 
 module.exports = {

@@ -23,7 +23,7 @@ export default tseslint.config(
   // and the layers are checked by dependency-cruiser, .dependency-cruiser.cjs).
   {
     files: [
-      "src/{random,math,kernels,energies,samplers,smc,objectives,train,eval,rbm,experiments,data,divergences}/**/*.ts",
+      "src/{random,math,kernels,energies,samplers,smc,objectives,train,eval,rbm,experiments,data,divergences,networks,gebm,flows,mmd-flow}/**/*.ts",
       "src/backend/tfjs/**/*.ts",
       "src/index.ts",
     ],

@@ -1,19 +1,25 @@
-// MLP energy kernels: U(x) = MLP_θ(x) + ½·c·|x|², ∇ₓU, Σ_i w_i ∂θMLP(x_i), a fused Langevin proposal, and
-// second-order directional derivatives with their parameter gradient (Σ_i ∂θ[a_i v_i·∇ₓMLP + b_i v_iᵀ∇²ₓMLP v_i],
-// for denoising and sliced score matching; see run_jet below).
+// MLP kernels: the networks f_θ : R^k → R^m of src/networks/network.ts (forward, and the vector–Jacobian
+// product gᵀ∂f/∂x, Σ_i g_iᵀ∂θf(x_i)), and the MLP energy, the case m = 1 plus a confinement:
+// U(x) = MLP_θ(x) + ½·c·|x|², ∇ₓU, Σ_i w_i ∂θMLP(x_i), a fused Langevin proposal, and second-order directional
+// derivatives with their parameter gradient (Σ_i ∂θ[a_i v_i·∇ₓMLP + b_i v_iᵀ∇²ₓMLP v_i], for denoising and
+// sliced score matching; see run_jet below; energy only).
 //
-// Network and θ layout as src/energies/mlp.ts: widths w[0] = dim, w[1..L−1] hidden, w[L] = 1; θ = W1, b1,
-// W2, b2, … with each W stored [in, out] row-major; activation after every hidden layer, linear output.
-// Float32 inside (θ arrives as a Float32Array copy), float64 at the boundary (x, U, ∇U, weights, ∂θ).
+// Network and θ layout as src/networks/network.ts: widths w[0] = k, w[1..L−1] hidden, w[L] = m (1 for the
+// energy); θ = W1, b1, W2, b2, … with each W stored [in, out] row-major; activation after every hidden layer,
+// linear output. Float32 inside (θ arrives as a Float32Array copy), float64 at the boundary (x, f, U, ∇U,
+// cotangents, weights, ∂θ).
 //
 // Rows are processed in tiles of kTile points so that a tile's activations stay in L2: forward pass
-// keeping h = f(z) and f′(z) per hidden layer, then the analytic backward pass (δ_L = g·v ⊙ f′(z_L),
-// δ_{l−1} = (δ_l W_lᵀ) ⊙ f′(z_{l−1}), ∇ₓ = δ_1 W_1ᵀ, ∂W_l = h_{l−1}ᵀ δ_l, ∂b_l = Σ_rows δ_l), with the wide
-// products done by sgemm. Work is handed to the thread pool in parts that the pool's threads take in
-// any order: for U and ∇ₓU one part per tile (per-row outputs do not depend on the split at all); for the
-// parameter gradient min(tiles, kChunks) contiguous chunks of tiles, each accumulated in float64 (tile by
-// tile, in order) into its own accumulator, summed in chunk order at the end. The split depends on n only,
-// so every output is bit-identical run to run AND across thread counts.
+// keeping h = f(z) and f′(z) per hidden layer, then the analytic backward pass seeded with the output
+// cotangents G (r×m per tile; the energy's weights or ones when m = 1): ∂W_L = h_{L−1}ᵀ G, ∂b_L = Σ_rows G,
+// δ_{L−1} = (G W_Lᵀ) ⊙ f′(z_{L−1}), δ_{l−1} = (δ_l W_lᵀ) ⊙ f′(z_{l−1}), ∇ₓ = δ_1 W_1ᵀ, ∂W_l = h_{l−1}ᵀ δ_l,
+// ∂b_l = Σ_rows δ_l, with the wide products done by sgemm. The output layer of a narrow network
+// (m ≤ kDotOutputs, the energy included) is done with per-output dot products against the rows of W_Lᵀ
+// instead (a GEMM with N = m would be mostly padding). Work is handed to the thread pool in parts that the
+// pool's threads take in any order: for per-row outputs (f, U, ∇ₓ) one part per tile (they do not depend on
+// the split at all); for the parameter gradient min(tiles, kChunks) contiguous chunks of tiles, each
+// accumulated in float64 (tile by tile, in order) into its own accumulator, summed in chunk order at the
+// end. The split depends on n only, so every output is bit-identical run to run AND across thread counts.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -35,6 +41,7 @@ namespace {
 constexpr int kTile = 256;
 constexpr int kMaxLayers = 64;
 constexpr int kChunks = 8;  // parameter-gradient accumulators per call (fixed: results independent of threads)
+constexpr int kDotOutputs = 8;  // output widths up to this use dot products at the last layer, wider ones sgemm
 
 struct Net {
   int layers = 0;  // number of weight layers (hidden layers + 1)
@@ -50,21 +57,32 @@ struct Net {
   // Pre-packed W_l (forward, x·W) and W_lᵀ (backward, δ·Wᵀ) for layers whose GEMMs use sgemm_packed.
   const float* packW[kMaxLayers] = {};
   const float* packWt[kMaxLayers] = {};
+  // m ≤ kDotOutputs: W_Lᵀ (m rows of w[L−1]; W_L itself when m = 1), for the output layer's dot products.
+  const float* outT = nullptr;
   int dim() const { return w[0]; }
+  int m() const { return w[layers]; }
 };
 
 thread_local std::vector<float> tl_packed;
 
-/** Packs the weight matrices the tile GEMMs multiply by (layers with fan-in > 4), into tl_packed. */
+/** True when layer l's GEMMs use pre-packed weights: fan-in > 4, not the input layer, not a narrow output. */
+inline bool packs(const Net& net, int l) {
+  if (l == 0 || net.w[l] <= 4) return false;
+  return l + 1 < net.layers || net.m() > kDotOutputs;
+}
+
+/** Packs the weight matrices the tile GEMMs multiply by (see packs), and W_Lᵀ of a narrow output, into tl_packed. */
 void pack_weights(Net& net, bool backward) {
-  long total = 0;
-  for (int l = 1; l + 1 < net.layers; l++) total += 2 * packed_b_size(net.w[l], net.w[l + 1]) + packed_b_size(net.w[l + 1], net.w[l]);
+  const int last = net.layers - 1, m = net.m(), wt = net.w[last];
+  long total = m > 1 && m <= kDotOutputs ? static_cast<long>(m) * wt : 0;
+  for (int l = 1; l < net.layers; l++)
+    if (packs(net, l)) total += packed_b_size(net.w[l], net.w[l + 1]) + packed_b_size(net.w[l + 1], net.w[l]);
   if (static_cast<long>(tl_packed.size()) < total) tl_packed.resize(total);
   float* p = tl_packed.data();
-  for (int l = 0; l + 1 < net.layers; l++) {
+  for (int l = 0; l < net.layers; l++) {
     const int K = net.w[l], N = net.w[l + 1];
     net.packW[l] = net.packWt[l] = nullptr;
-    if (l == 0 || K <= 4) continue;
+    if (!packs(net, l)) continue;
     const float* W = net.theta + net.offW[l];
     pack_b_matrix(false, K, N, W, N, p);
     net.packW[l] = p;
@@ -75,10 +93,20 @@ void pack_weights(Net& net, bool backward) {
       p += packed_b_size(N, K);
     }
   }
+  net.outT = nullptr;
+  if (m == 1) {
+    net.outT = net.theta + net.offW[last];  // a column is a row
+  } else if (m <= kDotOutputs) {
+    const float* W = net.theta + net.offW[last];
+    for (int o = 0; o < m; o++)
+      for (int k = 0; k < wt; k++) p[static_cast<long>(o) * wt + k] = W[static_cast<long>(k) * m + o];
+    net.outT = p;
+  }
 }
 
 struct Workspace {
-  std::vector<float> a0, act, der, delta, dh, tmp, uf, seed, dxf;
+  std::vector<float> a0, act, der, delta, dh, tmp, out, seed, dxf;
+  std::vector<double> bsum;
   void ensure(const Net& net) {
     auto grow = [](std::vector<float>& v, size_t n) {
       if (v.size() < n) v.resize(n);
@@ -89,9 +117,10 @@ struct Workspace {
     grow(delta, static_cast<size_t>(kTile) * net.maxw);
     grow(dh, static_cast<size_t>(kTile) * net.maxw);
     grow(tmp, static_cast<size_t>(net.maxWW) + net.maxw);
-    grow(uf, kTile);
-    grow(seed, kTile);
+    grow(out, static_cast<size_t>(kTile) * net.m());
+    grow(seed, static_cast<size_t>(kTile) * net.m());
     grow(dxf, static_cast<size_t>(kTile) * net.dim());
+    if (bsum.size() < static_cast<size_t>(net.m())) bsum.resize(net.m());
   }
 };
 
@@ -133,7 +162,7 @@ inline long hidden_offset(const Net& net, int l) {
   return off;
 }
 
-/** Forward pass of `r` rows starting at x (float64, row-major): ws.uf[i] = MLP(x_i) (float32). */
+/** Forward pass of `r` rows starting at x (float64, row-major): ws.out (r×m) = f(x_i) (float32). */
 void forward_tile(const Net& net, const double* x, int r, bool keepDer, Workspace& ws) {
   const int dim = net.dim();
   for (long k = 0; k < static_cast<long>(r) * dim; k++) ws.a0[k] = static_cast<float>(x[k]);
@@ -149,47 +178,93 @@ void forward_tile(const Net& net, const double* x, int r, bool keepDer, Workspac
     in = H;
     K = N;
   }
-  const int last = net.layers - 1;
-  const float* v = net.theta + net.offW[last];
-  const float b = net.theta[net.offB[last]];
-  for (int i = 0; i < r; i++) ws.uf[i] = b + dot(in + static_cast<long>(i) * K, v, K);
+  const int last = net.layers - 1, m = net.m();
+  const float* b = net.theta + net.offB[last];
+  float* out = ws.out.data();
+  if (net.outT) {
+    for (int i = 0; i < r; i++) {
+      const float* hi = in + static_cast<long>(i) * K;
+      float* oi = out + static_cast<long>(i) * m;
+      for (int o = 0; o < m; o++) oi[o] = b[o] + dot(hi, net.outT + static_cast<long>(o) * K, K);
+    }
+  } else {
+    linear(in, r, K, net.theta + net.offW[last], net.packW[last], b, m, out);
+  }
 }
 
 /**
- * Backward pass for the tile held in `ws` (after forward_tile with keepDer), seeded with ∂/∂MLP = ws.seed[i]
- * per row. Writes ws.dxf (r×dim) if wantDx; adds Σ_rows seed_i ∂θMLP(x_i) to acc (float64) if acc != null.
+ * Backward pass for the tile held in `ws` (after forward_tile with keepDer), seeded with the cotangents
+ * ws.seed (r×m, ∂/∂f(x_i)). Writes ws.dxf (r×dim) if wantDx; adds Σ_rows seed_iᵀ ∂θf(x_i) to acc (float64)
+ * if acc != null.
  */
 void backward_tile(const Net& net, int r, bool wantDx, double* acc, Workspace& ws) {
   const int L = net.layers;
   const int top = L - 2;  // index of the last hidden layer
+  const int m = net.m();
   const float* g = ws.seed.data();
   float* delta = ws.delta.data();
   float* dh = ws.dh.data();
   float* tmp = ws.tmp.data();
   {
+    // Output layer: ∂W_L += Hᵀ G, ∂b_L += Σ_rows G, then δ = (G W_Lᵀ) ⊙ f′ at the last hidden layer.
     const int wt = net.w[L - 1];
-    const float* v = net.theta + net.offW[L - 1];
+    const float* W = net.theta + net.offW[L - 1];
     const long off = hidden_offset(net, top);
+    const float* H = ws.act.data() + off;
     const float* D = ws.der.data() + off;
-    for (int i = 0; i < r; i++) {
-      const float gi = g[i];
-      float* d = delta + static_cast<long>(i) * wt;
-      const float* Di = D + static_cast<long>(i) * wt;
-      for (int j = 0; j < wt; j++) d[j] = gi * v[j] * Di[j];
-    }
     if (acc) {
-      const float* H = ws.act.data() + off;
-      std::fill(tmp, tmp + wt, 0.f);
-      double gs = 0;
+      double* bs = ws.bsum.data();  // ∂b_L of the tile, summed in float64 over its rows
+      std::fill(bs, bs + m, 0.0);
+      for (int i = 0; i < r; i++)
+        for (int o = 0; o < m; o++) bs[o] += g[static_cast<long>(i) * m + o];
+      double* ab = acc + net.offB[L - 1];
+      for (int o = 0; o < m; o++) ab[o] += bs[o];
+    }
+    if (net.outT) {
+      // Narrow output: rows of W_Lᵀ (for m = 1: δ = g·v ⊙ f′ and ∂v += Σ_rows g·h, accumulated row by row).
+      const float* Wt = net.outT;
       for (int i = 0; i < r; i++) {
-        const float gi = g[i];
-        gs += gi;
-        const float* Hi = H + static_cast<long>(i) * wt;
-        for (int j = 0; j < wt; j++) tmp[j] += gi * Hi[j];
+        const float* gi = g + static_cast<long>(i) * m;
+        float* d = delta + static_cast<long>(i) * wt;
+        const float* Di = D + static_cast<long>(i) * wt;
+        if (m == 1) {  // one pass
+          for (int j = 0; j < wt; j++) d[j] = gi[0] * Wt[j] * Di[j];
+          continue;
+        }
+        for (int j = 0; j < wt; j++) d[j] = gi[0] * Wt[j];
+        for (int o = 1; o < m; o++) {
+          const float go = gi[o];
+          const float* wo = Wt + static_cast<long>(o) * wt;
+          for (int j = 0; j < wt; j++) d[j] += go * wo[j];
+        }
+        for (int j = 0; j < wt; j++) d[j] *= Di[j];
       }
-      double* aw = acc + net.offW[L - 1];
-      for (int j = 0; j < wt; j++) aw[j] += tmp[j];
-      acc[net.offB[L - 1]] += gs;
+      if (acc) {
+        std::fill(tmp, tmp + static_cast<long>(m) * wt, 0.f);  // (∂W_L)ᵀ: m × wt
+        for (int i = 0; i < r; i++) {
+          const float* gi = g + static_cast<long>(i) * m;
+          const float* Hi = H + static_cast<long>(i) * wt;
+          for (int o = 0; o < m; o++) {
+            const float go = gi[o];
+            float* t = tmp + static_cast<long>(o) * wt;
+            for (int j = 0; j < wt; j++) t[j] += go * Hi[j];
+          }
+        }
+        double* aw = acc + net.offW[L - 1];
+        for (int j = 0; j < wt; j++)
+          for (int o = 0; o < m; o++) aw[static_cast<long>(j) * m + o] += tmp[static_cast<long>(o) * wt + j];
+      }
+    } else {
+      if (acc) {
+        sgemm(true, false, wt, m, r, 1.f, H, wt, g, m, 0.f, tmp, m);
+        double* aw = acc + net.offW[L - 1];
+        for (long q = 0; q < static_cast<long>(wt) * m; q++) aw[q] += tmp[q];
+      }
+      if (net.packWt[L - 1])
+        sgemm_packed(false, r, wt, m, 1.f, g, m, net.packWt[L - 1], 0.f, delta, wt);
+      else
+        sgemm(false, true, r, wt, m, 1.f, g, m, W, m, 0.f, delta, wt);
+      for (long q = 0; q < static_cast<long>(r) * wt; q++) delta[q] *= D[q];
     }
   }
   for (int l = top; l >= 0; l--) {
@@ -277,7 +352,7 @@ void run_energy(Net& net, const double* x, long n, double* u, double* grad, cons
       }
       forward_tile(net, xt, r, grad != nullptr, ws);
       for (int i = 0; i < r; i++)
-        u[i0 + i] = static_cast<double>(ws.uf[i]) + (net.c != 0 ? net.c * half_sq(xt + static_cast<long>(i) * dim, dim) : 0.0);
+        u[i0 + i] = static_cast<double>(ws.out[i]) + (net.c != 0 ? net.c * half_sq(xt + static_cast<long>(i) * dim, dim) : 0.0);
       if (grad) {
         std::fill(ws.seed.begin(), ws.seed.begin() + r, 1.f);
         backward_tile(net, r, true, nullptr, ws);
@@ -289,26 +364,40 @@ void run_energy(Net& net, const double* x, long n, double* u, double* grad, cons
   });
 }
 
-void run_param_grad(Net& net, const double* x, long n, const double* w, double* out) {
-  pack_weights(net, true);
-  const int dim = net.dim();
+/**
+ * Reverse mode with cotangents g (n×m) for n points: y = f(x) (n×m) if y != null; gx (n×dim), row i = g_iᵀ∂f/∂x,
+ * if gx != null; out = Σ_i g_iᵀ ∂θf(x_i) (written) if out != null. The energy's weighted parameter gradient
+ * is the case m = 1, y = gx = null.
+ */
+void run_vjp(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* out) {
+  const bool back = gx || out;
+  pack_weights(net, back);
+  const int dim = net.dim(), m = net.m();
   const long P = net.numParams;
   const int tiles = num_tiles(n);
-  const int parts = std::max(1, std::min(kChunks, tiles));
-  std::vector<double> acc(static_cast<size_t>(parts) * P, 0.0);
+  // The parameter gradient needs the fixed chunks; per-row outputs alone take one part per tile.
+  const int parts = out ? std::max(1, std::min(kChunks, tiles)) : tiles;
+  std::vector<double> acc(out ? static_cast<size_t>(parts) * P : 0, 0.0);
   parallel_for(parts, [&](int p) {
     Workspace& ws = tl_ws;
     ws.ensure(net);
-    double* my = acc.data() + static_cast<long>(p) * P;
+    double* my = out ? acc.data() + static_cast<long>(p) * P : nullptr;
     auto [t0, t1] = part_range(tiles, parts, p);
     for (long t = t0; t < t1; t++) {
       const long i0 = t * kTile;
       const int r = static_cast<int>(std::min<long>(kTile, n - i0));
-      forward_tile(net, x + i0 * dim, r, true, ws);
-      for (int i = 0; i < r; i++) ws.seed[i] = static_cast<float>(w[i0 + i]);
-      backward_tile(net, r, false, my, ws);
+      const long rm = static_cast<long>(r) * m;
+      forward_tile(net, x + i0 * dim, r, back, ws);
+      if (y)
+        for (long k = 0; k < rm; k++) y[i0 * m + k] = static_cast<double>(ws.out[k]);
+      if (!back) continue;
+      for (long k = 0; k < rm; k++) ws.seed[k] = static_cast<float>(g[i0 * m + k]);
+      backward_tile(net, r, gx != nullptr, my, ws);
+      if (gx)
+        for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[i0 * dim + k] = static_cast<double>(ws.dxf[k]);
     }
   });
+  if (!out) return;
   for (long q = 0; q < P; q++) {
     double s = acc[q];
     for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
@@ -317,6 +406,8 @@ void run_param_grad(Net& net, const double* x, long n, const double* w, double* 
 }
 
 // --- jets: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] along directions, and the exact Laplacian ------------------------------
+//
+// For the energy only (one output, m = 1).
 //
 // For point x_i and tangent directions t_1 … t_D, the forward pass propagates, through every layer, the
 // pre-activation z, its directional derivatives ż_k = ḣ_{k,prev}·W (k = 1 … D) and one summed second-order
@@ -340,7 +431,7 @@ void run_param_grad(Net& net, const double* x, long n, const double* w, double* 
 // a_ik = w_i(u̇_ik + c·x_ik) and b_i = −w_i, set per tile from the forward pass's u̇ (the confinement has no
 // θ; it adds c·x to ∇ₓU and c·dim to ΔₓU).
 //
-// Parts, accumulators and their order as run_param_grad (min(tiles, kChunks) chunks of tiles, float64
+// Parts, accumulators and their order as run_vjp (min(tiles, kChunks) chunks of tiles, float64
 // accumulators combined in chunk order; the tile size depends on the streams only), and every float32
 // product is one FMA chain in a fixed order: bit-identical across runs and thread counts.
 
@@ -751,32 +842,36 @@ double run_score_matching(const Net& net, const double* x, long n, const double*
 
 // --- JavaScript glue ----------------------------------------------------------------------------------------
 
-/** Reads (widths: Int32Array, activation: number, theta: Float32Array) at argument positions iw, iw+1, ith. */
-bool parse_net(Args& a, size_t iw, size_t ith, Net& net) {
+/**
+ * Reads (widths: Int32Array, activation: number, theta: Float32Array) at argument positions iw, iw+1, ith.
+ * scalar: the output width must be 1 (the energy's exports). Error messages start with "ebm_native: <who>: ".
+ */
+bool parse_net(Args& a, size_t iw, size_t ith, Net& net, bool scalar = true, const char* who = "mlp") {
+  auto fail = [&](const char* msg) { a.fail(std::string("ebm_native: ") + who + ": " + msg, true); };
   size_t nw = 0, nt = 0;
   net.w = a.i32(iw, &nw);
   int64_t act = a.integer(iw + 1);
   net.theta = a.f32(ith, &nt);
   if (!a.ok) return false;
   if (nw < 3 || nw > kMaxLayers + 1) {
-    a.fail("ebm_native: mlp: widths must hold input, ≥ 1 hidden and the output width", true);
+    fail("widths must hold input, ≥ 1 hidden and the output width");
     return false;
   }
   if (act < 0 || act > 3) {
-    a.fail("ebm_native: mlp: unknown activation code", true);
+    fail("unknown activation code");
     return false;
   }
   net.act = static_cast<int>(act);
   net.layers = static_cast<int>(nw) - 1;
-  if (net.w[net.layers] != 1) {
-    a.fail("ebm_native: mlp: the output width must be 1", true);
+  if (scalar && net.w[net.layers] != 1) {
+    fail("the output width must be 1");
     return false;
   }
   long off = 0;
   for (int l = 0; l < net.layers; l++) {
     const int fi = net.w[l], fo = net.w[l + 1];
     if (fi < 1 || fo < 1 || fi > (1 << 20) || fo > (1 << 20)) {
-      a.fail("ebm_native: mlp: widths must be positive", true);
+      fail("widths must be positive");
       return false;
     }
     net.offW[l] = off;
@@ -878,7 +973,7 @@ napi_value js_mlp_param_grad(napi_env env, napi_callback_info info) {
   a.need(nw, n, "weights");
   a.need(no, net.numParams, "out");
   if (!a.ok) return nullptr;
-  run_param_grad(net, x, n, w, out);
+  run_vjp(net, x, n, w, nullptr, nullptr, out);
   return a.undefined();
 }
 
@@ -934,6 +1029,49 @@ napi_value js_mlp_score_matching(napi_env env, napi_callback_info info) {
   return a.make_number(run_score_matching(net, x, n, w, out));
 }
 
+/** netForward(widths, act, theta, x, n, y): y (n×m) = f(x) for a network with widths [k, hidden…, m]. */
+napi_value js_net_forward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
+  size_t nx, ny;
+  const double* x = a.f64(3, &nx);
+  int64_t n = a.integer(4);
+  double* y = a.f64(5, &ny);
+  if (!check_n(a, n)) return nullptr;
+  a.need(nx, n * net.dim(), "x");
+  a.need(ny, n * net.m(), "y");
+  if (!a.ok) return nullptr;
+  run_vjp(net, x, n, nullptr, y, nullptr, nullptr);
+  return a.undefined();
+}
+
+/**
+ * netVjp(widths, act, theta, x, n, g, y, gradX, gradParams): cotangents g (n×m); y (n×m) = f(x),
+ * gradX (n×k) row i = g_iᵀ∂f/∂x, gradParams = Σ_i g_iᵀ∂θf(x_i) (written); each output may be null.
+ */
+napi_value js_net_vjp(napi_env env, napi_callback_info info) {
+  Args a(env, info, 9);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
+  size_t nx, ng, ny = 0, ngx = 0, ngp = 0;
+  const double* x = a.f64(3, &nx);
+  int64_t n = a.integer(4);
+  const double* g = a.f64(5, &ng);
+  double* y = a.nullish(6) ? nullptr : a.f64(6, &ny);
+  double* gx = a.nullish(7) ? nullptr : a.f64(7, &ngx);
+  double* gp = a.nullish(8) ? nullptr : a.f64(8, &ngp);
+  if (!check_n(a, n)) return nullptr;
+  a.need(nx, n * net.dim(), "x");
+  a.need(ng, n * net.m(), "g");
+  if (y) a.need(ny, n * net.m(), "y");
+  if (gx) a.need(ngx, n * net.dim(), "gradX");
+  if (gp) a.need(ngp, net.numParams, "gradParams");
+  if (!a.ok) return nullptr;
+  run_vjp(net, x, n, g, y, gx, gp);
+  return a.undefined();
+}
+
 }  // namespace
 
 EBM_EXPORT("mlpEnergy", js_mlp_energy);
@@ -942,5 +1080,7 @@ EBM_EXPORT("mlpLangevin", js_mlp_langevin);
 EBM_EXPORT("mlpParamGrad", js_mlp_param_grad);
 EBM_EXPORT("mlpDirectionalParamGrad", js_mlp_directional_param_grad);
 EBM_EXPORT("mlpScoreMatching", js_mlp_score_matching);
+EBM_EXPORT("netForward", js_net_forward);
+EBM_EXPORT("netVjp", js_net_vjp);
 
 }  // namespace ebm

@@ -18,6 +18,7 @@ import { divergenceCommand } from "./commands/divergence.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { gmm1dOptions, runGmm1dCommand } from "./commands/gmm1d.ts";
 import { gmm50dOptions, runGmm50dCommand } from "./commands/gmm50d.ts";
+import { gebm2dOptions, runGebm2dCommand } from "./commands/gebm2d.ts";
 import { gray2dOptions, runGray2dCommand } from "./commands/gray2d.ts";
 import { logzCommand } from "./commands/logz.ts";
 import { rbmMnistOptions, runRbmMnistCommand } from "./commands/rbm-mnist.ts";
@@ -106,6 +107,15 @@ function program(): Command {
       ),
     "out/gray2d",
   ).action(runGray2dCommand);
+
+  gebm2dOptions(
+    reproduce
+      .command("gebm2d")
+      .description(
+        "seed 002's generalized EBMs: generator + energy trained by KALE on 2-D data; generator alone vs GEBM samples (MMD, mode masses, KL) over seeds",
+      ),
+    "out/gebm2d",
+  ).action(runGebm2dCommand);
 
   sampleCommand(
     root

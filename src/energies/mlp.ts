@@ -12,11 +12,12 @@
  * selected backend's (src/kernels/registry.ts). Nothing here imports tfjs or the addon.
  */
 import { defineKernel } from "../kernels/registry.ts";
+import type { Activation } from "../networks/network.ts";
 import type { Key } from "../random/key.ts";
-import { Stream } from "../random/key.ts";
+import { initNetworkParams, type NetworkSpec, networkNumParams } from "../networks/network.ts";
 import type { ScoreMatchable, TrainableEnergy } from "./contract.ts";
 
-export type MlpActivation = "silu" | "softplus" | "tanh" | "elu";
+export type MlpActivation = Activation;
 
 export interface MlpSpec {
   /** Dimension of x. */
@@ -54,30 +55,22 @@ export function validateMlpSpec(spec: MlpSpec): void {
   if (!(Number.isFinite(c) && c >= 0)) throw new RangeError(`confinement must be finite and ≥ 0, got ${c}`);
 }
 
-/** Number of parameters of the network described by `spec`. */
+/** Number of parameters of the network described by `spec` (a network with one output). */
 export function mlpNumParams(spec: MlpSpec): number {
-  const widths = [spec.inputDim, ...spec.hidden, 1];
-  let n = 0;
-  for (let l = 0; l + 1 < widths.length; l++) n += widths[l] * widths[l + 1] + widths[l + 1];
-  return n;
+  return networkNumParams(mlpNetworkSpec(spec));
+}
+
+/** The network of an MLP energy: `spec`'s layers with one output (src/networks/network.ts). */
+export function mlpNetworkSpec(spec: MlpSpec): NetworkSpec {
+  return { inputDim: spec.inputDim, hidden: [...spec.hidden], outputDim: 1, activation: spec.activation };
 }
 
 /**
- * Initial θ for `spec` from `key`: per layer, W then b, every value ~ U(−1/√fan_in, 1/√fan_in), drawn in
- * flat order from `new Stream(key)` (the tfjs backend draws the same stream).
+ * Initial θ for `spec` from `key`: that of the one-output network (per layer, W then b, every value
+ * ~ U(−1/√fan_in, 1/√fan_in), drawn in flat order from `new Stream(key)`; the tfjs backend draws the same).
  */
 export function initMlpParams(spec: MlpSpec, key: Key): Float64Array {
-  const widths = [spec.inputDim, ...spec.hidden, 1];
-  const theta = new Float64Array(mlpNumParams(spec));
-  const stream = new Stream(key);
-  let off = 0;
-  for (let l = 0; l + 1 < widths.length; l++) {
-    const bound = 1 / Math.sqrt(widths[l]);
-    const size = widths[l] * widths[l + 1] + widths[l + 1];
-    for (let i = 0; i < size; i++) theta[off + i] = (2 * stream.uniform() - 1) * bound;
-    off += size;
-  }
-  return theta;
+  return initNetworkParams(mlpNetworkSpec(spec), key);
 }
 
 /** Builds an MLP energy with θ initialised from `key` (backends register one: native, TensorFlow.js wasm). */

@@ -151,6 +151,32 @@ export interface NativeAddon {
     weights: Float64Array,
     out: Float64Array,
   ): number;
+  // Vector-output networks (native/src/mlp.cc, used by src/backend/native/network.ts): widths [k, hidden…, m],
+  // θ laid out as src/networks/network.ts. Optional members: an addon built before them lacks them.
+  /** y (n × m) ← f_θ(x) for the n rows of x (n × k). */
+  netForward?(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    y: Float64Array,
+  ): void;
+  /**
+   * Reverse mode with cotangents g (n × m): y ← f_θ(x), gradX row i ← g_iᵀ∂f/∂x, gradParams ← Σ_i g_iᵀ∂θf(x_i)
+   * (written, not added); each output may be null.
+   */
+  netVjp?(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    g: Float64Array,
+    y: Float64Array | null,
+    gradX: Float64Array | null,
+    gradParams: Float64Array | null,
+  ): void;
   // RBM kernels (native/src/rbm.cc, used by src/backend/native/rbm.ts). Model arguments (nv, nh, pack, b, c):
   // `pack` is W and Wᵀ packed by rbmPack; keys are passed as (hi, lo) words.
   rbmPackSize(nv: number, nh: number): number;

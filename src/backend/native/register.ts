@@ -1,17 +1,19 @@
 /**
- * Registers the "native" backend (the C++ addon, native/): its MLP energy, RBM kernels, MALA steps and
- * multinomial resampling, each a drop-in for the kernel the domain module declares. The addon is loaded
- * only when the backend is first selected (under "auto" or when asked for by name).
+ * Registers the "native" backend (the C++ addon, native/): its MLP energy, vector-output networks, RBM
+ * kernels, MALA steps and multinomial resampling, each a drop-in for the kernel the domain module declares.
+ * The addon is loaded only when the backend is first selected (under "auto" or when asked for by name).
  */
 import { MLP_FACTORY } from "../../energies/mlp.ts";
 import { registerBackend, registerKernel } from "../../kernels/registry.ts";
 import { MATMUL } from "../../math/matmul.ts";
 import { MULTINOMIAL } from "../../math/resampling.ts";
+import { NETWORK_FACTORY } from "../../networks/network.ts";
 import { RBM_KERNELS } from "../../rbm/kernels.ts";
 import { MALA_CHAINS_STEP } from "../../samplers/mala-chains.ts";
 import { CHAIN_NORMALS, CHAIN_STATE_WORDS, CHAIN_STREAMS_SEED } from "../../random/chains.ts";
 import { ZIGGURAT_TABLES } from "../../random/key.ts";
 import { createNativeMlpEnergy } from "./mlp.ts";
+import { createNativeNetwork } from "./network.ts";
 import { loadNative, nativeLoadError, type NativeAddon } from "./load.ts";
 import { nativeRbmKernels } from "./rbm.ts";
 
@@ -32,6 +34,7 @@ registerBackend({
   setThreads: (n) => addon().setThreads(n),
 });
 registerKernel("native", MLP_FACTORY, createNativeMlpEnergy);
+registerKernel("native", NETWORK_FACTORY, createNativeNetwork);
 registerKernel("native", RBM_KERNELS, nativeRbmKernels);
 registerKernel("native", MULTINOMIAL, (w, total, rng, out) =>
   addon().resampleMultinomial(w, total, rng.stateWords(), out),

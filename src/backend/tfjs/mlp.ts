@@ -1,25 +1,25 @@
 /**
  * The MLP energy on TensorFlow.js (wasm): U(x) = MLP_θ(x) + ½·c·|x|² (see src/energies/mlp.ts for the
- * spec, the parameter layout and the initialisation).
+ * spec, the parameter layout and the initialisation). MLP_θ is the one-output network of ./network.ts,
+ * held by the energy: its θ, its float32 tensors and its forward code are the network's.
  *
  * Float32 inside tfjs, float64 at the contract boundary. The confinement term and its derivatives are
  * added exactly, in float64, in JS (in `scoreMatching` it also enters the tfjs loss, in float32, because
- * ½|∇MLP + c·x|² couples it with θ). The master copy of θ is float64: `getParams` returns exactly what
- * `setParams` was given, and the float32 tensors are derived from it.
+ * ½|∇MLP + c·x|² couples it with θ). The master copy of θ (the network's) is float64: `getParams` returns
+ * exactly what `setParams` was given, and the float32 tensors are derived from it.
  *
- * Autodiff: ∇ₓU and ∂θU are one forward + one backward pass through tfjs's tape, using the lazy
- * fused-linear gradient and the custom activation ops of ./ops.ts. The score-matching objective nests
+ * Autodiff: ∇ₓU and ∂θU are the network's one forward + one backward pass (`TfNetwork.pass`), using the
+ * lazy fused-linear gradient and the custom activation ops of ./ops.ts. The score-matching objective nests
  * gradients three deep (∇ₓ, then ∂/∂x_d of ∇ₓU for the Laplacian, then ∂θ of the whole), which the custom
  * activations make exact. The score-gradient capabilities (src/energies/score-grad.ts) nest the same way:
  * ∂θ of r·∇ₓMLP (two levels) and of a·(v·∇ₓMLP) + b·vᵀ∇²ₓMLP v (three: ∇ₓ, the Hessian-vector product as
  * the x-gradient of v·∇ₓMLP, then ∂θ). Every call runs inside `tf.tidy` (or disposes explicitly): no tensor
  * outlives a call except the parameters.
  */
-import type { MlpSpec } from "../../energies/mlp.ts";
+import { type MlpSpec, mlpNetworkSpec } from "../../energies/mlp.ts";
 import type { Key } from "../../random/key.ts";
-import { Stream } from "../../random/key.ts";
 import { ensureTfBackend, tf } from "./init.ts";
-import { activationOp, linear } from "./ops.ts";
+import { TfNetwork } from "./network.ts";
 
 type T = tf.Tensor;
 
@@ -54,78 +54,38 @@ export async function createTfMlpEnergy(spec: MlpSpec, key: Key): Promise<TfMlpE
   return new TfMlp(spec, key);
 }
 
-interface LayerShape {
-  fanIn: number;
-  fanOut: number;
-  /** Offset of W in θ; b follows at wOffset + fanIn·fanOut. */
-  wOffset: number;
-}
-
 class TfMlp implements TfMlpEnergy {
   readonly spec: Readonly<MlpSpec>;
   readonly dim: number;
   readonly numParams: number;
   private readonly c: number;
-  private readonly layers: LayerShape[] = [];
-  private readonly act: (x: T) => T;
-  private readonly theta: Float64Array;
-  /** [W1, b1, W2, b2, …] as float32 tensors, derived from `theta`. */
-  private params: T[] = [];
+  /** MLP_θ: the network with one output (θ, its tensors, the forward and backward passes). */
+  private readonly net: TfNetwork;
   private disposed = false;
 
   constructor(spec: MlpSpec, key: Key) {
     this.spec = Object.freeze({ ...spec, hidden: [...spec.hidden] });
     this.dim = spec.inputDim;
     this.c = spec.confinement ?? 0;
-    this.act = activationOp(spec.activation);
-    const widths = [spec.inputDim, ...spec.hidden, 1];
-    let off = 0;
-    for (let l = 0; l + 1 < widths.length; l++) {
-      this.layers.push({ fanIn: widths[l], fanOut: widths[l + 1], wOffset: off });
-      off += widths[l] * widths[l + 1] + widths[l + 1];
-    }
-    this.numParams = off;
-    this.theta = new Float64Array(off);
-    const stream = new Stream(key);
-    for (const L of this.layers) {
-      const bound = 1 / Math.sqrt(L.fanIn);
-      const size = L.fanIn * L.fanOut + L.fanOut;
-      for (let i = 0; i < size; i++) this.theta[L.wOffset + i] = (2 * stream.uniform() - 1) * bound;
-    }
-    this.uploadParams();
+    this.net = new TfNetwork(mlpNetworkSpec(spec), key);
+    this.numParams = this.net.numParams;
   }
 
   // --- parameters -----------------------------------------------------------------------------------------
 
   getParams(): Float64Array {
     this.check();
-    return this.theta.slice();
+    return this.net.getParams();
   }
 
   setParams(theta: Float64Array): void {
     this.check();
-    if (theta.length !== this.numParams) {
-      throw new RangeError(`setParams: expected ${this.numParams} values, got ${theta.length}`);
-    }
-    this.theta.set(theta);
-    this.uploadParams();
-  }
-
-  private uploadParams(): void {
-    const fresh: T[] = [];
-    for (const L of this.layers) {
-      const wEnd = L.wOffset + L.fanIn * L.fanOut;
-      fresh.push(tf.tensor2d(Float32Array.from(this.theta.subarray(L.wOffset, wEnd)), [L.fanIn, L.fanOut]));
-      fresh.push(tf.tensor1d(Float32Array.from(this.theta.subarray(wEnd, wEnd + L.fanOut))));
-    }
-    for (const p of this.params) p.dispose();
-    this.params = fresh;
+    this.net.setParams(theta);
   }
 
   dispose(): void {
     if (this.disposed) return;
-    for (const p of this.params) p.dispose();
-    this.params = [];
+    this.net.dispose();
     this.disposed = true;
   }
 
@@ -133,28 +93,11 @@ class TfMlp implements TfMlpEnergy {
     if (this.disposed) throw new Error("MLP energy used after dispose()");
   }
 
-  // --- network --------------------------------------------------------------------------------------------
+  // --- inputs ---------------------------------------------------------------------------------------------
 
-  /** MLP(x) as [n, 1], with the parameters `p` ([W1, b1, …]; tensors so they can be differentiated). */
-  private forward(x: T, p: T[]): T {
-    let h = x;
-    const last = this.layers.length - 1;
-    for (let l = 0; l < last; l++) h = this.act(linear(h, p[2 * l], p[2 * l + 1]));
-    return linear(h, p[2 * last], p[2 * last + 1]);
-  }
-
-  /** Float32 tensor [n, dim] from the first n points of x. */
-  private input(x: Float64Array, n: number): T {
-    const m = n * this.dim;
-    if (!(Number.isInteger(n) && n >= 0) || x.length < m) {
-      throw new RangeError(`expected n·dim = ${m} coordinates, got ${x.length} (n = ${n})`);
-    }
-    return tf.tensor2d(Float32Array.from(x.subarray(0, m)), [n, this.dim]);
-  }
-
+  /** Float32 column [n, 1] from the first n values of `weights`. */
   private weightsColumn(weights: Float64Array, n: number): T {
-    if (weights.length < n) throw new RangeError(`expected ${n} weights, got ${weights.length}`);
-    return tf.tensor2d(Float32Array.from(weights.subarray(0, n)), [n, 1]);
+    return this.net.rows(weights, n, 1, "weights");
   }
 
   /** ½·c·|x_i|² in float64. */
@@ -171,7 +114,7 @@ class TfMlp implements TfMlpEnergy {
   energy(x: Float64Array, n: number, u: Float64Array): void {
     this.check();
     if (n === 0) return;
-    const vals = tf.tidy(() => this.forward(this.input(x, n), this.params).dataSync());
+    const vals = tf.tidy(() => this.net.apply(this.net.input(x, n)).dataSync());
     for (let i = 0; i < n; i++) u[i] = vals[i] + this.confine(x, i);
   }
 
@@ -180,9 +123,8 @@ class TfMlp implements TfMlpEnergy {
     if (n === 0) return;
     const d = this.dim;
     const [vals, g] = tf.tidy(() => {
-      const xt = this.input(x, n);
-      const { value, grads } = tf.valueAndGrads((xx: T) => this.forward(xx, this.params))([xt]);
-      return [value.dataSync(), grads[0].dataSync()];
+      const { value, dx } = this.net.pass(this.net.input(x, n), null, true, false);
+      return [value.dataSync(), (dx as T).dataSync()];
     });
     for (let i = 0; i < n; i++) u[i] = vals[i] + this.confine(x, i);
     const c = this.c;
@@ -199,22 +141,10 @@ class TfMlp implements TfMlpEnergy {
       return;
     }
     tf.tidy(() => {
-      const xt = this.input(x, n);
-      const w = this.weightsColumn(weights, n);
       // Σ_i w_i ∂θ MLP(x_i): the backward pass seeded with dy = w.
-      const grads = tf.grads((...p: T[]) => this.forward(xt, p))(this.params, w);
-      this.writeFlat(grads, out);
+      const { dParams } = this.net.pass(this.net.input(x, n), this.weightsColumn(weights, n), false, true);
+      this.net.writeFlat(dParams as T[], out);
     });
-  }
-
-  /** Copies per-tensor gradients [dW1, db1, …] into the flat float64 layout. */
-  private writeFlat(grads: T[], out: Float64Array): void {
-    let off = 0;
-    for (const g of grads) {
-      const v = g.dataSync();
-      for (let k = 0; k < v.length; k++) out[off + k] = v[k];
-      off += v.length;
-    }
   }
 
   // --- ScoreMatchable -------------------------------------------------------------------------------------
@@ -237,17 +167,17 @@ class TfMlp implements TfMlpEnergy {
     let kept: T[] = [];
     try {
       const [gVals, lapVals] = tf.tidy(() => {
-        const xt = this.input(x, n);
+        const xt = this.net.input(x, n);
         const w = this.weightsColumn(weights, n);
         const cx = c === 0 ? null : tf.mul(xt, c);
         const eye = tf.eye(d);
         // The last bias does not affect ∇ₓU (its gradient is 0, set below): tfjs refuses to differentiate
         // with respect to an unused input, so it is passed as a constant.
-        const lastBias = this.params[this.params.length - 1];
+        const lastBias = this.net.params[this.net.params.length - 1];
         const { grads } = tf.valueAndGrads((...q: T[]) => {
           const p = [...q, lastBias];
           // g = ∇ₓ MLP (its backward pass is recorded: we differentiate through it twice more).
-          const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+          const g = tf.grad((xx: T) => this.net.apply(xx, p))(xt);
           // Δₓ MLP = Σ_d ∂g_d/∂x_d: the x-gradient of Σ_i g_{i,d}, read at column d. The function handed
           // to tf.grad returns a tensor built from the already computed g: nested inside the outer
           // valueAndGrads, tfjs keeps one tape for all levels, which holds g's forward and backward ops,
@@ -263,8 +193,8 @@ class TfMlp implements TfMlpEnergy {
           const sq = tf.sum(tf.mul(gt, gt), 1, true);
           kept = [tf.keep(g), tf.keep(lap as T)];
           return tf.sum(tf.mul(w, tf.sub(tf.mul(sq, 0.5), lap as T)));
-        })(this.params.slice(0, -1));
-        this.writeFlat(grads, out);
+        })(this.net.params.slice(0, -1));
+        this.net.writeFlat(grads, out);
         out[this.numParams - 1] = 0;
         return [kept[0].dataSync(), kept[1].dataSync()];
       });
@@ -286,9 +216,7 @@ class TfMlp implements TfMlpEnergy {
 
   /** [n, dim] float32 tensor from the first n rows of `v` (directions, residuals). */
   private rows(v: Float64Array, n: number, what: string): T {
-    const m = n * this.dim;
-    if (v.length < m) throw new RangeError(`${what} must hold n·dim = ${m} values, got ${v.length}`);
-    return tf.tensor2d(Float32Array.from(v.subarray(0, m)), [n, this.dim]);
+    return this.net.rows(v, n, this.dim, what);
   }
 
   /**
@@ -303,15 +231,15 @@ class TfMlp implements TfMlpEnergy {
       return;
     }
     tf.tidy(() => {
-      const xt = this.input(x, n);
+      const xt = this.net.input(x, n);
       const rt = this.rows(r, n, "r");
-      const lastBias = this.params[this.params.length - 1];
+      const lastBias = this.net.params[this.net.params.length - 1];
       const grads = tf.grads((...q: T[]) => {
         const p = [...q, lastBias];
-        const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+        const g = tf.grad((xx: T) => this.net.apply(xx, p))(xt);
         return tf.sum(tf.mul(g, rt));
-      })(this.params.slice(0, -1));
-      this.writeFlat(grads, out);
+      })(this.net.params.slice(0, -1));
+      this.net.writeFlat(grads, out);
       out[this.numParams - 1] = 0;
     });
   }
@@ -339,21 +267,21 @@ class TfMlp implements TfMlpEnergy {
     let kept: T | undefined;
     try {
       const kappa = tf.tidy(() => {
-        const xt = this.input(x, n);
+        const xt = this.net.input(x, n);
         const vt = this.rows(v, n, "v");
         const at = this.weightsColumn(a, n);
         const bt = this.weightsColumn(b, n);
-        const lastBias = this.params[this.params.length - 1];
+        const lastBias = this.net.params[this.net.params.length - 1];
         const grads = tf.grads((...q: T[]) => {
           const p = [...q, lastBias];
-          const g = tf.grad((xx: T) => this.forward(xx, p))(xt);
+          const g = tf.grad((xx: T) => this.net.apply(xx, p))(xt);
           const s = tf.sum(tf.mul(g, vt), 1, true);
           const hv = tf.grad(() => tf.sum(s))(xt);
           const k = tf.sum(tf.mul(hv, vt), 1, true);
           kept = tf.keep(k);
           return tf.add(tf.sum(tf.mul(at, s)), tf.sum(tf.mul(bt, k)));
-        })(this.params.slice(0, -1));
-        this.writeFlat(grads, out);
+        })(this.net.params.slice(0, -1));
+        this.net.writeFlat(grads, out);
         out[this.numParams - 1] = 0;
         return kept!.dataSync();
       });
