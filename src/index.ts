@@ -109,6 +109,8 @@ export * from "./energies/class-rbm.ts";
 export * from "./objectives/class-rbm.ts";
 export * from "./experiments/digit-classes.ts";
 export * from "./divergences/index.ts";
+export * from "./mmd-flow/index.ts";
+export * from "./experiments/mmd-flow.ts";
 export * from "./gebm/index.ts";
 export * from "./flows/flow.ts";
 export * from "./flows/realnvp.ts";
