@@ -8,6 +8,7 @@ const GROUPS: (() => Promise<Workload[]>)[] = [
   () => import("./workloads/rbm.ts").then((m) => m.workloads),
   () => import("./workloads/discrete.ts").then((m) => m.workloads),
   () => import("./workloads/toy2d.ts").then((m) => m.workloads),
+  () => import("./workloads/gebm.ts").then((m) => m.workloads),
 ];
 
 export async function allWorkloads(): Promise<Workload[]> {
