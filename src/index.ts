@@ -116,3 +116,4 @@ export * from "./flows/flow.ts";
 export * from "./flows/realnvp.ts";
 export * from "./flows/fit.ts";
 export * from "./flows/flow-base.ts";
+export * from "./gebm/session.ts";

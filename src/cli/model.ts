@@ -1,6 +1,8 @@
 /**
  * A trained model from a checkpoint folder (`ebm train --out DIR`), for the commands that use one
- * (`sample --model`, `density`, `eval`, `logz`). Every problem with the folder is a one-line UserError.
+ * (`sample --model`, `density`, `eval`, `logz`, `score`). Every problem with the folder is a one-line
+ * UserError; a generalized EBM's folder (no density e^{−U}/Z on the data space) is refused with one line
+ * pointing to `ebm sample --latent`.
  */
 import { join } from "node:path";
 import {
@@ -18,6 +20,7 @@ import {
   validateTrainConfig,
 } from "../node.ts";
 import { printable, UserError } from "./errors.ts";
+import { gebmNotHere, isGebmConfig } from "./gebm-model.ts";
 
 export interface TrainedModel {
   dir: string;
@@ -42,6 +45,7 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
     if (e instanceof CheckpointError) throw new UserError(`--model: ${e.message}`);
     throw e;
   }
+  if (isGebmConfig(ck.config)) throw gebmNotHere(dir);
   const config = ck.config as TrainConfig;
   try {
     validateTrainConfig(config);

@@ -108,6 +108,43 @@ export function resolveGebmTrainOptions(o: GebmTrainOptions = {}): ResolvedGebmT
   return r;
 }
 
+/** What `GebmTrainer.getState` returns and `setState` takes. */
+export interface GebmTrainerState {
+  /** Generator steps done. */
+  iteration: number;
+  /** Whether `run` has done the final energy steps. */
+  finalDone: boolean;
+  /** State of the energy's (and c's) optimizer. */
+  energyOptimizer: unknown;
+  /** State of the generator's optimizer. */
+  generatorOptimizer: unknown;
+}
+
+/** Throws a RangeError naming `path` where `a` differs from `b` in structure, number type or array size. */
+function sameStructure(a: unknown, b: unknown, path: string): void {
+  if (ArrayBuffer.isView(b)) {
+    const ta = a as Float64Array;
+    if (!(ArrayBuffer.isView(a) && Object.getPrototypeOf(a) === Object.getPrototypeOf(b)))
+      throw new RangeError(`${path} must be a ${b.constructor.name}`);
+    if (ta.length !== (b as Float64Array).length)
+      throw new RangeError(`${path} has ${ta.length} values, expected ${(b as Float64Array).length}`);
+    return;
+  }
+  if (b === null || typeof b !== "object") {
+    if (typeof a !== typeof b || (b === null) !== (a === null))
+      throw new RangeError(`${path} has the wrong type`);
+    return;
+  }
+  if (a === null || typeof a !== "object" || Array.isArray(a) !== Array.isArray(b))
+    throw new RangeError(`${path} has the wrong structure`);
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length || kb.some((k) => !ka.includes(k)))
+    throw new RangeError(`${path} has fields ${ka.join(", ")}, expected ${kb.join(", ")}`);
+  for (const k of kb)
+    sameStructure((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+}
+
 /**
  * The state of a GEBM fit: optimizer states of the energy (with c) and the generator, and the data.
  * `energyStep` and `generatorStep` are the two updates (also what the benchmarks time); `run` alternates
@@ -194,6 +231,37 @@ export class GebmTrainer {
     this.gState = r.state;
     for (let q = 0; q < theta.length; q++) theta[q] += r.updates[q];
     model.generator.setParams(theta);
+  }
+
+  /**
+   * The trainer's own state, copied: generator steps done, whether the final energy steps have run, and
+   * both optimizers' states (Adam's moments and step counts). With the model's parameters (generator,
+   * energy, c) it is everything a checkpoint needs for a run to continue bit for bit; plain data (numbers,
+   * booleans, null, Float64Arrays), so train/state-codec.ts encodes it.
+   */
+  getState(): GebmTrainerState {
+    return structuredClone({
+      iteration: this.iteration,
+      finalDone: this.finalDone,
+      energyOptimizer: this.eState,
+      generatorOptimizer: this.gState,
+    });
+  }
+
+  /**
+   * Restores a state from `getState` (copied in). Throws a RangeError when its structure or array sizes
+   * differ from this trainer's (another model or optimizer).
+   */
+  setState(s: GebmTrainerState): void {
+    if (!(Number.isSafeInteger(s.iteration) && s.iteration >= 0))
+      throw new RangeError(`state.iteration must be an integer ≥ 0, got ${s.iteration}`);
+    if (typeof s.finalDone !== "boolean") throw new RangeError("state.finalDone must be true or false");
+    sameStructure(s.energyOptimizer, this.eState, "state.energyOptimizer");
+    sameStructure(s.generatorOptimizer, this.gState, "state.generatorOptimizer");
+    this.iteration = s.iteration;
+    this.finalDone = s.finalDone;
+    this.eState = structuredClone(s.energyOptimizer);
+    this.gState = structuredClone(s.generatorOptimizer);
   }
 
   /** Energy steps due before generator step `t` (0-based) under the alternation schedule. */

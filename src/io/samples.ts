@@ -6,7 +6,8 @@
  * step appends the C rows of `ChainState.position`), so rows are draw-major — row t·C + c holds draw t of
  * chain c — and the files keep that order. With `chains` set, the CSV starts every row with its chain
  * c = row mod C and draw t = ⌊row / C⌋ (both from 0, as ArviZ's coordinates): header
- * `chain,draw,x0,x1,…,x{dim−1}`; without it the header is exactly `x0,…,x{dim−1}`. The `.npy` file is
+ * `chain,draw,x0,x1,…,x{dim−1}`; without it the header is exactly `x0,…,x{dim−1}` (`columns` names the
+ * value columns instead, e.g. a generalized EBM's draws x0,x1,z0,z1). The `.npy` file is
  * always the plain (rows, dim) array of values (no chain/draw columns: a NumPy user reshapes it to
  * (T, C, dim)).
  *
@@ -41,6 +42,8 @@ export interface SampleTable {
   kind?: SampleKind;
   /** Number of chains C (rows are draw-major): adds `chain` and `draw` columns to CSV output. */
   chains?: number;
+  /** CSV names of the `dim` value columns (default x0 … x{dim−1}); letters, digits, `_` and `.`. */
+  columns?: readonly string[];
 }
 
 export interface WriteOptions {
@@ -61,6 +64,13 @@ function validate(t: SampleTable): SampleKind {
     throw new RangeError(`dim must be an integer ≥ 1, got ${t.dim}`);
   if (t.chains !== undefined && (!Number.isSafeInteger(t.chains) || t.chains < 1))
     throw new RangeError(`chains must be an integer ≥ 1, got ${t.chains}`);
+  if (t.columns !== undefined) {
+    if (t.columns.length !== t.dim)
+      throw new RangeError(`columns names ${t.columns.length} columns, the table has dim ${t.dim}`);
+    for (const c of t.columns)
+      if (!/^[A-Za-z0-9_.]+$/.test(c))
+        throw new RangeError(`column name '${c}' is not letters, digits, _ or .`);
+  }
   const count = t.rows * t.dim;
   if (t.data.length < count)
     throw new RangeError(
@@ -158,7 +168,7 @@ function* csvChunks(t: SampleTable, kind: SampleKind): Generator<string> {
   const d = t.dim;
   const c = t.chains;
   const header: string[] = c === undefined ? [] : ["chain", "draw"];
-  for (let a = 0; a < d; a++) header.push(`x${a}`);
+  for (let a = 0; a < d; a++) header.push(t.columns?.[a] ?? `x${a}`);
   let parts: string[] = [`${header.join(",")}\n`];
   let size = parts[0].length;
   const row: string[] = new Array(d);

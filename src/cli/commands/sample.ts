@@ -9,6 +9,8 @@
  * coordinates, printed and carried in --json's `warnings`. Everything that bounds the work is checked
  * before it starts: option ranges, the --out destination, the target file's size and kind (see
  * targets/load.ts), and an estimate of the memory the run needs.
+ *
+ * `--latent` samples a generalized EBM's checkpoint through its latent posterior instead (./sample-latent.ts).
  */
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
@@ -45,6 +47,7 @@ import { parseIntegerInRange, parsePositive, parseSeed, printable, UserError } f
 import { loadTrainedModel } from "../model.ts";
 import { progressBar } from "../progress.ts";
 import { describeModel } from "./logz.ts";
+import { runLatentSample } from "./sample-latent.ts";
 
 interface SampleOptions {
   target?: string;
@@ -67,6 +70,9 @@ interface SampleOptions {
   maxWeightsMb: string;
   maxMemoryGb: string;
   allowOutsidePaths?: boolean;
+  latent?: boolean;
+  steps?: string;
+  init?: string;
 }
 
 const SAMPLERS = [...CONTINUOUS_SAMPLERS, ...DISCRETE_SAMPLERS] as readonly string[];
@@ -188,7 +194,20 @@ function loadTargetOrExplain(path: string, options: LoadOptions): LoadedTarget {
   }
 }
 
-export async function runSampleCommand(raw: SampleOptions): Promise<void> {
+export async function runSampleCommand(raw: SampleOptions, cmd?: Command): Promise<void> {
+  const given = (name: string) => {
+    const src = cmd?.getOptionValueSource(name);
+    return src !== undefined && src !== "default";
+  };
+  if (raw.latent) return runLatentSample(raw, given);
+  for (const [v, flag] of [
+    [raw.steps, "--steps"],
+    [raw.init, "--init"],
+  ] as const)
+    if (v !== undefined)
+      throw new UserError(
+        `${flag} applies to --latent (a GEBM's draws); here chains run --warmup, then --draws`,
+      );
   if (raw.target !== undefined && raw.model !== undefined)
     throw new UserError("--target and --model exclude each other: give one of them");
   if (!raw.target && !raw.model)
@@ -440,12 +459,29 @@ export function sampleCommand(cmd: Command): Command {
       "--model <dir>",
       "instead of --target: a trained model's density e^{−U}/Z (a checkpoint folder of `ebm train`; continuous samplers)",
     )
-    .option("--sampler <name>", `kernel: ${SAMPLERS.join(", ")}`, "nuts")
-    .option("--chains <n>", "independent chains", "4")
+    .option(
+      "--latent",
+      "with --model DIR of a generalized EBM (`ebm train --method kale --generator`): draw x = B(z), z from the latent posterior ∝ N(0, I)·e^{−βE(B(z))}",
+    )
+    .option(
+      "--sampler <name>",
+      `kernel: ${SAMPLERS.join(", ")} (--latent: ula, mala (default), hmc, kinetic)`,
+      "nuts",
+    )
+    .option("--chains <n>", "independent chains (--latent: draws, one per chain; default 1000)", "4")
+    .option("--steps <T>", "--latent: transitions per chain, its last state is the draw (default 300)")
+    .option(
+      "--init <start>",
+      "--latent: chain starts, resampled (importance resampling of 16 prior draws per chain; default) or prior",
+    )
     .option("--warmup <n>", "warm-up iterations per chain (adaptation; never reported)", "1000")
     .option("--draws <n>", "draws kept per chain", "1000")
     .option("--step <h>", "step size (adapted during warm-up when omitted; required for ula; DMALA's α)")
-    .option("--beta <b>", "inverse temperature: sample e^{−βU}", "1")
+    .option(
+      "--beta <b>",
+      "inverse temperature: sample e^{−βU} (--latent: weight e^{−βE}; 0 gives the generator alone)",
+      "1",
+    )
     .option("--seed <n>", "random seed: an integer within ±2^53", "0")
     .option("--thin <k>", "keep every k-th draw", "1")
     .option(

@@ -13,34 +13,49 @@
  * train/session.ts `defaultRbmTrainConfig` (SGD, momentum 0.5, lr 0.05, batch 100, weight cost
  * 2·10⁻⁴ on W, 10 epochs). Its model.safetensors holds `weights` [V, H], `visible_bias` [V] and
  * `hidden_bias` [H] (float64 holding the RBM's float32 values).
+ *
+ * `--method kale --generator` trains a generalized EBM (Arbel, Zhou & Gretton 2021; src/gebm/): a
+ * generator B_θ: R^k → R^d and an MLP energy E_ψ by KALE, with the defaults of gebm/session.ts
+ * `defaultGebmRunConfig` (those of `reproduce gebm2d`). Its model.safetensors holds
+ * `generator.layers.<l>.{weight,bias}`, `energy.layers.<l>.{weight,bias}` and `c`; the run's units are its
+ * generator iterations, then its final energy steps (metrics lines with `finalStep`).
  */
 import { closeSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import {
+  ACTIVATIONS,
   CheckpointError,
   checkOutputDir,
+  defaultGebmRunConfig,
   defaultRbmTrainConfig,
   defaultTrainConfig,
   ensureDir,
+  type GebmModelSpec,
+  type GebmRunConfig,
+  type GebmSession,
   modelDim,
   RBM_TRAIN_METHODS,
   standardisation,
   NumericalError,
   paramsToTensors,
   readCheckpoint,
+  resumeGebmTraining,
   resumeTraining,
+  startGebmTraining,
   startTraining,
   type TrainConfig,
   type TrainSession,
   type ModelSpec,
   TRAIN_METHODS,
   trainedConfinement,
+  validateGebmRunConfig,
   validateTrainConfig,
   writeCheckpoint,
 } from "../../node.ts";
 import { loadTrainingData, type TrainingData } from "../data.ts";
+import { gebmArchitecture } from "../gebm-model.ts";
 import {
   parseInteger,
   parseNumber,
@@ -54,7 +69,7 @@ import { progressBar } from "../progress.ts";
 
 interface RawTrainOptions {
   data?: string;
-  dataSize: string;
+  dataSize?: string;
   method?: string;
   energy: string;
   statistics?: string;
@@ -85,6 +100,15 @@ interface RawTrainOptions {
   out?: string;
   resume?: string;
   checkpointEvery?: string;
+  generator?: boolean | string;
+  latentDim?: string;
+  generatorHidden?: string;
+  gradientPenalty?: string;
+  energySteps?: string;
+  finalEnergySteps?: string;
+  warmupEnergySteps?: string;
+  warmupIterations?: string;
+  refreshEvery?: string;
   json?: boolean;
   progress: boolean;
 }
@@ -120,6 +144,15 @@ const CONFIG_KEYS = [
   "schedule",
   "seed",
   "checkpoint-every",
+  "generator",
+  "latent-dim",
+  "generator-hidden",
+  "gradient-penalty",
+  "energy-steps",
+  "final-energy-steps",
+  "warmup-energy-steps",
+  "warmup-iterations",
+  "refresh-every",
 ] as const;
 
 const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -154,7 +187,7 @@ function readConfigFile(path: string): Partial<Record<string, string>> {
         `--config ${printable(path)}: unknown setting '${printable(k)}' (known: ${CONFIG_KEYS.join(", ")})`,
       );
     if (v === null || typeof v === "object") {
-      if (Array.isArray(v) && k === "hidden") out[camel(k)] = v.join(",");
+      if (Array.isArray(v) && (k === "hidden" || k === "generator-hidden")) out[camel(k)] = v.join(",");
       else throw new UserError(`--config ${printable(path)}: setting '${k}' must be a number or a string`);
     } else out[camel(k)] = String(v);
   }
@@ -243,6 +276,108 @@ function buildRbmConfig(
       ? parseInteger("--checkpoint-every", raw.checkpointEvery)
       : Math.max(100, Math.ceil(c.iters / 10));
   userError(() => validateTrainConfig(c));
+  return { config: c, checkpointEvery };
+}
+
+/** Options of the MLP-energy paths that a GEBM does not take. */
+const NOT_FOR_GEBM = [
+  ["statistics", "--statistics"],
+  ["epochs", "--epochs"],
+  ["momentum", "--momentum"],
+  ["confinement", "--confinement"],
+  ["trainableConfinement", "--trainable-confinement"],
+  ["walkers", "--walkers"],
+  ["estimatorWalkers", "--estimator-walkers"],
+  ["step", "--step"],
+  ["k", "--k"],
+  ["resample", "--resample"],
+  ["reinit", "--reinit"],
+  ["sigma", "--sigma"],
+  ["energyPenalty", "--energy-penalty"],
+  ["optimizer", "--optimizer"],
+  ["weightDecay", "--weight-decay"],
+  ["clip", "--clip"],
+  ["schedule", "--schedule"],
+] as const;
+
+/** Options only a GEBM takes. */
+const GEBM_ONLY = [
+  ["latentDim", "--latent-dim"],
+  ["generatorHidden", "--generator-hidden"],
+  ["gradientPenalty", "--gradient-penalty"],
+  ["energySteps", "--energy-steps"],
+  ["finalEnergySteps", "--final-energy-steps"],
+  ["warmupEnergySteps", "--warmup-energy-steps"],
+  ["warmupIterations", "--warmup-iterations"],
+  ["refreshEvery", "--refresh-every"],
+] as const;
+
+const GEBM = "--method kale --generator";
+
+/** `--generator` as a flag or a config file's value. */
+function generatorFlag(v: boolean | string | undefined): boolean {
+  if (v === undefined || v === false || v === "false" || v === "no") return false;
+  if (v === true || v === "true" || v === "yes") return true;
+  throw new UserError(`generator must be true or false, got '${printable(String(v))}'`);
+}
+
+/** Layer widths from 1 to 4096 for `flag`. */
+function parseWidths(flag: string, raw: string): number[] {
+  const h = parseNumberList(flag, raw);
+  if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
+    throw new UserError(`${flag} must be layer widths from 1 to 4096, got '${printable(raw)}'`);
+  return h;
+}
+
+/** A GEBM run's configuration (gebm/session.ts defaultGebmRunConfig, then the flags). */
+function buildGebmConfig(
+  raw: RawTrainOptions,
+  dim: number,
+): { config: GebmRunConfig; checkpointEvery: number } {
+  for (const [key, flag] of NOT_FOR_GEBM)
+    if (raw[key] !== undefined) throw new UserError(`${flag} does not apply to ${GEBM}`);
+  if (raw.energy !== "mlp")
+    throw new UserError(
+      `--energy does not apply to ${GEBM} (the energy is an MLP: set its widths with --hidden)`,
+    );
+  const c = defaultGebmRunConfig(dim);
+  const m: GebmModelSpec = c.model;
+  if (raw.latentDim !== undefined) {
+    m.latentDim = parseInteger("--latent-dim", raw.latentDim);
+    if (m.latentDim > 4096) throw new UserError(`--latent-dim must be at most 4096, got '${raw.latentDim}'`);
+  }
+  if (raw.generatorHidden !== undefined)
+    m.generatorHidden = parseWidths("--generator-hidden", raw.generatorHidden);
+  if (raw.hidden !== undefined) m.energyHidden = parseWidths("--hidden", raw.hidden);
+  if (raw.activation !== undefined) {
+    if (!(ACTIVATIONS as readonly string[]).includes(raw.activation))
+      throw new UserError(
+        `--activation must be one of ${ACTIVATIONS.join(", ")}, got '${printable(raw.activation)}'`,
+      );
+    m.activation = raw.activation as GebmModelSpec["activation"];
+  }
+  if (raw.gradientPenalty !== undefined) {
+    c.gradientPenalty = parseNumber("--gradient-penalty", raw.gradientPenalty);
+    if (c.gradientPenalty < 0)
+      throw new UserError(`--gradient-penalty must be ≥ 0, got '${raw.gradientPenalty}'`);
+  }
+  if (raw.iters !== undefined) c.iters = parseInteger("--iters", raw.iters);
+  if (raw.energySteps !== undefined) c.energySteps = parseInteger("--energy-steps", raw.energySteps);
+  if (raw.finalEnergySteps !== undefined)
+    c.finalEnergySteps = parseInteger("--final-energy-steps", raw.finalEnergySteps, 0);
+  if (raw.warmupEnergySteps !== undefined)
+    c.warmupEnergySteps = parseInteger("--warmup-energy-steps", raw.warmupEnergySteps);
+  if (raw.warmupIterations !== undefined)
+    c.warmupIterations = parseInteger("--warmup-iterations", raw.warmupIterations, 0);
+  if (raw.refreshEvery !== undefined) c.refreshEvery = parseInteger("--refresh-every", raw.refreshEvery);
+  if (raw.batch !== undefined) c.batch = parseInteger("--batch", raw.batch);
+  if (raw.lr !== undefined) c.lr = parsePositive("--lr", raw.lr);
+  if (raw.seed !== undefined) c.seed = parseSeed("--seed", raw.seed);
+  const checkpointEvery =
+    raw.checkpointEvery !== undefined
+      ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+      : Math.max(100, Math.ceil((c.iters + c.finalEnergySteps) / 10));
+  userError(() => validateGebmRunConfig(c));
   return { config: c, checkpointEvery };
 }
 
@@ -352,84 +487,295 @@ function finishConfig(
   return { config: c, checkpointEvery };
 }
 
-const RESUME_ALLOWED = new Set(["resume", "iters", "json", "progress", "checkpointEvery"]);
+const RESUME_ALLOWED = new Set([
+  "resume",
+  "iters",
+  "json",
+  "progress",
+  "checkpointEvery",
+  "finalEnergySteps",
+]);
 
+/**
+ * What the training loop drives: an energy's TrainSession or a GEBM's session. Its units are iterations
+ * (for a GEBM: generator iterations, then final energy steps).
+ */
 interface Run {
   dir: string;
-  session: TrainSession;
   data: TrainingData;
   checkpointEvery: number;
+  /** The progress bar's label. */
+  label: string;
+  /** Units done, and in the whole run. */
+  position(): number;
+  total(): number;
+  done(): boolean;
+  /** "iteration 25" (for a GEBM in its final phase: "iteration 1500, final energy step 200"). */
+  at(): string;
+  step(): void;
+  /** The metrics line of the state now. */
+  info(): object;
+  /** The progress line's statistics. */
+  status(): string;
+  save(summary?: unknown): void;
+  /** Whether a line of an existing metrics.jsonl belongs to the saved run (the others are cut). */
+  keepMetric(line: { iteration: number; finalStep?: number }): boolean;
+  /** What is printed at the end: lines of text, or (--json) one object. */
+  report(seconds: number): { lines: string[]; json: object };
 }
 
-function saveCheckpoint(run: Run, summary?: unknown): void {
-  const s = run.session;
-  const enc = s.encode();
-  writeCheckpoint(run.dir, {
-    iteration: s.state.iteration,
-    config: s.config,
-    data: run.data.source,
-    state: enc.skeleton,
-    summary,
-    modelTensors: paramsToTensors(s.config.model, s.state.params),
-    stateTensors: Object.fromEntries(
-      Object.entries(enc.tensors).map(([k, v]) => [k, { shape: [v.length], data: v }]),
-    ),
+function energyRun(dir: string, session: TrainSession, data: TrainingData, checkpointEvery: number): Run {
+  const cfg = session.config;
+  const saved = session.state.iteration;
+  return {
+    dir,
+    data,
+    checkpointEvery,
+    label: `train ${cfg.method}`,
+    position: () => session.state.iteration,
+    total: () => cfg.iters,
+    done: () => session.state.iteration >= cfg.iters,
+    at: () => `iteration ${session.state.iteration}`,
+    step: () => session.step(),
+    info: () => session.info(),
+    status: () => status(session.info()),
+    save(summary) {
+      const enc = session.encode();
+      writeCheckpoint(dir, {
+        iteration: session.state.iteration,
+        config: cfg,
+        data: data.source,
+        state: enc.skeleton,
+        summary,
+        modelTensors: paramsToTensors(cfg.model, session.state.params),
+        stateTensors: vectorTensors(enc.tensors),
+      });
+    },
+    keepMetric: (line) => line.iteration <= saved,
+    report(seconds) {
+      const info = session.info();
+      const m = cfg.model;
+      const shape =
+        m.type === "rbm"
+          ? `RBM ${m.visible} visible × ${m.hidden} hidden, ${Math.ceil(data.batch.n / Math.min(cfg.batch, data.batch.n))} updates per epoch`
+          : `d = ${m.dim}`;
+      const line = [
+        `${cfg.method}: ${cfg.iters} iterations on ${data.description} (${shape}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
+      ];
+      if (info.logZ !== undefined)
+        line.push(
+          cfg.method === "nce"
+            ? `  log Z (NCE log-normaliser, nats)  ${fmt(info.logZ)} ± ${fmt(info.logZSe)} (SE given θ)`
+            : `  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`,
+        );
+      if (info.estimatorLogZ !== undefined)
+        line.push(
+          `  log Z (estimator population)      ${fmt(info.estimatorLogZ)} ± ${fmt(info.estimatorLogZSe)}`,
+        );
+      if (info.ess !== undefined)
+        line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
+      if (info.loss !== undefined)
+        line.push(`  ${cfg.method} loss at the last iteration ${fmt(info.loss, 4)}`);
+      const lambda = trainedConfinement(cfg.model, session.state.params);
+      if (lambda !== undefined)
+        line.push(
+          `  confinement λ ${fmt(lambda, 4)} (learned, from ${cfg.model.type === "mlp" ? cfg.model.confinement : ""})`,
+        );
+      line.push(`checkpoint written to ${dir}`);
+      return {
+        lines: line,
+        json: {
+          ...info,
+          seconds,
+          ...(lambda !== undefined ? { confinement: lambda } : {}),
+          out: dir,
+          config: cfg,
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A GEBM run; `saved` is the position its checkpoint held (for the metrics lines to keep), when resumed.
+ */
+function gebmRun(
+  dir: string,
+  session: GebmSession,
+  data: TrainingData,
+  checkpointEvery: number,
+  saved = { iteration: 0, finalSteps: 0 },
+): Run {
+  const cfg = session.config;
+  return {
+    dir,
+    data,
+    checkpointEvery,
+    label: "train kale",
+    position: () => session.position,
+    total: () => session.total,
+    done: () => session.done,
+    at: () =>
+      session.finalSteps > 0
+        ? `iteration ${session.iteration}, final energy step ${session.finalSteps}`
+        : `iteration ${session.iteration}`,
+    step: () => session.step(),
+    info: () => session.info(),
+    status() {
+      const i = session.info();
+      return `KALE ${fmt(i.kale, 4)}  c ${fmt(i.c, 4)}`;
+    },
+    save(summary) {
+      const enc = session.encode();
+      writeCheckpoint(dir, {
+        iteration: session.iteration,
+        config: cfg,
+        data: data.source,
+        state: enc.skeleton,
+        summary,
+        modelTensors: session.modelTensors(),
+        stateTensors: vectorTensors(enc.tensors),
+      });
+    },
+    keepMetric: (line) =>
+      line.iteration < saved.iteration ||
+      (line.iteration === saved.iteration && (line.finalStep ?? 0) <= saved.finalSteps),
+    report(seconds) {
+      const info = session.info();
+      const m = cfg.model;
+      const lines = [
+        `kale: ${session.iteration} generator iterations and ${session.finalSteps} final energy steps on ${data.description} ` +
+          `(GEBM ${gebmArchitecture(m)}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
+        `  KALE on the last energy step's batches  ${fmt(info.kale, 4)} nats`,
+        `  c (KALE's estimate of log Z_{Q,E})       ${fmt(info.c, 4)}`,
+        `checkpoint written to ${dir}`,
+      ];
+      return { lines, json: { ...info, seconds, out: dir, config: cfg } };
+    },
+  };
+}
+
+function vectorTensors(t: Record<string, Float64Array>) {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { shape: [v.length], data: v }]));
+}
+
+/** The flag of a raw option's key ("checkpointEvery" → "--checkpoint-every"). */
+const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+async function resumeRun(raw: RawTrainOptions): Promise<Run> {
+  const given = Object.entries(raw).filter(
+    ([k, v]) =>
+      v !== undefined && !RESUME_ALLOWED.has(k) && !(k === "energy" && v === "mlp") && k !== "dataSize",
+  );
+  if (given.length > 0)
+    throw new UserError(
+      `--resume continues the saved run with its own settings: only --iters and --checkpoint-every may change, and --final-energy-steps for a GEBM (got ${flagOf(given[0][0])})`,
+    );
+  const dir = raw.resume as string;
+  let ck: ReturnType<typeof readCheckpoint>;
+  try {
+    ck = readCheckpoint(dir);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(e.message);
+    throw e;
+  }
+  const isGebm = (ck.config as { model?: { type?: unknown } } | null)?.model?.type === "gebm";
+  if (isGebm) return resumeGebmRun(dir, ck, raw);
+  if (raw.finalEnergySteps !== undefined)
+    throw new UserError(`--final-energy-steps applies to GEBM runs (${GEBM}); ${printable(dir)} is not one`);
+  const config = structuredClone(ck.config) as TrainConfig;
+  if (raw.iters !== undefined) config.iters = parseInteger("--iters", raw.iters, 0);
+  try {
+    validateTrainConfig(config);
+  } catch (e) {
+    throw new UserError(`${join(dir, "config.json")}: ${(e as Error).message}`);
+  }
+  checkOutputDir(dir);
+  const data = loadTrainingData(ck.data, modelDim(config.model));
+  let session: TrainSession;
+  try {
+    session = await resumeTraining(config, data.batch, {
+      skeleton: ck.state,
+      tensors: tensorData(ck.stateTensors),
+    });
+  } catch (e) {
+    if (e instanceof RangeError)
+      throw new UserError(`${dir}: the saved state does not fit its config (${e.message})`);
+    throw e;
+  }
+  if (session.state.iteration !== ck.iteration)
+    throw new UserError(
+      `${dir}: config.json says iteration ${ck.iteration}, the state holds ${session.state.iteration}`,
+    );
+  const checkpointEvery =
+    raw.checkpointEvery !== undefined
+      ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+      : Math.max(100, Math.ceil(config.iters / 10));
+  return energyRun(dir, session, data, checkpointEvery);
+}
+
+async function resumeGebmRun(
+  dir: string,
+  ck: ReturnType<typeof readCheckpoint>,
+  raw: RawTrainOptions,
+): Promise<Run> {
+  const config = structuredClone(ck.config) as GebmRunConfig;
+  try {
+    validateGebmRunConfig(config);
+  } catch (e) {
+    throw new UserError(`${join(dir, "config.json")}: ${(e as Error).message}`);
+  }
+  if (raw.iters !== undefined) config.iters = parseInteger("--iters", raw.iters);
+  if (raw.finalEnergySteps !== undefined)
+    config.finalEnergySteps = parseInteger("--final-energy-steps", raw.finalEnergySteps, 0);
+  checkOutputDir(dir);
+  const data = loadTrainingData(ck.data, config.model.dim);
+  let session: GebmSession;
+  try {
+    session = await resumeGebmTraining(config, data.batch, {
+      skeleton: ck.state,
+      tensors: tensorData(ck.stateTensors),
+      model: ck.modelTensors,
+    });
+  } catch (e) {
+    if (e instanceof RangeError)
+      throw new UserError(`${dir}: the saved state does not fit its config (${e.message})`);
+    throw e;
+  }
+  if (session.iteration !== ck.iteration)
+    throw new UserError(
+      `${dir}: config.json says iteration ${ck.iteration}, the state holds ${session.iteration}`,
+    );
+  const savedFinal = (ck.state as { finalSteps?: unknown } | null)?.finalSteps;
+  const checkpointEvery =
+    raw.checkpointEvery !== undefined
+      ? parseInteger("--checkpoint-every", raw.checkpointEvery)
+      : Math.max(100, Math.ceil(session.total / 10));
+  return gebmRun(dir, session, data, checkpointEvery, {
+    iteration: ck.iteration,
+    finalSteps: typeof savedFinal === "number" ? savedFinal : 0,
   });
 }
 
 async function prepare(raw: RawTrainOptions): Promise<Run> {
-  if (raw.resume !== undefined) {
-    const given = Object.entries(raw).filter(
-      ([k, v]) =>
-        v !== undefined && !RESUME_ALLOWED.has(k) && !(k === "energy" && v === "mlp") && k !== "dataSize",
-    );
-    if (given.length > 0)
-      throw new UserError(
-        `--resume continues the saved run with its own settings: only --iters and --checkpoint-every may change (got --${given[0][0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})`,
-      );
-    const dir = raw.resume;
-    let ck: ReturnType<typeof readCheckpoint>;
-    try {
-      ck = readCheckpoint(dir);
-    } catch (e) {
-      if (e instanceof CheckpointError) throw new UserError(e.message);
-      throw e;
-    }
-    const config = structuredClone(ck.config) as TrainConfig;
-    if (raw.iters !== undefined) config.iters = parseInteger("--iters", raw.iters, 0);
-    try {
-      validateTrainConfig(config);
-    } catch (e) {
-      throw new UserError(`${join(dir, "config.json")}: ${(e as Error).message}`);
-    }
-    checkOutputDir(dir);
-    const data = loadTrainingData(ck.data, modelDim(config.model));
-    let session: TrainSession;
-    try {
-      session = await resumeTraining(config, data.batch, {
-        skeleton: ck.state,
-        tensors: tensorData(ck.stateTensors),
-      });
-    } catch (e) {
-      if (e instanceof RangeError)
-        throw new UserError(`${dir}: the saved state does not fit its config (${e.message})`);
-      throw e;
-    }
-    if (session.state.iteration !== ck.iteration)
-      throw new UserError(
-        `${dir}: config.json says iteration ${ck.iteration}, the state holds ${session.state.iteration}`,
-      );
-    const checkpointEvery =
-      raw.checkpointEvery !== undefined
-        ? parseInteger("--checkpoint-every", raw.checkpointEvery)
-        : Math.max(100, Math.ceil(config.iters / 10));
-    return { dir, session, data, checkpointEvery };
-  }
+  if (raw.resume !== undefined) return resumeRun(raw);
   const fromFile = raw.config !== undefined ? readConfigFile(raw.config) : {};
   const merged = {
     ...fromFile,
     ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
   } as RawTrainOptions;
+  const generator = generatorFlag(merged.generator);
+  if (merged.method === "kale" && !generator)
+    throw new UserError(
+      "--method kale trains a generalized EBM: add --generator (the generator network trained with the energy)",
+    );
+  if (generator && merged.method !== "kale")
+    throw new UserError(
+      `--generator trains a generalized EBM by KALE: give --method kale with it${merged.method !== undefined ? `, not '${printable(merged.method)}'` : ""}`,
+    );
+  if (!generator)
+    for (const [key, flag] of GEBM_ONLY)
+      if (merged[key] !== undefined) throw new UserError(`${flag} applies to ${GEBM}`);
   if (merged.data === undefined)
     throw new UserError("--data is required: a built-in set name or a .csv/.npy file");
   if (merged.out === undefined) throw new UserError("--out is required: the folder for the checkpoint");
@@ -439,24 +785,30 @@ async function prepare(raw: RawTrainOptions): Promise<Run> {
     );
   checkOutputDir(merged.out);
   const seed = merged.seed !== undefined ? parseSeed("--seed", merged.seed) : 0;
-  const dataSize = parseInteger("--data-size", merged.dataSize);
+  // No commander default: a --config file's data-size must not be overridden by one.
+  const dataSize = parseInteger("--data-size", merged.dataSize ?? "10000");
   const data = loadTrainingData({ spec: merged.data, size: dataSize, seed }, undefined);
-  if (merged.energy === "rbm") {
+  if (merged.energy === "rbm" && !generator) {
     checkBinary(data, merged.data);
     if (merged.standardize !== undefined && merged.standardize !== "no")
       throw new UserError("--standardize does not apply to --energy rbm (its data are 0/1)");
     const { config, checkpointEvery } = buildRbmConfig(merged, data.dim, data.batch.n);
     const session = await userErrorAsync(() => startTraining(config, data.batch));
-    return { dir: merged.out, session, data, checkpointEvery };
+    return energyRun(merged.out, session, data, checkpointEvery);
   }
-  const { config, checkpointEvery } = buildConfig(merged, data.dim);
+  const built = generator ? buildGebmConfig(merged, data.dim) : buildConfig(merged, data.dim);
   const standardize = merged.standardize ?? "auto";
   if (!["auto", "yes", "no"].includes(standardize))
     throw new UserError(`--standardize must be auto, yes or no, got '${printable(standardize)}'`);
   if (standardize === "yes" || (standardize === "auto" && data.source.kind === "file"))
-    Object.assign(config.model, standardisation(data.batch.x, data.batch.n, data.dim));
-  const session = await userErrorAsync(() => startTraining(config, data.batch));
-  return { dir: merged.out, session, data, checkpointEvery };
+    Object.assign(built.config.model, standardisation(data.batch.x, data.batch.n, data.dim));
+  if (generator) {
+    const config = built.config as GebmRunConfig;
+    const session = await userErrorAsync(() => startGebmTraining(config, data.batch));
+    return gebmRun(merged.out, session, data, built.checkpointEvery);
+  }
+  const session = await userErrorAsync(() => startTraining(built.config as TrainConfig, data.batch));
+  return energyRun(merged.out, session, data, built.checkpointEvery);
 }
 
 async function userErrorAsync<T>(f: () => Promise<T>): Promise<T> {
@@ -472,25 +824,22 @@ function tensorData(t: Record<string, { data: ArrayLike<number> }>): Record<stri
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.data]));
 }
 
-/** Keeps metrics.jsonl in step with the checkpoint: lines up to `iteration` stay, later ones go. */
-function openMetrics(dir: string, iteration: number): number {
+/** Keeps metrics.jsonl in step with the checkpoint: the lines `keep` accepts stay, up to the first it does not. */
+function openMetrics(dir: string, keep: Run["keepMetric"]): number {
   const path = join(dir, "metrics.jsonl");
   if (existsSync(path)) {
     const lines = readFileSync(path, "utf8").split("\n");
-    let keep = 0;
     let bytes = 0;
     for (const line of lines) {
       if (line.trim() === "") break;
       try {
-        if ((JSON.parse(line) as { iteration: number }).iteration > iteration) break;
+        if (!keep(JSON.parse(line) as { iteration: number; finalStep?: number })) break;
       } catch {
         break;
       }
-      keep++;
       bytes += Buffer.byteLength(line) + 1;
     }
     truncateSync(path, bytes);
-    void keep;
   }
   return openSync(path, "a");
 }
@@ -511,8 +860,7 @@ const fmt = (v: number | undefined, digits = 3) =>
 
 export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
   const run = await prepare(raw);
-  const { session, dir } = run;
-  const cfg = session.config;
+  const { dir } = run;
   const quiet = raw.json === true;
   const progress = progressBar(raw.progress && !quiet);
   let interrupted = false;
@@ -521,43 +869,40 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
   };
   process.on("SIGINT", onSigint);
   ensureDir(dir);
-  const metrics = openMetrics(dir, session.state.iteration);
+  const metrics = openMetrics(dir, run.keepMetric);
   const started = performance.now();
-  let lastGood = session.state.iteration;
-  if (session.state.iteration === 0) {
-    saveCheckpoint(run);
+  let lastGood = run.at();
+  if (run.position() === 0) {
+    run.save();
   }
-  const label = `train ${cfg.method}`;
   let lastYield = performance.now();
   try {
-    while (session.state.iteration < cfg.iters) {
+    while (!run.done()) {
       // Let the event loop run now and then, so that Ctrl-C (SIGINT) reaches the handler.
       if (performance.now() - lastYield > 50) {
         await new Promise((r) => setImmediate(r));
         lastYield = performance.now();
       }
       try {
-        session.step();
+        run.step();
       } catch (e) {
         if (e instanceof NumericalError)
-          throw new NumericalError(
-            `${e.message}; the last good checkpoint (iteration ${lastGood}) is in ${dir}`,
-          );
+          throw new NumericalError(`${e.message}; the last good checkpoint (${lastGood}) is in ${dir}`);
         throw e;
       }
-      const it = session.state.iteration;
-      const info = session.info();
+      const pos = run.position();
+      const info = run.info();
       writeSync(metrics, `${JSON.stringify(info)}\n`);
-      progress.update(label, it, cfg.iters, status(info));
-      if (it % run.checkpointEvery === 0 || it === cfg.iters) {
-        saveCheckpoint(run, info);
-        lastGood = it;
+      progress.update(run.label, pos, run.total(), run.status());
+      if (pos % run.checkpointEvery === 0 || run.done()) {
+        run.save(info);
+        lastGood = run.at();
       }
       if (interrupted) {
-        if (lastGood !== it) saveCheckpoint(run, info);
+        if (lastGood !== run.at()) run.save(info);
         progress.stop();
         process.stderr.write(
-          `ebm: interrupted at iteration ${it}; checkpoint saved in ${dir} (continue with --resume)\n`,
+          `ebm: interrupted at ${run.at()}; checkpoint saved in ${dir} (continue with --resume)\n`,
         );
         process.exitCode = 130;
         return;
@@ -569,49 +914,22 @@ export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
     process.off("SIGINT", onSigint);
   }
   const seconds = (performance.now() - started) / 1000;
-  const info = session.info();
-  const summary = { ...info, seconds };
-  const m = cfg.model;
-  const shape =
-    m.type === "rbm"
-      ? `RBM ${m.visible} visible × ${m.hidden} hidden, ${Math.ceil(run.data.batch.n / Math.min(cfg.batch, run.data.batch.n))} updates per epoch`
-      : `d = ${m.dim}`;
-  const line = [
-    `${cfg.method}: ${cfg.iters} iterations on ${run.data.description} (${shape}, seed ${cfg.seed}) in ${seconds.toFixed(1)} s`,
-  ];
-  if (info.logZ !== undefined)
-    line.push(
-      cfg.method === "nce"
-        ? `  log Z (NCE log-normaliser, nats)  ${fmt(info.logZ)} ± ${fmt(info.logZSe)} (SE given θ)`
-        : `  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`,
-    );
-  if (info.estimatorLogZ !== undefined)
-    line.push(
-      `  log Z (estimator population)      ${fmt(info.estimatorLogZ)} ± ${fmt(info.estimatorLogZSe)}`,
-    );
-  if (info.ess !== undefined)
-    line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
-  if (info.loss !== undefined) line.push(`  ${cfg.method} loss at the last iteration ${fmt(info.loss, 4)}`);
-  const lambda = trainedConfinement(cfg.model, session.state.params);
-  if (lambda !== undefined)
-    line.push(
-      `  confinement λ ${fmt(lambda, 4)} (learned, from ${cfg.model.type === "mlp" ? cfg.model.confinement : ""})`,
-    );
-  line.push(`checkpoint written to ${dir}`);
-  if (quiet)
-    process.stdout.write(
-      `${JSON.stringify({ ...summary, ...(lambda !== undefined ? { confinement: lambda } : {}), out: dir, config: cfg })}\n`,
-    );
-  else process.stdout.write(`${line.join("\n")}\n`);
+  const { lines, json } = run.report(seconds);
+  if (quiet) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 export function trainCommand(cmd: Command): Command {
   return cmd
     .option("--data <name|file>", "training data: a built-in 2-D set or a .csv/.npy file")
-    .option("--data-size <n>", "points drawn for a built-in set", "10000")
+    .option("--data-size <n>", "points drawn for a built-in set (default 10000)")
     .option(
       "--method <name>",
-      `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski; rbm: cd (default), pcd or jarzynski)`,
+      `objective: ${TRAIN_METHODS.join(", ")} (default jarzynski; rbm: cd (default), pcd or jarzynski); kale with --generator`,
+    )
+    .option(
+      "--generator",
+      "with --method kale: a generalized EBM, a generator z ~ N(0, I_k) → x and an energy on x trained by KALE (see below)",
     )
     .option(
       "--energy <type>",
@@ -624,7 +942,7 @@ export function trainCommand(cmd: Command): Command {
     )
     .option(
       "--hidden <widths>",
-      "hidden layer widths of the MLP (default 128,128); rbm: the number of hidden units (required)",
+      "hidden layer widths of the MLP (default 128,128; GEBM energy 64,64); rbm: the number of hidden units (required)",
     )
     .option(
       "--epochs <n>",
@@ -643,7 +961,10 @@ export function trainCommand(cmd: Command): Command {
       "--trainable-confinement",
       "learn λ in ½·λ·|x|² with the network, from λ₀ = --confinement (tensor confinement.lambda)",
     )
-    .option("--iters <n>", "iterations in all (default 3000; with --resume: continue up to n)")
+    .option(
+      "--iters <n>",
+      "iterations in all (default 3000; GEBM: generator iterations, 1500; with --resume: continue up to n)",
+    )
     .option(
       "--walkers <n>",
       "model walkers (default 16000; rbm: pcd's persistent chains (100) or jarzynski's walkers (1000))",
@@ -668,8 +989,11 @@ export function trainCommand(cmd: Command): Command {
       "--standardize <when>",
       "train on (x − mean)/scale and map every output back: auto (data files: yes; built-in sets: no), yes or no",
     )
-    .option("--batch <n>", "data minibatch per iteration (default 1000; rbm 100)")
-    .option("--lr <rate>", "learning rate (default 0.002; rbm 0.05)")
+    .option(
+      "--batch <n>",
+      "data minibatch per iteration (default 1000; rbm 100; GEBM 256, and as many generator draws)",
+    )
+    .option("--lr <rate>", "learning rate (default 0.002; rbm 0.05; GEBM: Adam 0.001 for both networks)")
     .option("--optimizer <name>", "adam or sgd (default adam; rbm sgd with momentum)")
     .option(
       "--weight-decay <wd>",
@@ -679,6 +1003,29 @@ export function trainCommand(cmd: Command): Command {
     .option(
       "--schedule <name>",
       "learning rate schedule: constant or cosine (default cosine: to 10% over the run; rbm constant)",
+    )
+    .option("--latent-dim <k>", "GEBM: dimension of the generator's latent z (default: the data's)")
+    .option("--generator-hidden <widths>", "GEBM: hidden layer widths of the generator (default 16)")
+    .option(
+      "--gradient-penalty <λ>",
+      "GEBM: λ of the penalty (λ/2)·E|∇ₓE|² at data–generator interpolates (default 1; KALE needs a Lipschitz energy)",
+    )
+    .option("--energy-steps <n>", "GEBM: energy steps per generator step (default 5)")
+    .option(
+      "--warmup-energy-steps <n>",
+      "GEBM: energy steps per generator step in the first --warmup-iterations and every --refresh-every-th (default 100)",
+    )
+    .option(
+      "--warmup-iterations <n>",
+      "GEBM: generator iterations with --warmup-energy-steps first (default 25)",
+    )
+    .option(
+      "--refresh-every <n>",
+      "GEBM: every n-th generator iteration gets --warmup-energy-steps (default 500)",
+    )
+    .option(
+      "--final-energy-steps <n>",
+      "GEBM: energy steps after the last generator iteration, the generator fixed (default 1000; may grow with --resume)",
     )
     .option("--seed <n>", "random seed: an integer within ±2^53 (default 0)")
     .option("--config <file>", "YAML or JSON file of settings (keys as the long flags); flags override it")
@@ -699,7 +1046,13 @@ export function trainCommand(cmd: Command): Command {
         "cost 0.0002 on W, 10 epochs, visible biases started at the data's base rates (Hinton 2010's guide). The\n" +
         "guide's later momentum 0.9 suits CD-1 but made PCD's chains fall behind and Jarzynski's weights collapse\n" +
         "on the digits, so 0.5 is kept (--momentum 0.9 switches after the first epoch). model.safetensors holds\n" +
-        "weights [V, H], visible_bias [V], hidden_bias [H] (float64 holding the RBM's float32 values).",
+        "weights [V, H], visible_bias [V], hidden_bias [H] (float64 holding the RBM's float32 values).\n" +
+        "\nGEBM (--method kale --generator; Arbel, Zhou & Gretton 2021): a generator B(z), z ~ N(0, I_k), and an MLP\n" +
+        "energy E(x) trained by KALE with a gradient penalty, alternating energy and generator steps (Adam), then\n" +
+        "--final-energy-steps energy steps with the generator fixed. The model is e^{−E(x)} reweighting the\n" +
+        "generator's distribution; sample it with `ebm sample --model DIR --latent`. model.safetensors holds\n" +
+        "generator.layers.<l>.weight [in, out] and .bias, energy.layers.<l>.weight and .bias, and c (KALE's estimate\n" +
+        "of log Z). Resuming past a finished run's final energy steps runs them again at the new end.",
     )
     .action(runTrainCommand);
 }
