@@ -1,5 +1,5 @@
 /**
- * The score-gradient capabilities of the MLP energy (src/energies/score-grad.ts) on both backends:
+ * The score-gradient capabilities of the MLP energy (src/energies/score-grad.ts) on every backend:
  * `scoreParamGrad` (Σ_i ∂θ[r_i·∇ₓU(x_i)]) and `directionalParamGrad` (Σ_i ∂θ[a_i v_i·∇ₓU + b_i v_iᵀ∇²ₓU v_i]
  * and κ_i = v_iᵀ∇²ₓU v_i), against a float64 reference and against each other.
  *
@@ -11,10 +11,12 @@
  * Tolerances (float32 backends). As test/native/mlp.test.ts: unit roundoff u ≈ 6e-8, dot products of length
  * ≤ 24 err by γ_K ≈ 1.5e-6 relative to Σ|terms|, and the jet pass chains three products per layer (forward
  * jet, reverse jet, the parameter product) over ≤ 3 layers with a cancellation factor κ ≲ 10: ≈ 1e-4 of the
- * aggregate. So Σ_k|out_k − ref_k| ≤ 3e-4·Σ_k|ref_k| and elementwise 3e-4·(|ref_k| + mean|ref|); between the
- * two backends 6e-4 (both errors add). A wrong index or a missing term (e.g. the f‴ or the 2Ḧ̄f″ż term of
- * the reverse jet) is an O(1) relative error. Measured worst ratios are printed with --test-reporter=spec.
+ * aggregate. So Σ_k|out_k − ref_k| ≤ 3e-4·Σ_k|ref_k| and elementwise 3e-4·(|ref_k| + mean|ref|); between
+ * tfjs and another backend 6e-4 (both errors add). A wrong index or a missing term (e.g. the f‴ or the 2Ḧ̄f″ż
+ * term of the reverse jet) is an O(1) relative error. Measured worst ratios are printed with
+ * --test-reporter=spec.
  *
+ * The "typescript" backend computes in float64 (its error is far below these tolerances) and always runs.
  * The native suite skips when the addon is not the selected backend (EBM_BACKEND=wasm or not built).
  */
 import assert from "node:assert/strict";
@@ -205,8 +207,9 @@ function run(
   return { score, dir, curv };
 }
 
+/** tfjs first: every other backend is also compared with it. */
 function backends(): string[] {
-  return skipNative ? ["wasm"] : ["wasm", "native"];
+  return skipNative ? ["wasm", "typescript"] : ["wasm", "typescript", "native"];
 }
 
 describe("MLP score-parameter gradients against a float64 jet reference", () => {
@@ -230,7 +233,8 @@ describe("MLP score-parameter gradients against a float64 jet reference", () => 
           const { x, v, a, b } = draws(seed++, n, sp.inputDim);
           const ref = reference(sp, theta, x, v, n, a, b);
           const outs: Out[] = [];
-          for (const backend of backends()) {
+          const names = backends();
+          for (const backend of names) {
             const e = await createMlpEnergy(sp, key, { backend });
             try {
               e.setParams(theta);
@@ -244,10 +248,10 @@ describe("MLP score-parameter gradients against a float64 jet reference", () => 
               e.dispose();
             }
           }
-          if (outs.length === 2) {
-            assertNear(outs[1].score, outs[0].score, 6e-4, `native vs tfjs scoreParamGrad n=${n}`);
-            assertNear(outs[1].dir, outs[0].dir, 6e-4, `native vs tfjs directionalParamGrad n=${n}`);
-            assertNear(outs[1].curv, outs[0].curv, 6e-4, `native vs tfjs κ n=${n}`);
+          for (let q = 1; q < outs.length; q++) {
+            assertNear(outs[q].score, outs[0].score, 6e-4, `${names[q]} vs tfjs scoreParamGrad n=${n}`);
+            assertNear(outs[q].dir, outs[0].dir, 6e-4, `${names[q]} vs tfjs directionalParamGrad n=${n}`);
+            assertNear(outs[q].curv, outs[0].curv, 6e-4, `${names[q]} vs tfjs κ n=${n}`);
           }
         }
       }
@@ -328,7 +332,8 @@ describe("MLP exact score matching against a float64 jet reference", () => {
         const { x, a } = draws(seed++, n, sp.inputDim);
         const ref = scoreMatchingReference(sp, theta, x, n, a);
         const grads: Float64Array[] = [];
-        for (const backend of backends()) {
+        const names = backends();
+        for (const backend of names) {
           const e = await createMlpEnergy(sp, key, { backend });
           try {
             e.setParams(theta);
@@ -343,7 +348,8 @@ describe("MLP exact score matching against a float64 jet reference", () => {
             e.dispose();
           }
         }
-        if (grads.length === 2) assertNear(grads[1], grads[0], 6e-4, `native vs tfjs ∂θJ ${activation}`);
+        for (let q = 1; q < grads.length; q++)
+          assertNear(grads[q], grads[0], 6e-4, `${names[q]} vs tfjs ∂θJ ${activation}`);
       }
     });
   }
