@@ -1,9 +1,10 @@
 // The layers of the library, checked by `npm run lint` (dependency-cruiser):
 //   bottom   random/, math/, kernels/ (the kernel registry), energies/contract.ts
 //   domain   energies/, samplers/, smc/, objectives/, train/, eval/, rbm/, experiments/, divergences/, networks/, gebm/, flows/, mmd-flow/
-//   backends backend/tfjs (core: TensorFlow.js wasm), backend/native (Node only: the C++ addon)
+//   backends backend/tfjs (core: TensorFlow.js wasm), backend/wasm-kernels (core: the native kernels compiled
+//            to WebAssembly SIMD), backend/native (Node only: the C++ addon)
 //   entries  src/index.ts (the core: every host), src/node.ts (adds io/, targets/, viz/, the addon)
-//   users    src/cli/, bench/ — through the entries only
+//   users    src/cli/, bench/ — through the entries only; web/ (the playground page) through src/index.ts only
 // Domain code never imports a backend; backends register their kernels with kernels/registry.ts.
 /** @type {import('dependency-cruiser').IConfiguration} */
 const DOMAIN =
@@ -31,7 +32,7 @@ module.exports = {
       name: "core-no-node-builtins",
       severity: "error",
       comment: "the core runs in a browser: no node:* module",
-      from: { path: `${DOMAIN}|^src/backend/tfjs/|^src/index\\.ts$` },
+      from: { path: `${DOMAIN}|^src/backend/(tfjs|wasm-kernels)/|^src/index\\.ts$` },
       to: { dependencyTypes: ["core"] },
     },
     {
@@ -53,6 +54,20 @@ module.exports = {
       comment: "the CLI and the benchmarks use the public API (src/index.ts, src/node.ts) only",
       from: { path: "^src/cli/|^bench/" },
       to: { path: "^src/", pathNot: "^src/(cli/|index\\.ts$|node\\.ts$)" },
+    },
+    {
+      name: "web-through-core-entry",
+      severity: "error",
+      comment: "the playground (web/) runs in a browser: it uses the core entry src/index.ts only",
+      from: { path: "^web/" },
+      to: { path: "^src/", pathNot: "^src/index\\.ts$" },
+    },
+    {
+      name: "web-no-node-builtins",
+      severity: "error",
+      comment: "the playground runs in a browser: no node:* module",
+      from: { path: "^web/" },
+      to: { dependencyTypes: ["core"] },
     },
   ],
   options: {

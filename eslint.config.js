@@ -4,7 +4,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "native/build/", "scratch/"] },
+  { ignores: ["node_modules/", "out/", "dist/", "native/build/", "scratch/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -25,6 +25,7 @@ export default tseslint.config(
     files: [
       "src/{random,math,kernels,energies,samplers,smc,objectives,train,eval,rbm,experiments,data,divergences,networks,gebm,flows,mmd-flow}/**/*.ts",
       "src/backend/tfjs/**/*.ts",
+      "src/backend/wasm-kernels/**/*.ts",
       "src/index.ts",
     ],
     rules: {

@@ -3,10 +3,13 @@
  * reads no file and no environment variable; the Node entry (src/node.ts) adds files, target loading, the
  * native addon and figure rendering. The CLI and the web page use only these two entries.
  *
- * Backends available here: "typescript" (every kernel's portable implementation) and "wasm" (MLP energies
- * on TensorFlow.js). Choose with setBackend(); backendInfo() says what runs.
+ * Backends available here: "typescript" (every kernel's portable implementation), "wasm" (MLP energies
+ * on TensorFlow.js) and "wasm-simd" (the native kernels compiled to WebAssembly SIMD, once the host hands
+ * over src/backend/wasm-kernels/ebm_kernels.wasm with loadWasmKernels or provideWasmKernels). Choose with
+ * setBackend(); backendInfo() says what runs.
  */
 import "./backend/tfjs/register.ts";
+import "./backend/wasm-kernels/register.ts";
 
 export {
   backendInfo,
@@ -21,6 +24,8 @@ export {
   setThreads,
 } from "./kernels/registry.ts";
 export { setTfWasmPrefix } from "./backend/tfjs/init.ts";
+export { loadWasmKernels, provideWasmKernels, type WasmKernelsOptions } from "./backend/wasm-kernels/load.ts";
+export type { WasmKernelsBinary } from "./backend/wasm-kernels/instance.ts";
 export * from "./energies/banana.ts";
 export * from "./energies/contract.ts";
 export * from "./energies/discrete.ts";

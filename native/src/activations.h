@@ -1,5 +1,6 @@
-// Elementwise MLP activations and their first derivatives, vectorised with AVX2+FMA when available and a
-// portable scalar path otherwise (same Cephes-style exp polynomial in both, evaluated with FMAs).
+// Elementwise MLP activations and their first derivatives, vectorised with AVX2+FMA or WebAssembly SIMD128
+// when available and a portable scalar path otherwise (same Cephes-style exp polynomial in all, evaluated
+// with FMAs on x86; WebAssembly has no FMA, so there every a·b + c of it, vector or scalar, rounds twice).
 //
 // act_forward(act, z, h, d, count): h = f(z) and, if d != nullptr, d = f′(z). h may alias z.
 #pragma once
@@ -12,6 +13,9 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define EBM_ACT_AVX2 1
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define EBM_ACT_WASM 1
 #endif
 
 namespace ebm {
@@ -25,19 +29,28 @@ constexpr float kLog2e = 1.44269504088896341f, kC1 = 0.693359375f, kC2 = -2.1219
 constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f, kP3 = 4.1665795894e-2f,
                 kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
 
+/** a·b + c: one rounding (as the AVX2 path's FMAs), except in WebAssembly (two, as its SIMD path). */
+inline float fmadd(float a, float b, float c) {
+#ifdef __wasm__
+  return a * b + c;
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
 /** e^x (relative error ≈ 1e-7 on [−87, 88]; clamped outside). */
 inline float exp1(float x) {
   x = std::min(std::max(x, kExpLo), kExpHi);
-  float fx = std::floor(std::fma(x, kLog2e, 0.5f));
-  x = std::fma(-fx, kC1, x);
-  x = std::fma(-fx, kC2, x);
+  float fx = std::floor(fmadd(x, kLog2e, 0.5f));
+  x = fmadd(-fx, kC1, x);
+  x = fmadd(-fx, kC2, x);
   float y = kP0;
-  y = std::fma(y, x, kP1);
-  y = std::fma(y, x, kP2);
-  y = std::fma(y, x, kP3);
-  y = std::fma(y, x, kP4);
-  y = std::fma(y, x, kP5);
-  y = std::fma(y, x * x, x + 1.0f);
+  y = fmadd(y, x, kP1);
+  y = fmadd(y, x, kP2);
+  y = fmadd(y, x, kP3);
+  y = fmadd(y, x, kP4);
+  y = fmadd(y, x, kP5);
+  y = fmadd(y, x * x, x + 1.0f);
   int32_t e = (static_cast<int32_t>(fx) + 127) << 23;
   float scale;
   std::memcpy(&scale, &e, sizeof scale);
@@ -49,7 +62,7 @@ inline void scalar(int act, float z, float* h, float* d) {
     case kSilu: {
       float s = 1.0f / (1.0f + exp1(-z));
       *h = z * s;
-      if (d) *d = s * std::fma(z, 1.0f - s, 1.0f);
+      if (d) *d = s * fmadd(z, 1.0f - s, 1.0f);
       break;
     }
     case kSoftplus: {
@@ -63,7 +76,7 @@ inline void scalar(int act, float z, float* h, float* d) {
       float t = (1.0f - e) / (1.0f + e);
       t = z < 0 ? -t : t;
       *h = t;
-      if (d) *d = std::fma(-t, t, 1.0f);
+      if (d) *d = fmadd(-t, t, 1.0f);
       break;
     }
     default: {  // ELU, α = 1
@@ -90,6 +103,26 @@ inline __m256 exp8(__m256 x) {
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
   __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+#endif
+
+#ifdef EBM_ACT_WASM
+/** exp1 on 4 lanes (mul + add where exp8 has FMAs: the same bits as exp1 in this build). */
+inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_pmin(wasm_f32x4_splat(kExpHi), wasm_f32x4_pmax(wasm_f32x4_splat(kExpLo), x));
+  const auto madd = [](v128_t a, v128_t b, v128_t c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); };
+  v128_t fx = wasm_f32x4_floor(madd(x, wasm_f32x4_splat(kLog2e), wasm_f32x4_splat(0.5f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, wasm_f32x4_splat(kC1)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, wasm_f32x4_splat(kC2)));
+  v128_t y = wasm_f32x4_splat(kP0);
+  y = madd(y, x, wasm_f32x4_splat(kP1));
+  y = madd(y, x, wasm_f32x4_splat(kP2));
+  y = madd(y, x, wasm_f32x4_splat(kP3));
+  y = madd(y, x, wasm_f32x4_splat(kP4));
+  y = madd(y, x, wasm_f32x4_splat(kP5));
+  y = madd(y, wasm_f32x4_mul(x, x), wasm_f32x4_add(x, wasm_f32x4_splat(1.0f)));
+  const v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fx), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(y, e);
 }
 #endif
 
@@ -126,6 +159,37 @@ inline void act_forward(int act, const float* z, float* h, float* d, long count)
       __m256 pos = _mm256_cmp_ps(v, zero, _CMP_GT_OQ);
       _mm256_storeu_ps(h + i, _mm256_blendv_ps(_mm256_sub_ps(e, one), v, pos));
       if (d) _mm256_storeu_ps(d + i, _mm256_blendv_ps(e, one, pos));
+    }
+  }
+#elif defined(EBM_ACT_WASM)
+  // The AVX2 path's operations on 4 lanes, without FMA (as exp1 and scalar in this build).
+  using namespace act_detail;
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  if (act == kSilu) {
+    for (; i + 4 <= count; i += 4) {
+      const v128_t v = wasm_v128_load(z + i);
+      const v128_t s = wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(v))));
+      wasm_v128_store(h + i, wasm_f32x4_mul(v, s));
+      if (d) wasm_v128_store(d + i, wasm_f32x4_mul(s, wasm_f32x4_add(wasm_f32x4_mul(v, wasm_f32x4_sub(one, s)), one)));
+    }
+  } else if (act == kTanh) {
+    const v128_t sign = wasm_f32x4_splat(-0.0f);
+    for (; i + 4 <= count; i += 4) {
+      const v128_t v = wasm_v128_load(z + i);
+      const v128_t e = exp4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f), wasm_f32x4_abs(v)));
+      v128_t t = wasm_f32x4_div(wasm_f32x4_sub(one, e), wasm_f32x4_add(one, e));
+      t = wasm_v128_or(t, wasm_v128_and(sign, v));
+      wasm_v128_store(h + i, t);
+      if (d) wasm_v128_store(d + i, wasm_f32x4_sub(one, wasm_f32x4_mul(t, t)));
+    }
+  } else if (act == kElu) {
+    const v128_t zero = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= count; i += 4) {
+      const v128_t v = wasm_v128_load(z + i);
+      const v128_t e = exp4(wasm_f32x4_pmin(zero, v));
+      const v128_t pos = wasm_f32x4_gt(v, zero);
+      wasm_v128_store(h + i, wasm_v128_bitselect(v, wasm_f32x4_sub(e, one), pos));
+      if (d) wasm_v128_store(d + i, wasm_v128_bitselect(one, e, pos));
     }
   }
 #endif

@@ -6,9 +6,9 @@
 //
 // Cache- and register-blocked (BLIS-style loops: KC×NC panels of B, MC×KC blocks of A, packed into
 // contiguous micro-panels; small A blocks such as a 256-row tile of activations are read in place) around
-// an MR×NR register micro-kernel (6×16 with AVX2+FMA, a portable scalar kernel otherwise). Blocking on the
-// 2-core EPYC: MC = 24, KC = 1024, NC = 2048 (see gemm_blocking()). Packing buffers are thread_local and
-// reused, so calls do not allocate after warm-up.
+// an MR×NR register micro-kernel (6×16 with AVX2+FMA, 4×8 with WebAssembly SIMD128, a portable scalar
+// kernel otherwise). Blocking on the 2-core EPYC: MC = 24, KC = 1024, NC = 2048 (see gemm_blocking()).
+// Packing buffers are thread_local and reused, so calls do not allocate after warm-up.
 //
 // Results are deterministic: every C element is accumulated over k in increasing order in blocks of KC,
 // whatever M, N, the position of the element or the thread count, so sgemm and sgemm_parallel give

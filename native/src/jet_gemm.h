@@ -7,10 +7,12 @@
 // B row-major (ldb), N a multiple of 16. Both operands are read in place: no packing, so the parameter
 // product Aᵀ·B of two activation tiles costs no copies. Every C element is ONE sequential float32 FMA
 // chain over p = 0 … K−1 starting from 0, whatever M, N, the element's position or the register tiling,
-// so results do not depend on how a caller splits its work (nor on the instruction set).
+// so results do not depend on how a caller splits its work (nor on the x86 instruction set; WebAssembly has no
+// FMA, so there each step rounds twice).
 //
 // Register micro-kernels: MR × NR = 6 × 64 (24 zmm accumulators) with AVX-512, 6 × 16 (12 ymm) with
-// AVX2+FMA, a scalar loop otherwise. Loop order: 64-column panels of B outside (a K × 64 panel of a weight
+// AVX2+FMA, 4 × 8 (8 v128) with WebAssembly SIMD128 (which has no FMA: there the chain is of products and
+// sums, each rounded), a scalar loop otherwise. Loop order: 64-column panels of B outside (a K × 64 panel of a weight
 // matrix stays in L1), 6-row blocks of A inside.
 #pragma once
 
@@ -21,6 +23,8 @@
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
 #endif
 
 namespace ebm {
@@ -49,7 +53,11 @@ struct AlignedBuf {
   ~AlignedBuf() { std::free(data); }
 };
 
+#if defined(__wasm_simd128__) && !defined(__AVX2__)
+constexpr int kMR = 4;  // 4 × 8 in WebAssembly: 6 × 8's 12 accumulators spill (see gemm.cc)
+#else
 constexpr int kMR = 6;
+#endif
 
 #if defined(__AVX512F__)
 
@@ -111,6 +119,37 @@ void micro(int K, const float* a, long rsa, long csa, const float* b, long ldb, 
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) _mm256_storeu_ps(c + i * ldc + 8 * v, acc[i][v]);
+}
+
+#elif defined(__wasm_simd128__)
+
+constexpr int kNV = 2;
+constexpr int kVec = 4;  // NR = 8
+
+template <int MR, int NV>
+void micro(int K, const float* a, long rsa, long csa, const float* b, long ldb, float* c, long ldc) {
+  v128_t acc[MR][NV];
+#pragma clang loop unroll(full)
+  for (int i = 0; i < MR; i++)
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_splat(0.f);
+  for (int p = 0; p < K; p++) {
+    v128_t bv[NV];
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NV; v++) bv[v] = wasm_v128_load(b + 4 * v);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++) {
+      const v128_t ai = wasm_v128_load32_splat(a + i * rsa);
+#pragma clang loop unroll(full)
+      for (int v = 0; v < NV; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(ai, bv[v]));
+    }
+    a += csa;
+    b += ldb;
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < MR; i++)
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NV; v++) wasm_v128_store(c + i * ldc + 4 * v, acc[i][v]);
 }
 
 #else

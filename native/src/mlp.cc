@@ -20,18 +20,19 @@
 // the split at all); for the parameter gradient min(tiles, kChunks) contiguous chunks of tiles, each
 // accumulated in float64 (tile by tile, in order) into its own accumulator, summed in chunk order at the
 // end. The split depends on n only, so every output is bit-identical run to run AND across thread counts.
+//
+// The kernels are plain functions over pointers (declared in mlp.h): the N-API glue is mlp_napi.cc, the
+// WebAssembly exports native/wasm/kernels.cc (built with -DEBM_NO_THREADS: the same parts, run in order).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <string>
 #include <vector>
 
 #include "activation_jets.h"
 #include "activations.h"
 #include "gemm.h"
 #include "jet_gemm.h"
-#include "napi_util.h"
-#include "registry.h"
+#include "mlp.h"
 #include "simd.h"
 #include "threadpool.h"
 
@@ -39,29 +40,9 @@ namespace ebm {
 namespace {
 
 constexpr int kTile = 256;
-constexpr int kMaxLayers = 64;
+constexpr int kMaxLayers = kMlpMaxLayers;
 constexpr int kChunks = 8;  // parameter-gradient accumulators per call (fixed: results independent of threads)
 constexpr int kDotOutputs = 8;  // output widths up to this use dot products at the last layer, wider ones sgemm
-
-struct Net {
-  int layers = 0;  // number of weight layers (hidden layers + 1)
-  const int32_t* w = nullptr;
-  int act = 0;
-  double c = 0;
-  const float* theta = nullptr;
-  long offW[kMaxLayers] = {}, offB[kMaxLayers] = {};
-  long numParams = 0;
-  long hiddenTotal = 0;  // Σ hidden widths
-  int maxw = 0;
-  long maxWW = 0;  // max w[l]·w[l+1]
-  // Pre-packed W_l (forward, x·W) and W_lᵀ (backward, δ·Wᵀ) for layers whose GEMMs use sgemm_packed.
-  const float* packW[kMaxLayers] = {};
-  const float* packWt[kMaxLayers] = {};
-  // m ≤ kDotOutputs: W_Lᵀ (m rows of w[L−1]; W_L itself when m = 1), for the output layer's dot products.
-  const float* outT = nullptr;
-  int dim() const { return w[0]; }
-  int m() const { return w[layers]; }
-};
 
 thread_local std::vector<float> tl_packed;
 
@@ -326,6 +307,8 @@ double half_sq(const double* x, int dim) {
 
 int num_tiles(long n) { return static_cast<int>((n + kTile - 1) / kTile); }
 
+}  // namespace
+
 // --- the operations -----------------------------------------------------------------------------------------
 
 /** U (and ∇ₓU if grad != null) for n points. If y != null, the points are first set to the Langevin proposal
@@ -434,6 +417,8 @@ void run_vjp(Net& net, const double* x, long n, const double* g, double* y, doub
 // Parts, accumulators and their order as run_vjp (min(tiles, kChunks) chunks of tiles, float64
 // accumulators combined in chunk order; the tile size depends on the streams only), and every float32
 // product is one FMA chain in a fixed order: bit-identical across runs and thread counts.
+
+namespace {
 
 using jetmm::AlignedBuf;
 using jetmm::pad16;
@@ -788,7 +773,8 @@ void run_jets(const Net& net, const JetSpec& sp, long n, const JetRows& io, doub
   }
 }
 
-/** out = Σ_i ∂θ[a_i u̇_i + b_i ü_i] along v (out may be null: values only); slope/curv per row if non-null. */
+}  // namespace
+
 void run_jet(const Net& net, const double* x, const double* v, long n, const double* a, const double* b,
              double* slope, double* curv, double* out) {
   JetSpec sp;
@@ -804,7 +790,9 @@ void run_jet(const Net& net, const double* x, const double* v, long n, const dou
   run_jets(net, sp, n, io, out);
 }
 
+namespace {
 thread_local std::vector<double> tl_sm_grad, tl_sm_lap;
+}  // namespace
 
 /**
  * Exact score matching: returns J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)] and writes ∂θJ to out (the forward
@@ -840,40 +828,19 @@ double run_score_matching(const Net& net, const double* x, long n, const double*
   return J;
 }
 
-// --- JavaScript glue ----------------------------------------------------------------------------------------
-
-/**
- * Reads (widths: Int32Array, activation: number, theta: Float32Array) at argument positions iw, iw+1, ith.
- * scalar: the output width must be 1 (the energy's exports). Error messages start with "ebm_native: <who>: ".
- */
-bool parse_net(Args& a, size_t iw, size_t ith, Net& net, bool scalar = true, const char* who = "mlp") {
-  auto fail = [&](const char* msg) { a.fail(std::string("ebm_native: ") + who + ": " + msg, true); };
-  size_t nw = 0, nt = 0;
-  net.w = a.i32(iw, &nw);
-  int64_t act = a.integer(iw + 1);
-  net.theta = a.f32(ith, &nt);
-  if (!a.ok) return false;
-  if (nw < 3 || nw > kMaxLayers + 1) {
-    fail("widths must hold input, ≥ 1 hidden and the output width");
-    return false;
-  }
-  if (act < 0 || act > 3) {
-    fail("unknown activation code");
-    return false;
-  }
+const char* net_setup(Net& net, const int32_t* widths, size_t nw, int64_t act, const float* theta, bool scalar) {
+  net = Net();
+  if (nw < 3 || nw > kMaxLayers + 1) return "widths must hold input, ≥ 1 hidden and the output width";
+  if (act < 0 || act > 3) return "unknown activation code";
+  net.w = widths;
+  net.theta = theta;
   net.act = static_cast<int>(act);
   net.layers = static_cast<int>(nw) - 1;
-  if (scalar && net.w[net.layers] != 1) {
-    fail("the output width must be 1");
-    return false;
-  }
+  if (scalar && net.w[net.layers] != 1) return "the output width must be 1";
   long off = 0;
   for (int l = 0; l < net.layers; l++) {
     const int fi = net.w[l], fo = net.w[l + 1];
-    if (fi < 1 || fo < 1 || fi > (1 << 20) || fo > (1 << 20)) {
-      fail("widths must be positive");
-      return false;
-    }
+    if (fi < 1 || fo < 1 || fi > (1 << 20) || fo > (1 << 20)) return "widths must be positive";
     net.offW[l] = off;
     net.offB[l] = off + static_cast<long>(fi) * fo;
     off += static_cast<long>(fi) * fo + fo;
@@ -882,205 +849,7 @@ bool parse_net(Args& a, size_t iw, size_t ith, Net& net, bool scalar = true, con
     if (l + 1 < net.layers) net.hiddenTotal += fo;
   }
   net.numParams = off;
-  a.need(nt, static_cast<size_t>(off), "theta");
-  return a.ok;
+  return nullptr;
 }
-
-bool check_n(Args& a, int64_t n) {
-  if (a.ok && (n < 0 || n > (1LL << 40))) a.fail("ebm_native: mlp: n must be ≥ 0", true);
-  return a.ok;
-}
-
-/** mlpEnergy(widths, act, c, theta, x, n, u) */
-napi_value js_mlp_energy(napi_env env, napi_callback_info info) {
-  Args a(env, info, 7);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 3, net)) return nullptr;
-  net.c = a.number(2);
-  size_t nx, nu;
-  const double* x = a.f64(4, &nx);
-  int64_t n = a.integer(5);
-  double* u = a.f64(6, &nu);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(nu, n, "u");
-  if (!a.ok) return nullptr;
-  run_energy(net, x, n, u, nullptr, nullptr, nullptr, 0, nullptr);
-  return a.undefined();
-}
-
-/** mlpEnergyGrad(widths, act, c, theta, x, n, u, grad) */
-napi_value js_mlp_energy_grad(napi_env env, napi_callback_info info) {
-  Args a(env, info, 8);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 3, net)) return nullptr;
-  net.c = a.number(2);
-  size_t nx, nu, ng;
-  const double* x = a.f64(4, &nx);
-  int64_t n = a.integer(5);
-  double* u = a.f64(6, &nu);
-  double* g = a.f64(7, &ng);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(nu, n, "u");
-  a.need(ng, n * net.dim(), "grad");
-  if (!a.ok) return nullptr;
-  run_energy(net, x, n, u, g, nullptr, nullptr, 0, nullptr);
-  return a.undefined();
-}
-
-/** mlpLangevin(widths, act, c, theta, x, gradX, noise, n, h, y, uY, gradY) */
-napi_value js_mlp_langevin(napi_env env, napi_callback_info info) {
-  Args a(env, info, 12);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 3, net)) return nullptr;
-  net.c = a.number(2);
-  size_t nx, ngx, nz, ny, nu, ng;
-  const double* x = a.f64(4, &nx);
-  const double* gx = a.f64(5, &ngx);
-  const double* z = a.f64(6, &nz);
-  int64_t n = a.integer(7);
-  double h = a.number(8);
-  double* y = a.f64(9, &ny);
-  double* u = a.f64(10, &nu);
-  double* g = a.f64(11, &ng);
-  if (!check_n(a, n)) return nullptr;
-  const size_t m = n * net.dim();
-  a.need(nx, m, "x");
-  a.need(ngx, m, "gradX");
-  a.need(nz, m, "noise");
-  a.need(ny, m, "y");
-  a.need(nu, n, "uY");
-  a.need(ng, m, "gradY");
-  if (a.ok && !(h >= 0 && std::isfinite(h))) a.fail("ebm_native: mlpLangevin: h must be finite and ≥ 0", true);
-  if (!a.ok) return nullptr;
-  run_energy(net, x, n, u, g, gx, z, h, y);
-  return a.undefined();
-}
-
-/** mlpParamGrad(widths, act, theta, x, n, weights, out) */
-napi_value js_mlp_param_grad(napi_env env, napi_callback_info info) {
-  Args a(env, info, 7);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 2, net)) return nullptr;
-  size_t nx, nw, no;
-  const double* x = a.f64(3, &nx);
-  int64_t n = a.integer(4);
-  const double* w = a.f64(5, &nw);
-  double* out = a.f64(6, &no);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(nw, n, "weights");
-  a.need(no, net.numParams, "out");
-  if (!a.ok) return nullptr;
-  run_vjp(net, x, n, w, nullptr, nullptr, out);
-  return a.undefined();
-}
-
-/**
- * mlpDirectionalParamGrad(widths, act, theta, x, v, n, a, b, slope, curv, out): out = Σ_i ∂θ[a_i u̇_i + b_i ü_i]
- * with u(t) = MLP(x_i + t v_i); b, slope, curv may be null (b null: first order only, unless curv is wanted).
- */
-napi_value js_mlp_directional_param_grad(napi_env env, napi_callback_info info) {
-  Args a(env, info, 11);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 2, net)) return nullptr;
-  size_t nx, nv, na, nb = 0, ns = 0, nc = 0, no;
-  const double* x = a.f64(3, &nx);
-  const double* v = a.f64(4, &nv);
-  int64_t n = a.integer(5);
-  const double* av = a.f64(6, &na);
-  const double* bv = a.nullish(7) ? nullptr : a.f64(7, &nb);
-  double* slope = a.nullish(8) ? nullptr : a.f64(8, &ns);
-  double* curv = a.nullish(9) ? nullptr : a.f64(9, &nc);
-  double* out = a.f64(10, &no);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(nv, n * net.dim(), "v");
-  a.need(na, n, "a");
-  if (bv) a.need(nb, n, "b");
-  if (slope) a.need(ns, n, "slope");
-  if (curv) a.need(nc, n, "curv");
-  a.need(no, net.numParams, "out");
-  if (!a.ok) return nullptr;
-  run_jet(net, x, v, n, av, bv, slope, curv, out);
-  return a.undefined();
-}
-
-/**
- * mlpScoreMatching(widths, act, c, theta, x, n, weights, out): returns J = Σ_i w_i[½|∇ₓU(x_i)|² − ΔₓU(x_i)]
- * and writes ∂θJ to out (the forward-Laplacian jets; see run_score_matching).
- */
-napi_value js_mlp_score_matching(napi_env env, napi_callback_info info) {
-  Args a(env, info, 8);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 3, net)) return nullptr;
-  net.c = a.number(2);
-  size_t nx, nw, no;
-  const double* x = a.f64(4, &nx);
-  int64_t n = a.integer(5);
-  const double* w = a.f64(6, &nw);
-  double* out = a.f64(7, &no);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(nw, n, "weights");
-  a.need(no, net.numParams, "out");
-  if (!a.ok) return nullptr;
-  return a.make_number(run_score_matching(net, x, n, w, out));
-}
-
-/** netForward(widths, act, theta, x, n, y): y (n×m) = f(x) for a network with widths [k, hidden…, m]. */
-napi_value js_net_forward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 6);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
-  size_t nx, ny;
-  const double* x = a.f64(3, &nx);
-  int64_t n = a.integer(4);
-  double* y = a.f64(5, &ny);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(ny, n * net.m(), "y");
-  if (!a.ok) return nullptr;
-  run_vjp(net, x, n, nullptr, y, nullptr, nullptr);
-  return a.undefined();
-}
-
-/**
- * netVjp(widths, act, theta, x, n, g, y, gradX, gradParams): cotangents g (n×m); y (n×m) = f(x),
- * gradX (n×k) row i = g_iᵀ∂f/∂x, gradParams = Σ_i g_iᵀ∂θf(x_i) (written); each output may be null.
- */
-napi_value js_net_vjp(napi_env env, napi_callback_info info) {
-  Args a(env, info, 9);
-  Net net;
-  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
-  size_t nx, ng, ny = 0, ngx = 0, ngp = 0;
-  const double* x = a.f64(3, &nx);
-  int64_t n = a.integer(4);
-  const double* g = a.f64(5, &ng);
-  double* y = a.nullish(6) ? nullptr : a.f64(6, &ny);
-  double* gx = a.nullish(7) ? nullptr : a.f64(7, &ngx);
-  double* gp = a.nullish(8) ? nullptr : a.f64(8, &ngp);
-  if (!check_n(a, n)) return nullptr;
-  a.need(nx, n * net.dim(), "x");
-  a.need(ng, n * net.m(), "g");
-  if (y) a.need(ny, n * net.m(), "y");
-  if (gx) a.need(ngx, n * net.dim(), "gradX");
-  if (gp) a.need(ngp, net.numParams, "gradParams");
-  if (!a.ok) return nullptr;
-  run_vjp(net, x, n, g, y, gx, gp);
-  return a.undefined();
-}
-
-}  // namespace
-
-EBM_EXPORT("mlpEnergy", js_mlp_energy);
-EBM_EXPORT("mlpEnergyGrad", js_mlp_energy_grad);
-EBM_EXPORT("mlpLangevin", js_mlp_langevin);
-EBM_EXPORT("mlpParamGrad", js_mlp_param_grad);
-EBM_EXPORT("mlpDirectionalParamGrad", js_mlp_directional_param_grad);
-EBM_EXPORT("mlpScoreMatching", js_mlp_score_matching);
-EBM_EXPORT("netForward", js_net_forward);
-EBM_EXPORT("netVjp", js_net_vjp);
 
 }  // namespace ebm

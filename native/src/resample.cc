@@ -2,21 +2,18 @@
 // src/math/resampling.ts. It consumes the caller's xoshiro128** stream state in place and performs the
 // same floating-point operations in the same order, so its ancestors are bit-identical to the TypeScript
 // version's for the same key. The one product followed by an addition whose rounding matters, u = U·n then
-// u − col, is kept from being fused into an FMA by an empty asm barrier on u.
+// u − col, is kept from being fused into an FMA by an empty asm barrier on u (x86; WebAssembly has no FMA
+// to fuse into). Its JavaScript export resampleMultinomial is in resample_napi.cc.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "napi_util.h"
-#include "registry.h"
+#include "resample.h"
 #include "xoshiro.h"
 
 namespace ebm {
 
-/**
- * m ancestors drawn from Categorical(w / total) into `out` (sorted by ancestor), from the stream state
- * `state` (4 words, advanced in place). `total` is Σw computed by the caller in index order.
- */
 void multinomial_alias(const double* w, int n, double total, uint32_t* state, int m, int32_t* out) {
   thread_local std::vector<double> prob_buf;
   thread_local std::vector<int32_t> alias_buf, work_buf;
@@ -60,7 +57,9 @@ void multinomial_alias(const double* w, int n, double total, uint32_t* state, in
   uint32_t st[4] = {state[0], state[1], state[2], state[3]};  // local: `counts` may alias the caller's state
   for (int k = 0; k < m; k++) {
     double u = xoshiro_uniform(st) * n;
+#if defined(__x86_64__) || defined(__i386__)
     asm("" : "+x"(u));  // u is rounded to a double here, as in JavaScript
+#endif
     int col = static_cast<int>(u);
     if (col > n - 1) col = n - 1;
     const int other = alias[col];
@@ -87,29 +86,3 @@ void multinomial_alias(const double* w, int n, double total, uint32_t* state, in
 }
 
 }  // namespace ebm
-
-namespace {
-
-// resampleMultinomial(w: Float64Array, total: number, state: Int32Array(4), out: Int32Array)
-napi_value js_resample_multinomial(napi_env env, napi_callback_info info) {
-  ebm::Args a(env, info, 4);
-  size_t n = 0, ns = 0, m = 0;
-  const double* w = a.f64(0, &n);
-  const double total = a.number(1);
-  int32_t* state = a.i32(2, &ns);
-  int32_t* out = a.i32(3, &m);
-  if (!a.ok) return nullptr;
-  a.need(ns, 4, "state");
-  if (!a.ok) return nullptr;
-  if (n < 1) {
-    a.fail("resampleMultinomial: no weights", true);
-    return nullptr;
-  }
-  ebm::multinomial_alias(w, static_cast<int>(n), total, reinterpret_cast<uint32_t*>(state),
-                         static_cast<int>(m), out);
-  return a.undefined();
-}
-
-}  // namespace
-
-EBM_EXPORT("resampleMultinomial", js_resample_multinomial);

@@ -1,10 +1,13 @@
 // A thin float32 SIMD wrapper for the MLP jet kernel (mlp.cc, activation_jets.h): one vector type `V` of
 // kWidth lanes — AVX-512 (16 lanes) when the compiler targets it (-march=native on an AVX-512 machine),
-// else AVX2+FMA (8 lanes), else scalar (1 lane) — with the arithmetic, comparisons and selects the
-// activation jets need, plus exp and log1p.
+// else AVX2+FMA (8 lanes), else WebAssembly SIMD128 (4 lanes, -msimd128), else scalar (1 lane) — with the
+// arithmetic, comparisons and selects the activation jets need, plus exp and log1p.
 //
 // exp is the Cephes-style polynomial of activations.h (same constants, same clamping to [−87, 88], same
-// FMA evaluation), so a lane of exp(x) equals activations.h's exp8/exp1 of the same x. log1p(e) for
+// FMA evaluation), so a lane of exp(x) equals activations.h's exp8/exp1 of the same x. WebAssembly SIMD128
+// has no fused multiply-add: there `fma(a, b, c)` is a·b + c with two roundings (in activations.h too), so
+// the wasm build agrees with the x86 one to float32 rounding, not bit for bit; every wasm engine computes
+// the same bits. log1p(e) for
 // e ∈ [0, 1] (softplus) is log(1 + e)·e/((1 + e) − 1), exact to a few ulps also for tiny e, with a
 // Cephes logf polynomial on the mantissa.
 #pragma once
@@ -22,6 +25,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
 #endif
 
 namespace ebm {
@@ -133,6 +138,53 @@ inline float hsum(V a) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+#elif defined(__wasm_simd128__)
+
+#define EBM_SIMD_WASM 1
+constexpr int kWidth = 4;
+struct V {
+  v128_t v;
+};
+using M = v128_t;
+inline V load(const float* p) { return {wasm_v128_load(p)}; }
+inline void store(float* p, V a) { wasm_v128_store(p, a.v); }
+inline V set1(float x) { return {wasm_f32x4_splat(x)}; }
+inline V zero() { return {wasm_f32x4_splat(0.0f)}; }
+inline V operator+(V a, V b) { return {wasm_f32x4_add(a.v, b.v)}; }
+inline V operator-(V a, V b) { return {wasm_f32x4_sub(a.v, b.v)}; }
+inline V operator*(V a, V b) { return {wasm_f32x4_mul(a.v, b.v)}; }
+inline V operator/(V a, V b) { return {wasm_f32x4_div(a.v, b.v)}; }
+/** a·b + c: two roundings (SIMD128 has no fused multiply-add). */
+inline V fma(V a, V b, V c) { return {wasm_f32x4_add(wasm_f32x4_mul(a.v, b.v), c.v)}; }
+/** c − a·b: two roundings. */
+inline V fnma(V a, V b, V c) { return {wasm_f32x4_sub(c.v, wasm_f32x4_mul(a.v, b.v))}; }
+/** min/max with x86's rule (a < b ? a : b): pmin(b, a) is that, one instruction on x86 engines. */
+inline V min(V a, V b) { return {wasm_f32x4_pmin(b.v, a.v)}; }
+inline V max(V a, V b) { return {wasm_f32x4_pmax(b.v, a.v)}; }
+inline V abs(V a) { return {wasm_f32x4_abs(a.v)}; }
+inline V floor(V a) { return {wasm_f32x4_floor(a.v)}; }
+inline V copysign(V a, V s) {
+  const v128_t m = wasm_i32x4_splat(static_cast<int32_t>(0x80000000u));
+  return {wasm_v128_bitselect(s.v, a.v, m)};
+}
+inline M gt(V a, V b) { return wasm_f32x4_gt(a.v, b.v); }
+inline M ge(V a, V b) { return wasm_f32x4_ge(a.v, b.v); }
+inline M eq(V a, V b) { return wasm_f32x4_eq(a.v, b.v); }
+inline V select(M m, V a, V b) { return {wasm_v128_bitselect(a.v, b.v, m)}; }
+inline V pow2n(V n) {
+  return {wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n.v), wasm_i32x4_splat(127)), 23)};
+}
+inline void frexp(V x, V& m, V& e) {
+  const v128_t ex = wasm_i32x4_sub(wasm_u32x4_shr(x.v, 23), wasm_i32x4_splat(126));
+  e = {wasm_f32x4_convert_i32x4(ex)};
+  m = {wasm_v128_or(wasm_v128_and(x.v, wasm_i32x4_splat(0x007fffff)), wasm_i32x4_splat(0x3f000000))};
+}
+/** Σ lanes, in a fixed order: (l0 + l2) + (l1 + l3). */
+inline float hsum(V a) {
+  const v128_t s = wasm_f32x4_add(a.v, wasm_i32x4_shuffle(a.v, a.v, 2, 3, 0, 1));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
 }
 
 #else

@@ -1,12 +1,10 @@
-// Thread pool implementation (see threadpool.h) and its JavaScript exports: getThreads(), setThreads(n).
+// Thread pool implementation (see threadpool.h); its JavaScript exports getThreads(), setThreads(n) are in
+// threadpool_napi.cc.
 #include "threadpool.h"
 
 #include <algorithm>
 #include <atomic>
 #include <type_traits>
-
-#include "napi_util.h"
-#include "registry.h"
 
 #ifndef EBM_NO_THREADS
 #include <condition_variable>
@@ -173,28 +171,5 @@ void set_pool_threads(int n) { pool().set_threads(n); }
 void parallel_run(int parts, void (*fn)(void*, int), void* ctx) { pool().run(parts, fn, ctx); }
 
 #endif
-
-// --- JavaScript exports -------------------------------------------------------------------------------------
-
-namespace {
-
-napi_value js_get_threads(napi_env env, napi_callback_info info) {
-  Args a(env, info, 0);
-  return a.make_number(pool_threads());
-}
-
-napi_value js_set_threads(napi_env env, napi_callback_info info) {
-  Args a(env, info, 1);
-  int64_t n = a.integer(0);
-  if (a.ok && (n < 1 || n > 256)) a.fail("ebm_native: setThreads: n must be in [1, 256]", true);
-  if (!a.ok) return nullptr;
-  set_pool_threads(static_cast<int>(n));
-  return a.make_number(pool_threads());
-}
-
-}  // namespace
-
-EBM_EXPORT("getThreads", js_get_threads);
-EBM_EXPORT("setThreads", js_set_threads);
 
 }  // namespace ebm

@@ -22,6 +22,7 @@ import { gebm2dOptions, runGebm2dCommand } from "./commands/gebm2d.ts";
 import { gray2dOptions, runGray2dCommand } from "./commands/gray2d.ts";
 import { logzCommand } from "./commands/logz.ts";
 import { mmdFlowOptions, runMmdFlowCommand } from "./commands/mmd-flow.ts";
+import { playgroundCommand } from "./commands/playground.ts";
 import { rbmMnistOptions, runRbmMnistCommand } from "./commands/rbm-mnist.ts";
 import { sampleCommand } from "./commands/sample.ts";
 import { scoreCommand } from "./commands/score.ts";
@@ -184,6 +185,14 @@ function program(): Command {
       .command("denoise")
       .description(
         "restore a black-and-white PNG under an Ising prior: Gibbs posterior marginals, ICM or mean field",
+      ),
+  );
+
+  playgroundCommand(
+    root
+      .command("playground")
+      .description(
+        "the browser playground: train 2-D energies live (CD, PCD, Jarzynski, DSM, NCE) on a local page; builds it if needed",
       ),
   );
 

@@ -4,15 +4,17 @@
  * Domain code (energies, samplers, smc, objectives, rbm, …) never imports a backend. It declares a kernel
  * once with `defineKernel(name, typescriptImpl)` — the portable TypeScript implementation is registered
  * under the backend "typescript", which is always there — and calls `kernel.get()` where it runs. Backends
- * (the TensorFlow.js wasm backend, the native addon, later WebAssembly kernels) register themselves with
- * `registerBackend` and add their implementations with `registerKernel`; nothing here imports them.
+ * (the TensorFlow.js wasm backend, the native addon, the WebAssembly build of its kernels) register
+ * themselves with `registerBackend` and add their implementations with `registerKernel`; nothing here
+ * imports them.
  *
  * Policy (the only one in the library): the request is set by `setBackend(name)` (the Node entry passes
  * EBM_BACKEND through it; the CLI's --backend likewise), "auto" by default. "auto" picks the available
- * backend of highest priority; a named backend that is unavailable is an error that says why. A kernel
- * resolves to the implementation of the selected backend or, when that backend does not provide it, of the
- * next available backend below it (native → wasm → typescript). `backendInfo()` says what runs and, when a
- * faster backend was passed over, why.
+ * backend of highest priority (except those registered with `auto: false`, which run only when named); a
+ * named backend that is unavailable is an error that says why. A kernel resolves to the implementation of
+ * the selected backend or, when that backend does not provide it, of the next available backend below it
+ * (native → wasm-simd → wasm → typescript). `backendInfo()` says what runs and, when a faster backend was
+ * passed over, why.
  *
  * This module has no host dependency: it runs in Node and in a browser.
  */
@@ -24,6 +26,11 @@ export interface BackendSpec {
   readonly priority: number;
   /** Called once, on first selection: undefined if usable, else the reason it is not (one line). */
   init?(): string | undefined;
+  /**
+   * false: the backend runs only when asked for by name — "auto" passes over it and no other backend's
+   * kernels fall back to it (a host can offer a backend without changing what "auto" picks). Default true.
+   */
+  readonly auto?: boolean;
   /** Thread count of the backend's kernels (absent: single-threaded). */
   getThreads?(): number;
   /** Sets the thread count (integer ≥ 1); returns the count in effect. */
@@ -123,6 +130,7 @@ function resolveRequest(request: { name: string; source: string }): {
   let selected: BackendEntry | undefined;
   if (request.name === "auto") {
     for (const e of ordered) {
+      if (e.spec.auto === false) continue;
       if (usable(e)) {
         selected = e;
         break;
@@ -140,7 +148,10 @@ function resolveRequest(request: { name: string; source: string }): {
         `${request.name} backend requested (${request.source}) but unavailable: ${selected.status}`,
       );
   }
-  const chain = ordered.filter((e) => e.spec.priority <= selected!.spec.priority && usable(e));
+  const chain = ordered.filter(
+    (e) =>
+      e.spec.priority <= selected!.spec.priority && (e === selected || e.spec.auto !== false) && usable(e),
+  );
   const info: BackendInfo = {
     name: selected!.spec.name,
     requested: request.name,

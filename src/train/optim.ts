@@ -92,15 +92,29 @@ interface AdamState {
   t: number;
 }
 
-/** Adam (Kingma & Ba) with bias correction. */
+/**
+ * b^t for an integer t ≥ 0 by binary exponentiation: products only, so the same bits on every host (`**`
+ * and Math.pow call the host's pow, whose last bit differs between Node and a browser).
+ */
+function powInt(b: number, t: number): number {
+  let r = 1;
+  let x = b;
+  for (let k = t; k > 0; k = Math.floor(k / 2)) {
+    if (k % 2 === 1) r *= x;
+    x *= x;
+  }
+  return r;
+}
+
+/** Adam (Kingma & Ba) with bias correction (b^t by `powInt`: host-independent). */
 export function adam(lr: number | Schedule, b1 = 0.9, b2 = 0.999, eps = 1e-8): Optimizer {
   return {
     init: (p) => ({ m: new Float64Array(p.length), v: new Float64Array(p.length), t: 0 }) satisfies AdamState,
     update(g, s) {
       const st = s as AdamState;
       const t = st.t + 1;
-      const c1 = 1 - b1 ** t;
-      const c2 = 1 - b2 ** t;
+      const c1 = 1 - powInt(b1, t);
+      const c2 = 1 - powInt(b2, t);
       const rate = rateAt(lr, st.t);
       const updates = new Float64Array(g.length);
       for (let i = 0; i < g.length; i++) {
@@ -116,8 +130,8 @@ export function adam(lr: number | Schedule, b1 = 0.9, b2 = 0.999, eps = 1e-8): O
     tangentUpdate(dg, tangent, s) {
       const st = s as AdamState;
       const dm = tangent as Float64Array;
-      const c1 = 1 - b1 ** st.t;
-      const c2 = 1 - b2 ** st.t;
+      const c1 = 1 - powInt(b1, st.t);
+      const c2 = 1 - powInt(b2, st.t);
       const rate = rateAt(lr, st.t - 1);
       const du = new Float64Array(dg.length);
       for (let i = 0; i < dg.length; i++) {

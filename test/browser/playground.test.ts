@@ -1,0 +1,246 @@
+/**
+ * The browser playground end to end: `ebm playground --port 0 --dir TMP` builds the page into a temporary
+ * folder (scripts/build-web.mjs) and serves it on 127.0.0.1; headless Chromium (Debian's /usr/bin/chromium
+ * driven by playwright-core) opens it at 1280×800 with the settings in the URL, presses Start, and waits
+ * for 300 Jarzynski iterations on mog4-unequal (seed 0; 2000 walkers, MLP 2→32→32→1, Adam 10⁻³, batch 500:
+ * resampling when ESS < 0.7·N; small enough
+ * for a few seconds per host). Then:
+ *
+ *  - no console error and no uncaught error in the page or its worker;
+ *  - the page says which backend runs (wasm: TensorFlow.js WebAssembly, in the worker);
+ *  - the model's grid mode masses moved toward the true 0.2/0.2/0.3/0.3: total variation to the target at
+ *    iteration 300 below 0.6× that of the initial model (≈ 0.1: it starts near 0.25 each), and the two
+ *    heavy modes ahead of the two light ones by more than 0.04 (0.1 in truth, ≈ 0 at the start). Measured
+ *    with these settings: TV 0.098 → 0.025 and a gap of 0.087 (seeds 1 and 2, in Node: TV 0.035 and 0.028);
+ *  - the page's numbers equal Node's to the bit: the same session code (web/src/session.ts) run in this
+ *    process on the same backend (setBackend("wasm"): TensorFlow.js's single-threaded SIMD binary in both
+ *    hosts; the page's server sends no cross-origin isolation headers, so tfjs picks no threaded build)
+ *    gives the same summary (history.ts): θ's digest, the density grid's digest, log Z, NLL, every mode
+ *    mass and SE, and every per-iteration ESS, log Z ± SE and resampling. Exact equality is expected
+ *    because both hosts run the same wasm binary (IEEE float32 arithmetic, no relaxed SIMD) and every exp
+ *    and log on the float64 side is the portable one (see core.test.ts and session.ts);
+ *  - a screenshot is saved in the test's temporary folder (its path is printed as a diagnostic).
+ *
+ * With EBM_UPDATE_SCREENSHOTS=1 it also writes docs/playground.png for the README: Jarzynski (A) and PCD
+ * (B) side by side after 400 iterations, 1280×800.
+ *
+ * Skipped when /usr/bin/chromium is absent, and on CI's EBM_BACKEND=wasm pass (both hosts run on wasm here
+ * whatever the pass, so a second run would repeat the first).
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { backendInfo, setBackend } from "../../src/index.ts";
+import { addSnapshot, emptyHistory, type RunSummary, summarize } from "../../web/src/history.ts";
+import type { Hook } from "../../web/src/main.ts";
+import { createSession } from "../../web/src/session.ts";
+import { cloneSettings, DEFAULTS, type Settings, settingsToHash } from "../../web/src/settings.ts";
+import { WASM_PASS_SKIP } from "../helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const skip = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is not installed (apt-get install chromium)`
+  : WASM_PASS_SKIP;
+const repo = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+
+/** The run the test checks (single run: B off). */
+function testSettings(): Settings {
+  const s = cloneSettings(DEFAULTS);
+  Object.assign(s, { data: "mog4-unequal", n: 2000, width: 32, depth: 2, lr: 1e-3, batch: 500, iters: 300 });
+  Object.assign(s, { seed: 0, every: 25, grid: 64, backend: "wasm" });
+  s.a = { ...s.a, method: "jarzynski", walkers: 2000, step: 0.01, resample: 0.7 };
+  s.b = null;
+  return s;
+}
+
+/** The same run in this process, snapshots at the same iterations as the worker's. */
+async function runInNode(s: Settings): Promise<RunSummary> {
+  const prev = backendInfo();
+  setBackend("wasm");
+  try {
+    const session = await createSession(s, "a");
+    try {
+      const h = emptyHistory();
+      addSnapshot(h, session.snapshot());
+      while (session.iteration < s.iters) {
+        session.step();
+        if (session.iteration % s.every === 0 || session.iteration === s.iters)
+          addSnapshot(h, session.snapshot());
+      }
+      return summarize(h);
+    } finally {
+      session.dispose();
+    }
+  } finally {
+    setBackend(prev.requested, prev.source);
+  }
+}
+
+const TARGET = [0.2, 0.2, 0.3, 0.3];
+const tv = (m: (number | string)[]) =>
+  m.reduce<number>((a, v, i) => a + Math.abs(Number(v) - TARGET[i]), 0) / 2;
+const gap = (m: (number | string)[]) => (Number(m[2]) + Number(m[3]) - Number(m[0]) - Number(m[1])) / 2;
+
+type PlaygroundWindow = { __playground: Hook };
+
+async function runPage(page: Page, base: string, s: Settings, timeout: number): Promise<void> {
+  await page.goto("about:blank"); // a full load, not a same-document hash change
+  await page.goto(`${base}#${settingsToHash(s)}`);
+  await page.waitForFunction(
+    () => {
+      const st = (window as unknown as PlaygroundWindow).__playground?.status();
+      return (
+        st && st.a.ready && (!(window as unknown as PlaygroundWindow).__playground.settings().b || st.b.ready)
+      );
+    },
+    null,
+    { timeout },
+  );
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.waitForFunction(
+    () => {
+      const p = (window as unknown as PlaygroundWindow).__playground;
+      const st = p.status();
+      const runs = p.settings().b ? [st.a, st.b] : [st.a];
+      return runs.every((r) => r.done || r.error);
+    },
+    null,
+    { timeout },
+  );
+}
+
+describe("the playground page in headless Chromium", { skip, timeout: 120_000 }, () => {
+  let dir = "";
+  let server: ChildProcess | undefined;
+  let serverExit: Promise<number | null> | undefined;
+  let browser: Browser | undefined;
+  let base = "";
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const settings = testSettings();
+  let pageSummary: RunSummary;
+  let nodeSummary: RunSummary;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ebm-playground-"));
+    // The CLI builds the page into dir/web (missing, so built) and serves it on a free port.
+    server = spawn(
+      process.execPath,
+      [join(repo, "bin/ebm.js"), "playground", "--port", "0", "--dir", join(dir, "web")],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    server.stderr!.on("data", (d) => (stderr += String(d)));
+    serverExit = new Promise((ok) => server!.once("exit", (code) => ok(code)));
+    base = await new Promise<string>((ok, fail) => {
+      let out = "";
+      server!.stdout!.on("data", (d) => {
+        out += String(d);
+        const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+        if (m) ok(m[0]);
+      });
+      void serverExit!.then((code) => fail(new Error(`ebm playground exited (${code}): ${stderr}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(m.text());
+    });
+    page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    await runPage(page, base, settings, 90_000);
+    pageSummary = (await page.evaluate(() =>
+      (window as unknown as PlaygroundWindow).__playground.summary("a"),
+    ))!;
+    nodeSummary = await runInNode(settings);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill("SIGINT");
+      await serverExit;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the CLI built the static folder: page, worker and the tfjs wasm binaries", () => {
+    for (const f of [
+      "index.html",
+      "style.css",
+      "main.js",
+      "worker.js",
+      "build.json",
+      "tfjs/tfjs-backend-wasm-simd.wasm",
+    ])
+      assert.ok(statSync(join(dir, "web", f)).size > 0, f);
+  });
+
+  test("no console errors; the page says which backend runs", async () => {
+    assert.deepEqual(consoleErrors, [], "console errors");
+    const errors = await page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.errors());
+    assert.deepEqual(errors, [], "worker errors");
+    const backend = await page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.backend());
+    assert.equal(backend?.name, "wasm");
+    assert.ok(!backend?.available.includes("native"), `page backends: ${backend?.available}`);
+    assert.match((await page.locator("#backend").textContent()) ?? "", /Web Worker.*backend wasm/);
+  });
+
+  test("300 Jarzynski iterations on mog4-unequal: the mode masses moved toward the target", (t) => {
+    assert.equal(pageSummary.iteration, 300);
+    assert.deepEqual(pageSummary.masses.target, TARGET);
+    const first = pageSummary.massTrace[0];
+    const last = pageSummary.masses.grid;
+    t.diagnostic(
+      `grid masses ${first.map((v) => Number(v).toFixed(3))} → ${last.map((v) => Number(v).toFixed(3))}`,
+    );
+    t.diagnostic(
+      `TV to the target ${tv(first).toFixed(3)} → ${tv(last).toFixed(3)}; heavy − light ${gap(first).toFixed(3)} → ${gap(last).toFixed(3)}`,
+    );
+    assert.ok(tv(last) < 0.6 * tv(first), `TV ${tv(first)} → ${tv(last)}`);
+    assert.ok(gap(last) > 0.04, `heavy − light modes: ${gap(last)}`);
+    // The walkers' weighted masses estimate the same masses: within 4 of their SE (+ the grid's error).
+    const w = pageSummary.masses.walkers.map(Number);
+    const se = pageSummary.masses.walkersSe.map(Number);
+    for (let c = 0; c < 4; c++)
+      assert.ok(
+        Math.abs(w[c] - Number(last[c])) < 4 * se[c] + 0.01,
+        `mode ${c + 1}: walkers ${w[c]} ± ${se[c]} vs grid ${last[c]}`,
+      );
+  });
+
+  test("the page's numbers equal Node's, to the bit (same settings, seed and backend)", (t) => {
+    t.diagnostic(`θ ${pageSummary.theta}; resamplings at ${pageSummary.resampledAt.join(", ")}`);
+    assert.ok(pageSummary.resamplings >= 1, "the run resamples (so resampling decisions are compared too)");
+    assert.equal(pageSummary.theta, nodeSummary.theta, "θ digest");
+    assert.equal(pageSummary.densityDigest, nodeSummary.densityDigest, "density grid digest");
+    assert.deepStrictEqual(pageSummary.masses, nodeSummary.masses);
+    assert.deepStrictEqual(pageSummary.curves, nodeSummary.curves);
+    assert.deepStrictEqual(pageSummary, nodeSummary);
+  });
+
+  test("screenshot", async (t) => {
+    const path = join(dir, "playground.png");
+    await page.screenshot({ path });
+    t.diagnostic(`screenshot: ${path} (removed with the temporary folder)`);
+    assert.ok(statSync(path).size > 10_000);
+    if (process.env.EBM_UPDATE_SCREENSHOTS === "1") {
+      // The README's picture: the default comparison (Jarzynski vs PCD), a little longer.
+      const s = cloneSettings(settings);
+      s.iters = 400;
+      s.backend = "auto";
+      s.b = { ...s.a, method: "pcd" };
+      await runPage(page, base, s, 110_000);
+      const shot = join(dir, "readme.png");
+      await page.screenshot({ path: shot });
+      copyFileSync(shot, join(repo, "docs/playground.png"));
+      t.diagnostic("wrote docs/playground.png");
+    }
+  });
+});
