@@ -1,7 +1,9 @@
 /**
  * `ebm reproduce digit-classes --quick`: the classification RBM classifies the held-out digits far above
  * chance, its numbers are consistent (binomial SE, confusion matrix), the files are written, and bad
- * options are refused with one line and exit code 2 before any file is written.
+ * options are refused with one line and exit code 2 before any file is written. The run is a child
+ * process; the refusals go through the CLI in-process (../cli/in-process.ts; the first also as a child
+ * process that must print the same).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { PNG } from "pngjs";
+import { ebmBothWays, ebmInProcess } from "../cli/in-process.ts";
 import { WASM_PASS_SKIP } from "../helpers.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "ebm.js");
@@ -32,7 +35,7 @@ interface Est {
 test(
   "reproduce digit-classes --quick: accuracy far above chance, consistent numbers, files, bad options",
   { skip: WASM_PASS_SKIP },
-  () => {
+  async () => {
     const out = join(tmp, "quick");
     const r = ebm("reproduce", "digit-classes", "--quick", "--out", out, "--json");
     assert.equal(r.code, 0, r.stderr);
@@ -77,17 +80,20 @@ test(
     assert.equal(png.width, 10 * 56 + 9);
     assert.equal(png.height, 10 * 56 + 9);
 
-    for (const [args, msg] of [
-      [["--hidden", "0"], /--hidden must be an integer ≥ 1/],
-      [["--epochs", "1.5"], /--epochs must be an integer ≥ 1/],
-      [["--alpha", "-1"], /--alpha must be a finite number ≥ 0/],
-      [["--alpha", "abc"], /--alpha must be a number/],
-      [["--lr", "0"], /--lr must be positive/],
-      [["--method", "sm"], /--method must be cd or pcd/],
-      [["--samples", "0"], /--samples must be an integer ≥ 1/],
-      [["--seed", "x"], /--seed must be a number/],
-    ] as const) {
-      const bad = ebm("reproduce", "digit-classes", ...args, "--out", join(tmp, "never"));
+    for (const [i, [args, msg]] of (
+      [
+        [["--hidden", "0"], /--hidden must be an integer ≥ 1/],
+        [["--epochs", "1.5"], /--epochs must be an integer ≥ 1/],
+        [["--alpha", "-1"], /--alpha must be a finite number ≥ 0/],
+        [["--alpha", "abc"], /--alpha must be a number/],
+        [["--lr", "0"], /--lr must be positive/],
+        [["--method", "sm"], /--method must be cd or pcd/],
+        [["--samples", "0"], /--samples must be an integer ≥ 1/],
+        [["--seed", "x"], /--seed must be a number/],
+      ] as const
+    ).entries()) {
+      const run = i === 0 ? ebmBothWays : ebmInProcess;
+      const bad = await run("reproduce", "digit-classes", ...args, "--out", join(tmp, "never"));
       assert.equal(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
       assert.match(bad.stderr, msg);
       assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);

@@ -14,16 +14,22 @@
  * Score matching. ∂zJ is of order the density at the barrier (< e^{−20} here): q stays at ½.
  * Health: both runs are the healthy reference of smc/health.ts (no warning, ESS before resampling ≈ 0.76 N
  * and 0.88 N, increment spreads below 0.04), and their reported SEs contain the truth.
+ *
+ * The wasm pass skips the file: the experiment's energy is analytic, and the one kernel it reaches
+ * (multinomial resampling) has no wasm implementation; the TypeScript version that pass runs draws the
+ * native kernel's ancestors bit for bit (test/native/resample.test.ts), so the pass would repeat these
+ * runs exactly (measured: the same results, hash for hash, on both).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GMM1D_DEFAULTS, type Gmm1dOptions, runGmm1d } from "../../src/experiments/gmm1d.ts";
+import { WASM_PASS_SKIP as skip } from "../helpers.ts";
 
 const K = 4; // number of standard deviations allowed
 
 for (const extra of [{}, { q: 0.3, modes: [-6, 7] as [number, number], seed: 5 }]) {
   const o: Gmm1dOptions = { ...GMM1D_DEFAULTS, ...extra };
-  describe(`gmm1d q* = ${o.q}, modes ${o.modes.join(",")}`, () => {
+  describe(`gmm1d q* = ${o.q}, modes ${o.modes.join(",")}`, { skip }, () => {
     const r = runGmm1d(o);
     const { walkers: N, dataSize: n, iterations: T, lr, q } = o;
 
@@ -79,7 +85,7 @@ for (const extra of [{}, { q: 0.3, modes: [-6, 7] as [number, number], seed: 5 }
   });
 }
 
-test("same seed, same results", () => {
+test("same seed, same results", { skip }, () => {
   const o = { ...GMM1D_DEFAULTS, iterations: 50, dataSize: 500, walkers: 100 };
   const a = runGmm1d(o);
   const b = runGmm1d(o);
