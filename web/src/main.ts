@@ -444,17 +444,19 @@ function buildCustomData(box: HTMLElement): void {
   };
   writers.push(redraw);
   let down = false;
+  // The spray is a fixed pattern (a golden-angle spiral, radius ≤ 0.25), not random: drawn data are
+  // exactly what the pointer did, and the page's main thread needs no random stream (nor the core).
+  let sprayIndex = 0;
   const spray = (e: PointerEvent) => {
     const rect = pad.getBoundingClientRect();
     const [x, y] = fromPixel(PAD_WINDOW, rect.width, e.clientX - rect.left, e.clientY - rect.top);
     for (let i = 0; i < 6 && settings.points.length / 2 < MAX_POINTS; i++) {
-      // A small Gaussian spray (Box–Muller); the points themselves are the data: the run stays a
-      // function of them and the seed.
-      const r = 0.12 * Math.sqrt(-2 * Math.log(1 - Math.random()));
-      const a = 2 * Math.PI * Math.random();
+      const k = sprayIndex++ % 64;
+      const r = 0.25 * Math.sqrt((k + 0.5) / 64);
+      const angle = 2.399963229728653 * k;
       settings.points.push(
-        Math.round((x + r * Math.cos(a)) * 100) / 100,
-        Math.round((y + r * Math.sin(a)) * 100) / 100,
+        Math.round((x + r * Math.cos(angle)) * 100) / 100,
+        Math.round((y + r * Math.sin(angle)) * 100) / 100,
       );
     }
     redraw();
