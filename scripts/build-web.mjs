@@ -4,6 +4,8 @@
 //   worker.js                   the training worker (web/src/worker.ts + the core, bundled; module worker)
 //   tfjs/*.wasm                 TensorFlow.js's wasm binaries, copied from node_modules (nothing is fetched
 //                               from a CDN at run time)
+//   ebm_kernels.wasm            the native kernels built for WebAssembly SIMD (the committed
+//                               src/backend/wasm-kernels/ebm_kernels.wasm; scripts/build-wasm.mjs rebuilds it)
 //   build.json                  the hash of the inputs, for --if-stale
 //
 //   node scripts/build-web.mjs [--out DIR] [--if-stale] [--quiet]
@@ -92,6 +94,7 @@ export async function buildWeb(out) {
   );
   for (const f of readdirSync(tfWasm).filter((f) => f.endsWith(".wasm")))
     copyFileSync(join(tfWasm, f), join(tmp, "tfjs", f));
+  copyFileSync(join(repo, "src/backend/wasm-kernels/ebm_kernels.wasm"), join(tmp, "ebm_kernels.wasm"));
   writeFileSync(
     join(tmp, "build.json"),
     `${JSON.stringify({ inputs: inputsHash(), built: new Date().toISOString() }, null, 2)}\n`,

@@ -19,7 +19,7 @@ import {
   ula as ulaKernel,
   type Key,
   type MlpSpec,
-} from "../../src/node.ts";
+} from "../../src/index.ts";
 import type { Workload } from "../workload.ts";
 
 /** The peer's shared energy MLP (no confinement term in the timing workloads). */
@@ -86,35 +86,38 @@ const paramgrad: Workload = {
   },
 };
 
-const jarzynskiIter: Workload = {
-  name: "jarzynski_iter_mlp2d_n4096",
-  description:
-    "one Jarzynski SMC training iteration: 4096 walkers, data batch 4096 from a 100k pool, h = 0.01, Adam 1e-3, resampling at ESS < N/2",
-  async setup() {
-    const key = keyFromSeed(0);
-    const model = await createMlpEnergy(MLP2D, key);
-    const n = 4096;
-    const pool = gmm4Sample(foldIn(key, 3), 100000);
-    const objective = jarzynski({
-      walkers: n,
-      step: H,
-      resample: 0.5,
-      // As the peer: X₀ ~ N(0, I) with A₀ = 0 (the reference for log Z is then this weighted ensemble).
-      init: (k, _m, count) => ({ x: new Stream(k).fillNormal(new Float64Array(2 * count)) }),
-    });
-    // The library's trainer, one iteration per call (batch of n drawn from the pool), state carried over.
-    const t = trainer({
-      model,
-      objective,
-      optimizer: adam(1e-3),
-      data: { x: pool, n: 100000 },
-      batchSize: n,
-    });
-    const state = t.init(foldIn(key, 1));
-    let k = 0;
-    return () => t.step(foldIn(key, 100 + k++), state);
-  },
-};
+/**
+ * One Jarzynski SMC training iteration with n walkers and a data batch of n from a 100k pool: the library's
+ * trainer, one iteration per call, state carried over.
+ */
+function jarzynskiIter(n: number, note = ""): Workload {
+  return {
+    name: `jarzynski_iter_mlp2d_n${n}`,
+    description: `one Jarzynski SMC training iteration: ${n} walkers, data batch ${n} from a 100k pool, h = 0.01, Adam 1e-3, resampling at ESS < N/2${note}`,
+    async setup() {
+      const key = keyFromSeed(0);
+      const model = await createMlpEnergy(MLP2D, key);
+      const pool = gmm4Sample(foldIn(key, 3), 100000);
+      const objective = jarzynski({
+        walkers: n,
+        step: H,
+        resample: 0.5,
+        // As the peer: X₀ ~ N(0, I) with A₀ = 0 (the reference for log Z is then this weighted ensemble).
+        init: (k, _m, count) => ({ x: new Stream(k).fillNormal(new Float64Array(2 * count)) }),
+      });
+      const t = trainer({
+        model,
+        objective,
+        optimizer: adam(1e-3),
+        data: { x: pool, n: 100000 },
+        batchSize: n,
+      });
+      const state = t.init(foldIn(key, 1));
+      let k = 0;
+      return () => t.step(foldIn(key, 100 + k++), state);
+    },
+  };
+}
 
 const exactSm: Workload = {
   name: "exact_sm_step_mlp2d_b1024",
@@ -183,4 +186,14 @@ const matmul: Workload = {
   },
 };
 
-export const workloads: Workload[] = [ula, paramgrad, jarzynskiIter, dsm, exactSm, matmul];
+export const workloads: Workload[] = [
+  ula,
+  paramgrad,
+  jarzynskiIter(4096),
+  // The playground's scale (no peer workload of this name): `ebm bench --host chromium` times it in a
+  // browser's Web Worker against Node.
+  jarzynskiIter(1000, " (the browser comparison's size)"),
+  dsm,
+  exactSm,
+  matmul,
+];

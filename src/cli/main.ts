@@ -204,8 +204,16 @@ function program(): Command {
     .option("--json", "print one JSON object on the last line of stdout")
     .option("--compare <peer.json>", "add a column with the ratio to a PyTorch peer run (peer/run.sh output)")
     .option("--min-seconds <s>", "minimum timed seconds per workload", "2")
-    .option("--backend <name>", "auto, native, wasm or typescript (default: EBM_BACKEND, else auto)")
+    .option(
+      "--backend <name>",
+      "auto, native, wasm, wasm-simd or typescript (default: EBM_BACKEND, else auto; in Chromium: auto)",
+    )
     .option("--threads <n>", "threads of the native backend (default: available cores)")
+    .option(
+      "--host <host>",
+      "node, or chromium: time the core-only workloads in headless Chromium's Web Worker (needs /usr/bin/chromium)",
+      "node",
+    )
     .action(runBench);
 
   for (const cmd of [root, ...root.commands, ...reproduce.commands]) cmd.exitOverride();

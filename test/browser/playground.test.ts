@@ -7,18 +7,22 @@
  * for a few seconds per host). Then:
  *
  *  - no console error and no uncaught error in the page or its worker;
- *  - the page says which backend runs (wasm: TensorFlow.js WebAssembly, in the worker);
+ *  - the page says which backend runs ("auto" picks wasm-simd there: the native kernels built for
+ *    WebAssembly SIMD, fetched by the worker from the built folder);
  *  - the model's grid mode masses moved toward the true 0.2/0.2/0.3/0.3: total variation to the target at
  *    iteration 300 below 0.6× that of the initial model (≈ 0.1: it starts near 0.25 each), and the two
  *    heavy modes ahead of the two light ones by more than 0.04 (0.1 in truth, ≈ 0 at the start). Measured
  *    with these settings: TV 0.098 → 0.025 and a gap of 0.087 (seeds 1 and 2, in Node: TV 0.035 and 0.028);
  *  - the page's numbers equal Node's to the bit: the same session code (web/src/session.ts) run in this
- *    process on the same backend (setBackend("wasm"): TensorFlow.js's single-threaded SIMD binary in both
- *    hosts; the page's server sends no cross-origin isolation headers, so tfjs picks no threaded build)
- *    gives the same summary (history.ts): θ's digest, the density grid's digest, log Z, NLL, every mode
- *    mass and SE, and every per-iteration ESS, log Z ± SE and resampling. Exact equality is expected
- *    because both hosts run the same wasm binary (IEEE float32 arithmetic, no relaxed SIMD) and every exp
- *    and log on the float64 side is the portable one (see core.test.ts and session.ts);
+ *    process on the same backend (setBackend("wasm-simd"): the same ebm_kernels.wasm in both hosts, single
+ *    threaded) gives the same summary (history.ts): θ's digest, the density grid's digest, log Z, NLL,
+ *    every mode mass and SE, and every per-iteration ESS, log Z ± SE and resampling. Exact equality is
+ *    expected because both hosts run the same wasm binary (IEEE float32 arithmetic, no relaxed SIMD) and
+ *    every exp and log on the float64 side is the portable one (see core.test.ts and session.ts);
+ *  - with WebAssembly switched off in the browser (V8's --jitless, as in browsers' hardened modes: no
+ *    WebAssembly object at all), the page still trains, on the TypeScript kernels, says that WebAssembly is unavailable and why each
+ *    WebAssembly backend was passed over, and its numbers after a short run equal Node's on the typescript
+ *    backend, to the bit;
  *  - a screenshot is saved in the test's temporary folder (its path is printed as a diagnostic).
  *
  * With EBM_UPDATE_SCREENSHOTS=1 it also writes docs/playground.png for the README: Jarzynski (A) and PCD
@@ -35,7 +39,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { backendInfo, setBackend } from "../../src/index.ts";
+import { backendInfo, setBackend } from "../../src/node.ts";
 import { addSnapshot, emptyHistory, type RunSummary, summarize } from "../../web/src/history.ts";
 import type { Hook } from "../../web/src/main.ts";
 import { createSession } from "../../web/src/session.ts";
@@ -52,16 +56,16 @@ const repo = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
 function testSettings(): Settings {
   const s = cloneSettings(DEFAULTS);
   Object.assign(s, { data: "mog4-unequal", n: 2000, width: 32, depth: 2, lr: 1e-3, batch: 500, iters: 300 });
-  Object.assign(s, { seed: 0, every: 25, grid: 64, backend: "wasm" });
+  Object.assign(s, { seed: 0, every: 25, grid: 64, backend: "auto" });
   s.a = { ...s.a, method: "jarzynski", walkers: 2000, step: 0.01, resample: 0.7 };
   s.b = null;
   return s;
 }
 
 /** The same run in this process, snapshots at the same iterations as the worker's. */
-async function runInNode(s: Settings): Promise<RunSummary> {
+async function runInNode(s: Settings, backend: string): Promise<RunSummary> {
   const prev = backendInfo();
-  setBackend("wasm");
+  setBackend(backend);
   try {
     const session = await createSession(s, "a");
     try {
@@ -158,7 +162,7 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
     pageSummary = (await page.evaluate(() =>
       (window as unknown as PlaygroundWindow).__playground.summary("a"),
     ))!;
-    nodeSummary = await runInNode(settings);
+    nodeSummary = await runInNode(settings, "wasm-simd");
   });
 
   after(async () => {
@@ -178,6 +182,7 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
       "worker.js",
       "build.json",
       "tfjs/tfjs-backend-wasm-simd.wasm",
+      "ebm_kernels.wasm",
     ])
       assert.ok(statSync(join(dir, "web", f)).size > 0, f);
   });
@@ -187,9 +192,10 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
     const errors = await page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.errors());
     assert.deepEqual(errors, [], "worker errors");
     const backend = await page.evaluate(() => (window as unknown as PlaygroundWindow).__playground.backend());
-    assert.equal(backend?.name, "wasm");
+    assert.equal(backend?.name, "wasm-simd");
+    assert.deepEqual(backend?.fallback, []);
     assert.ok(!backend?.available.includes("native"), `page backends: ${backend?.available}`);
-    assert.match((await page.locator("#backend").textContent()) ?? "", /Web Worker.*backend wasm/);
+    assert.match((await page.locator("#backend").textContent()) ?? "", /Web Worker.*backend wasm-simd/);
   });
 
   test("300 Jarzynski iterations on mog4-unequal: the mode masses moved toward the target", (t) => {
@@ -241,6 +247,49 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
       await page.screenshot({ path: shot });
       copyFileSync(shot, join(repo, "docs/playground.png"));
       t.diagnostic("wrote docs/playground.png");
+    }
+  });
+  test("with WebAssembly switched off the page trains on TypeScript, says so, and equals Node's typescript run", async (t) => {
+    const noWasm = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--js-flags=--jitless"],
+    });
+    try {
+      const p = await noWasm.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      p.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      p.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
+      const s = cloneSettings(settings);
+      Object.assign(s, { iters: 20, every: 10, n: 500, grid: 32 });
+      s.a = { ...s.a, walkers: 500 };
+      await runPage(p, base, s, 60_000);
+      assert.deepEqual(errors, [], "console errors");
+      assert.deepEqual(
+        await p.evaluate(() => (window as unknown as PlaygroundWindow).__playground.errors()),
+        [],
+      );
+      const backend = await p.evaluate(() => (window as unknown as PlaygroundWindow).__playground.backend());
+      assert.equal(backend?.name, "typescript");
+      assert.equal(backend?.webassembly, false);
+      assert.deepEqual(
+        backend?.fallback.map((f) => f.backend),
+        ["wasm-simd", "wasm"],
+        JSON.stringify(backend?.fallback),
+      );
+      const text = (await p.locator("#backend").textContent()) ?? "";
+      t.diagnostic(text);
+      assert.match(text, /backend typescript/);
+      assert.match(text, /WebAssembly is unavailable here, so the TypeScript fallback runs/);
+      const pageTs = (await p.evaluate(() =>
+        (window as unknown as PlaygroundWindow).__playground.summary("a"),
+      ))!;
+      assert.equal(pageTs.iteration, 20);
+      assert.deepStrictEqual(pageTs, await runInNode(s, "typescript"));
+    } finally {
+      await noWasm.close();
     }
   });
 });

@@ -303,7 +303,7 @@ function buildForm(): void {
     showWalkers = walkersBox.checked;
     for (const r of activeRuns()) drawRun(r);
   });
-  const backend = select(["auto", "wasm"]);
+  const backend = select(["auto", "wasm-simd", "wasm", "typescript"]);
   backendSelect = backend;
   field(
     fsView,
@@ -824,22 +824,27 @@ function drawRun(r: RunState): void {
 }
 
 function showBackend(b: BackendReport): void {
-  // Every backend the core registered here can be asked for (a later one, such as a WebAssembly build of
-  // the C++ kernels, appears by registering itself with the core).
+  // Every backend the core registered here can be asked for (each appears by registering itself with the
+  // core).
   const choice = backendSelect;
   if (choice)
     for (const name of b.available)
       if (!Array.from(choice.options).some((o) => o.value === name)) choice.append(new Option(name));
   const what =
-    b.name === "wasm"
-      ? `wasm (TensorFlow.js WebAssembly${b.simd ? ", SIMD" : ""}, ${b.isolated ? "threads possible" : "single-threaded"}) for the network`
-      : `${b.name} for the network`;
+    b.name === "wasm-simd"
+      ? "wasm-simd (the native C++ kernels built for WebAssembly SIMD) for the network"
+      : b.name === "wasm"
+        ? `wasm (TensorFlow.js WebAssembly${b.simd ? ", SIMD" : ""}, ${b.isolated ? "threads possible" : "single-threaded"}) for the network`
+        : b.name === "typescript"
+          ? "typescript (the core's portable kernels, float64) for the network"
+          : `${b.name} for the network`;
   const passed = b.fallback.length
     ? ` (passed over: ${b.fallback.map((f) => `${f.backend}: ${f.reason}`).join("; ")})`
     : "";
+  const noWasm = b.webassembly ? "" : " WebAssembly is unavailable here, so the TypeScript fallback runs.";
   $("backend").textContent =
-    `Training in a Web Worker · backend ${what}${passed}; walkers, weights and the optimizer in float64 TypeScript. ` +
-    `Available: ${b.available.join(", ")}.`;
+    `Training in a Web Worker · backend ${what}${passed}; walkers, weights and the optimizer in float64 TypeScript.${noWasm} ` +
+    `Registered backends: ${b.available.join(", ")}.`;
 }
 
 function updateStatus(): void {

@@ -20,7 +20,8 @@ export interface BackendReport {
   available: string[];
   /** Faster backends passed over, with the reason. */
   fallback: { backend: string; reason: string }[];
-  /** WebAssembly SIMD and cross-origin isolation (needed for threads) in this worker. */
+  /** WebAssembly at all, WebAssembly SIMD and cross-origin isolation (needed for threads) in this worker. */
+  webassembly: boolean;
   simd: boolean;
   isolated: boolean;
 }

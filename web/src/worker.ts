@@ -10,13 +10,19 @@
  * does not ask for it) tfjs runs its single-threaded SIMD build, the same binary as in Node, so the numbers
  * are Node's.
  *
- * Hooks for later backends: a backend that registers itself with the core's registry (a WebAssembly build
- * of the C++ kernels, say) is listed in `available` and can be asked for with the `backend` setting; the
- * worker only calls setBackend. A backend whose binary the host must hand over (the wasm-simd kernels'
- * loadWasmKernels, being built elsewhere) would be loaded in `init` before createSession, with its file
- * copied next to this script by scripts/build-web.mjs; neither is done here yet.
+ * The native kernels built for WebAssembly SIMD (the "wasm-simd" backend) are read from ./ebm_kernels.wasm
+ * next to this script, once per worker, before the first session is built; "auto" then prefers them to
+ * TensorFlow.js. Where WebAssembly is missing (disabled by policy, say) or lacks SIMD, both WebAssembly
+ * backends report why they are unavailable and "auto" falls back to the core's TypeScript kernels; the
+ * page shows the reasons.
  */
-import { backendInfo, NumericalError, setBackend, setTfWasmPrefix } from "../../src/index.ts";
+import {
+  backendInfo,
+  loadWasmKernels,
+  NumericalError,
+  setBackend,
+  setTfWasmPrefix,
+} from "../../src/index.ts";
 import type { BackendReport, FromWorker, ToWorker } from "./protocol.ts";
 import { createSession, type PlaygroundSession } from "./session.ts";
 
@@ -28,6 +34,15 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 setTfWasmPrefix(new URL("./tfjs/", import.meta.url).href);
+
+const hasWebAssembly = typeof WebAssembly === "object" && WebAssembly !== null;
+
+/** The wasm-simd kernels, fetched and instantiated once (resolves to why they are unavailable, if they are). */
+let kernelsLoaded: Promise<string | undefined> | undefined;
+function loadKernels(): Promise<string | undefined> {
+  kernelsLoaded ??= loadWasmKernels(new URL("./ebm_kernels.wasm", import.meta.url));
+  return kernelsLoaded;
+}
 
 /** The smallest module using a v128 instruction: valid only where WebAssembly SIMD is supported. */
 const SIMD_PROBE = new Uint8Array([
@@ -108,6 +123,7 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
   seconds = 0;
   every = message.settings.every;
   try {
+    await loadKernels();
     setBackend(message.settings.backend, "the backend setting");
     const s = await createSession(message.settings, message.run);
     if (message.id !== id) {
@@ -121,7 +137,8 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
       requested: info.requested,
       available: [...info.available],
       fallback: info.fallback.map((f) => ({ ...f })),
-      simd: WebAssembly.validate(SIMD_PROBE),
+      webassembly: hasWebAssembly,
+      simd: hasWebAssembly && WebAssembly.validate(SIMD_PROBE),
       isolated: scope.crossOriginIsolated === true,
     };
     post({ type: "ready", id, meta: s.meta, backend });

@@ -9,7 +9,16 @@ import { registerBackend, registerKernel } from "../../kernels/registry.ts";
 import { MATMUL } from "../../math/matmul.ts";
 import { NETWORK_FACTORY } from "../../networks/network.ts";
 
-registerBackend({ name: "wasm", priority: 10 });
+registerBackend({
+  name: "wasm",
+  priority: 10,
+  // tfjs's own initialisation is asynchronous (at the first model); a host without WebAssembly at all
+  // (a browser with JIT compilation off, say) is known now, so "auto" passes the backend over.
+  init: () =>
+    typeof WebAssembly === "object" && WebAssembly !== null
+      ? undefined
+      : "WebAssembly is not available in this host",
+});
 registerKernel("wasm", MLP_FACTORY, async (spec, key) => {
   const { createTfMlpEnergy } = await import("./mlp.ts");
   return createTfMlpEnergy(spec, key);

@@ -1,14 +1,16 @@
 /**
  * `ebm bench`: times named workloads (the same names and definitions as the PyTorch peer in
  * shared/peer/bench.py) and prints a table, or one JSON object with --json. With --compare PEER.json
- * it adds the peer's median and the ratio ours/peer (for matmul, the ratio of GFLOP/s).
+ * it adds the peer's median and the ratio ours/peer (for matmul, the ratio of GFLOP/s). With --host chromium
+ * the core-only workloads run in a headless Chromium's Web Worker instead (bench-browser.ts); --compare then
+ * takes a Node run's --json output as well, for the browser/Node ratio.
  */
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { allWorkloads } from "../../../bench/registry.ts";
-import { DEFAULT_TIMING, timeWorkload, type WorkloadResult } from "../../../bench/workload.ts";
+import { DEFAULT_TIMING, timeWorkload, type Workload, type WorkloadResult } from "../../../bench/workload.ts";
 import { backendInfo, setBackend, setThreads } from "../../node.ts";
-import { parseNumber, UserError } from "../errors.ts";
+import { parseNumber, printable, UserError } from "../errors.ts";
 
 interface BenchOptions {
   only?: string;
@@ -18,6 +20,7 @@ interface BenchOptions {
   minSeconds: string;
   backend?: string;
   threads?: string;
+  host: string;
 }
 
 /** Applies --backend and --threads; returns the backend and thread count the workloads will use. */
@@ -57,56 +60,113 @@ function loadPeer(path: string): PeerBench {
   return workloads;
 }
 
+/** One table row: name, median, min, reps (and the peer's median and the ratio with --compare). */
+function row(name: string, r: WorkloadResult, peer: PeerBench | undefined): string {
+  const cols = [
+    name.padEnd(40),
+    r.median_ms.toFixed(3).padStart(11),
+    r.min_ms.toFixed(3).padStart(11),
+    String(r.reps).padStart(6),
+  ];
+  const p = peer?.[name];
+  if (peer) {
+    const ratio =
+      r.gflops_at_median && p?.gflops_at_median
+        ? r.gflops_at_median / p.gflops_at_median
+        : p?.median_ms
+          ? r.median_ms / p.median_ms
+          : Number.NaN;
+    cols.push(
+      (p?.median_ms?.toFixed(3) ?? "–").padStart(10),
+      (Number.isNaN(ratio) ? "–" : ratio.toFixed(2)).padStart(7),
+    );
+  }
+  if (r.gflops_at_median) cols.push(`${r.gflops_at_median.toFixed(1)} GFLOP/s`);
+  return cols.join(" ");
+}
+
+function header(peer: PeerBench | undefined): string {
+  const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
+  if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));
+  return head.join(" ");
+}
+
+/** The workloads named by --only (all by default), each checked against `all`. */
+function selectWorkloads(all: Workload[], only: string | undefined): Workload[] {
+  if (!only) return all;
+  const names = only.split(",").map((s) => s.trim());
+  for (const n of names)
+    if (!all.some((w) => w.name === n))
+      throw new UserError(`--only: unknown workload '${n}' (see ebm bench --list)`);
+  return all.filter((w) => names.includes(w.name));
+}
+
+/** `--host chromium`: the core-only workloads in a headless Chromium's Web Worker. */
+async function runBenchInChromium(opts: BenchOptions, minSeconds: number): Promise<void> {
+  if (opts.threads !== undefined)
+    throw new UserError("--threads applies to --host node (a browser worker runs one thread)");
+  const { workloads } = await import("../../../bench/workloads/mlp.ts");
+  const all = await allWorkloads();
+  const browserNames = workloads.map((w) => w.name);
+  const selected = selectWorkloads(all, opts.only).filter((w) => {
+    if (browserNames.includes(w.name)) return true;
+    if (opts.only)
+      throw new UserError(
+        `--only: ${w.name} does not run in the browser (--host chromium runs: ${browserNames.join(", ")})`,
+      );
+    return false;
+  });
+  const peer = opts.compare ? loadPeer(opts.compare) : undefined;
+  const { runInChromium } = await import("./bench-browser.ts");
+  if (!opts.json) process.stderr.write(`building the benchmark page and starting Chromium…\n`);
+  const run = await runInChromium(
+    { names: selected.map((w) => w.name), minSeconds, backend: opts.backend ?? "auto" },
+    (name) => {
+      if (!opts.json) process.stderr.write(`  timed ${name}\n`);
+    },
+  );
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        host: run.browser,
+        backend: run.backend,
+        threads: 1,
+        cpu: cpus()[0]?.model ?? "unknown",
+        date: new Date().toISOString(),
+        workloads: run.results,
+      }),
+    );
+    return;
+  }
+  const why = run.fallback.map((f) => ` (${f.backend} unavailable: ${f.reason})`).join("");
+  console.log(`host ${run.browser} (headless, one Web Worker), backend ${run.backend}, threads 1${why}`);
+  console.log(header(peer));
+  for (const w of selected) console.log(row(w.name, run.results[w.name], peer));
+}
+
 export async function runBench(opts: BenchOptions): Promise<void> {
   const all = await allWorkloads();
   if (opts.list) {
     for (const w of all) console.log(`${w.name.padEnd(40)} ${w.description}`);
     return;
   }
-  const { backend, threads, why } = configureBackend(opts);
   const minSeconds = parseNumber("--min-seconds", opts.minSeconds);
   if (!(minSeconds > 0)) throw new UserError("--min-seconds must be positive");
-  let selected = all;
-  if (opts.only) {
-    const names = opts.only.split(",").map((s) => s.trim());
-    for (const n of names)
-      if (!all.some((w) => w.name === n))
-        throw new UserError(`--only: unknown workload '${n}' (see ebm bench --list)`);
-    selected = all.filter((w) => names.includes(w.name));
-  }
+  if (opts.host === "chromium") return runBenchInChromium(opts, minSeconds);
+  if (opts.host !== "node")
+    throw new UserError(`--host must be node or chromium, got '${printable(opts.host)}'`);
+  const { backend, threads, why } = configureBackend(opts);
+  const selected = selectWorkloads(all, opts.only);
   const peer = opts.compare ? loadPeer(opts.compare) : undefined;
   const results: Record<string, WorkloadResult> = {};
   if (!opts.json) {
     console.log(`backend ${backend}, threads ${threads}${why}`);
-    const head = ["workload".padEnd(40), "median ms".padStart(11), "min ms".padStart(11), "reps".padStart(6)];
-    if (peer) head.push("peer ms".padStart(10), "ratio".padStart(7));
-    console.log(head.join(" "));
+    console.log(header(peer));
   }
   for (const w of selected) {
     const r = await timeWorkload(w, { ...DEFAULT_TIMING, minSeconds });
     results[w.name] = r;
-    if (opts.json) continue;
-    const cols = [
-      w.name.padEnd(40),
-      r.median_ms.toFixed(3).padStart(11),
-      r.min_ms.toFixed(3).padStart(11),
-      String(r.reps).padStart(6),
-    ];
-    const p = peer?.[w.name];
-    if (peer) {
-      const ratio =
-        r.gflops_at_median && p?.gflops_at_median
-          ? r.gflops_at_median / p.gflops_at_median
-          : p?.median_ms
-            ? r.median_ms / p.median_ms
-            : Number.NaN;
-      cols.push(
-        (p?.median_ms?.toFixed(3) ?? "–").padStart(10),
-        (Number.isNaN(ratio) ? "–" : ratio.toFixed(2)).padStart(7),
-      );
-    }
-    if (r.gflops_at_median) cols.push(`${r.gflops_at_median.toFixed(1)} GFLOP/s`);
-    console.log(cols.join(" "));
+    if (!opts.json) console.log(row(w.name, r, peer));
   }
   if (opts.json) {
     console.log(

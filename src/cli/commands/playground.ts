@@ -11,25 +11,14 @@
  * single-threaded SIMD build in the page, the binary Node runs, and seeded numbers equal Node's.
  */
 import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { parseIntegerInRange, printable, UserError } from "../errors.ts";
+import { serveStatic } from "../static-server.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".wasm": "application/wasm",
-  ".png": "image/png",
-  ".svg": "image/svg+xml",
-};
 
 interface PlaygroundOptions {
   port: string;
@@ -55,24 +44,6 @@ function ensureBuilt(dir: string): void {
   throw new UserError(`could not build the playground into ${dir}: ${why} (npm ci installs esbuild)`);
 }
 
-/** The file under `root` for a request path, or undefined (outside root, not a file). */
-function fileFor(root: string, url: string): string | undefined {
-  let path: string;
-  try {
-    path = decodeURIComponent(new URL(url, "http://x").pathname);
-  } catch {
-    return undefined;
-  }
-  if (path.endsWith("/")) path += "index.html";
-  const file = normalize(join(root, path));
-  if (file !== root && !file.startsWith(root + sep)) return undefined;
-  try {
-    return statSync(file).isFile() ? file : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function runPlayground(opts: PlaygroundOptions): Promise<void> {
   const port = parseIntegerInRange("--port", opts.port, 0, 65535);
   const host = opts.host;
@@ -80,45 +51,13 @@ export async function runPlayground(opts: PlaygroundOptions): Promise<void> {
     throw new UserError(`--host must be a host name or address, got '${printable(host)}'`);
   const dir = resolve(opts.dir ?? join(REPO, "dist/web"));
   ensureBuilt(dir);
-  const server = createServer((req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    const file = fileFor(dir, req.url ?? "/");
-    if (!file) {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
-      return;
-    }
-    res.writeHead(200, {
-      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    });
-    if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      fail(
-        err.code === "EADDRINUSE"
-          ? new UserError(`port ${port} on ${host} is in use: choose another with --port`)
-          : err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND"
-            ? new UserError(`--host ${host} is not an address of this machine`)
-            : err,
-      ),
-    );
-    server.listen(port, host, ok);
-  });
-  const { port: actual } = server.address() as AddressInfo;
-  const shown = host.includes(":") ? `[${host}]` : host;
-  process.stdout.write(`playground: http://${shown}:${actual}/  (serving ${dir}; Ctrl-C stops)\n`);
+  const served = await serveStatic(dir, port, host);
+  process.stdout.write(`playground: ${served.url}  (serving ${dir}; Ctrl-C stops)\n`);
   await new Promise<void>((ok) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      server.closeAllConnections();
-      server.close(() => ok());
+      void served.close().then(ok);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

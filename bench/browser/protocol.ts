@@ -1,0 +1,14 @@
+/** Messages between the browser benchmark's page (driven by src/cli/commands/bench-browser.ts) and its worker. */
+import type { WorkloadResult } from "../workload.ts";
+
+export interface BrowserBenchRequest {
+  names: string[];
+  minSeconds: number;
+  backend: string;
+}
+
+export type BrowserBenchMessage =
+  | { type: "ready"; backend: string; fallback: { backend: string; reason: string }[] }
+  | { type: "result"; name: string; result: WorkloadResult }
+  | { type: "done" }
+  | { type: "error"; message: string };
