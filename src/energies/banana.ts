@@ -14,8 +14,10 @@
  *
  * Moments: E x = 0, Var x₁ = s², Var x₂ = 1 + 2b²s⁴, other coordinates N(0, 1). Haario et al. use
  * b = 0.03 ("moderately twisted") and b = 0.1 ("strongly twisted"); b = 0 is a Gaussian.
- * Exact sampler: y as above, x₁ = y₁, x₂ = y₂ − b(y₁² − s²).
+ * Exact sampler: y as above, x₁ = y₁, x₂ = y₂ − b(y₁² − s²). The constant's logs are the portable ones
+ * (random/elementary.ts), so U has the same bits on every host.
  */
+import { portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { Energy, ExactlySampleable, KnownLogZ } from "./contract.ts";
@@ -37,7 +39,7 @@ export class BananaEnergy implements Energy, KnownLogZ, ExactlySampleable {
     this.dim = dim;
     this.b = b;
     this.scale = scale;
-    this.constant = 0.5 * dim * Math.log(2 * Math.PI) + Math.log(scale);
+    this.constant = 0.5 * dim * portableLog(2 * Math.PI) + portableLog(scale);
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {

@@ -11,12 +11,15 @@
  *   ∂U/∂x_i = x_i e^{−v}.
  *
  * Exact sampler: v = σ z₀, x_i = e^{v/2} z_i with z standard normal.
+ *
+ * exp and log are the portable ones (random/elementary.ts), so seeded runs give the same bits on every host.
  */
+import { portableExpFast, portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { Stream } from "../random/key.ts";
 import type { Energy, ExactlySampleable, KnownLogZ } from "./contract.ts";
 
-const LOG_2PI = Math.log(2 * Math.PI);
+const LOG_2PI = portableLog(2 * Math.PI);
 
 export class FunnelEnergy implements Energy, KnownLogZ, ExactlySampleable {
   readonly dim: number;
@@ -31,7 +34,7 @@ export class FunnelEnergy implements Energy, KnownLogZ, ExactlySampleable {
       throw new RangeError(`funnel scale must be a positive number, got ${scale}`);
     this.dim = dim;
     this.scale = scale;
-    this.constant = 0.5 * (LOG_2PI + 2 * Math.log(scale)) + 0.5 * (dim - 1) * LOG_2PI;
+    this.constant = 0.5 * (LOG_2PI + 2 * portableLog(scale)) + 0.5 * (dim - 1) * LOG_2PI;
   }
 
   energy(x: Float64Array, n: number, u: Float64Array): void {
@@ -42,7 +45,7 @@ export class FunnelEnergy implements Energy, KnownLogZ, ExactlySampleable {
       const v = x[o];
       let sq = 0;
       for (let a = 1; a < d; a++) sq += x[o + a] * x[o + a];
-      u[i] = 0.5 * v * v * inv + 0.5 * (d - 1) * v + 0.5 * Math.exp(-v) * sq + this.constant;
+      u[i] = 0.5 * v * v * inv + 0.5 * (d - 1) * v + 0.5 * portableExpFast(-v) * sq + this.constant;
     }
   }
 
@@ -52,7 +55,7 @@ export class FunnelEnergy implements Energy, KnownLogZ, ExactlySampleable {
     for (let i = 0; i < n; i++) {
       const o = i * d;
       const v = x[o];
-      const ev = Math.exp(-v);
+      const ev = portableExpFast(-v);
       let sq = 0;
       for (let a = 1; a < d; a++) {
         const xa = x[o + a];
@@ -76,7 +79,7 @@ export class FunnelEnergy implements Energy, KnownLogZ, ExactlySampleable {
       const o = i * d;
       const v = this.scale * rng.normal();
       out[o] = v;
-      const s = Math.exp(0.5 * v);
+      const s = portableExpFast(0.5 * v);
       for (let a = 1; a < d; a++) out[o + a] = s * rng.normal();
     }
   }

@@ -30,7 +30,12 @@
  *  - one chain is allowed for R-hat (its two halves are compared), as in posterior and Stan; ArviZ
  *    asks for two chains and returns NaN.
  * Malformed calls (length ≠ chains·draws, non-integer or non-positive sizes) throw a RangeError.
+ *
+ * Host independence: no Math.log, sin, cos or pow (their last bit differs between Node's V8 and a browser's):
+ * the logs are the portable ones of random/elementary.ts and the FFT's twiddles come from Taylor series
+ * (`twiddle`), so a browser computes Node's diagnostics bit for bit.
  */
+import { portableLog } from "../random/elementary.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Normal quantile (inverse CDF), for the rank normalization. Coefficients of Wichura's AS 241 (PPND16),
@@ -80,7 +85,7 @@ export function normalQuantile(p: number): number {
     const r = 0.180625 - q * q;
     return (q * poly(A, r)) / poly(B, r);
   }
-  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
+  let r = Math.sqrt(-portableLog(q < 0 ? p : 1 - p));
   let z: number;
   if (r <= 5) {
     r -= 1.6;
@@ -111,11 +116,8 @@ function fftPlan(n: number): FftPlan {
   if (p) return p;
   const cos = new Float64Array(n >> 1);
   const sin = new Float64Array(n >> 1);
-  for (let k = 0; k < n >> 1; k++) {
-    cos[k] = Math.cos((2 * Math.PI * k) / n);
-    sin[k] = Math.sin((2 * Math.PI * k) / n);
-  }
-  const bits = Math.round(Math.log2(n));
+  for (let k = 0; k < n >> 1; k++) [cos[k], sin[k]] = twiddle(k, n);
+  const bits = 31 - Math.clz32(n);
   const rev = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     let r = 0;
@@ -125,6 +127,47 @@ function fftPlan(n: number): FftPlan {
   p = { n, cos, sin, rev, re: new Float64Array(n), im: new Float64Array(n) };
   plans.set(n, p);
   return p;
+}
+
+const SIN_COEF: number[] = [];
+const COS_COEF: number[] = [];
+for (let k = 0, s = 1, c = 1; k < 12; k++) {
+  // (−1)^k/(2k+1)! and (−1)^k/(2k)!: enough terms for |θ| ≤ π/4 (the next are below 1e-25).
+  SIN_COEF.push(s);
+  COS_COEF.push(c);
+  c = -s / (2 * k + 2);
+  s = c / (2 * k + 3);
+}
+
+/** sin θ and cos θ for |θ| ≤ π/4 by their Taylor series (Horner in θ²): + − × only, same bits everywhere. */
+function sinCosSmall(t: number): [number, number] {
+  const t2 = t * t;
+  let s = SIN_COEF[SIN_COEF.length - 1];
+  let c = COS_COEF[COS_COEF.length - 1];
+  for (let k = SIN_COEF.length - 2; k >= 0; k--) {
+    s = SIN_COEF[k] + t2 * s;
+    c = COS_COEF[k] + t2 * c;
+  }
+  return [t * s, c];
+}
+
+/** [cos, sin] of 2πk/n for 0 ≤ k < n/2 (n a power of two), reduced by symmetry to angles ≤ π/4. */
+function twiddle(k: number, n: number): [number, number] {
+  const angle = (j: number) => sinCosSmall((2 * Math.PI * j) / n);
+  if (8 * k <= n) {
+    const [s, c] = angle(k);
+    return [c, s];
+  }
+  if (4 * k <= n) {
+    const [s, c] = angle(n / 4 - k); // cos(π/2 − φ) = sin φ, sin(π/2 − φ) = cos φ
+    return [s, c];
+  }
+  if (8 * k <= 3 * n) {
+    const [s, c] = angle(k - n / 4); // cos(π/2 + φ) = −sin φ, sin(π/2 + φ) = cos φ
+    return [-s, c];
+  }
+  const [s, c] = angle(n / 2 - k); // cos(π − φ) = −cos φ, sin(π − φ) = sin φ
+  return [-c, s];
 }
 
 /** In-place complex FFT of (re, im), sign −1 in the exponent (forward) or +1 (unscaled inverse). */
@@ -439,7 +482,7 @@ function essCore(x: Float64Array, chains: number, n: number): number {
   let sum = 0;
   for (let k = 0; k <= maxT; k++) sum += rho[k];
   let tau = -1 + 2 * sum + (maxT + 1 < n ? rho[maxT + 1] : 0);
-  tau = Math.max(tau, 1 / Math.log10(total));
+  tau = Math.max(tau, Math.LN10 / portableLog(total)); // 1/log10(total)
   for (let k = 0; k < n; k++) if (Number.isNaN(rho[k])) return Number.NaN;
   return total / tau;
 }

@@ -22,6 +22,7 @@
  * and the final parameters (ε = exp of the averaged log step of the last dual-averaging phase); draw
  * samples by stepping the same kernel with those parameters from that state.
  */
+import { portableExp, portableLog } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import { foldIn } from "../random/key.ts";
 import type { MetricKind } from "./metric.ts";
@@ -82,8 +83,8 @@ export function dualAveraging(opts: DualAveragingOptions = {}): DualAveraging {
   return {
     init(step) {
       if (!(step > 0 && Number.isFinite(step))) throw new RangeError(`step must be positive, got ${step}`);
-      const x = Math.log(step);
-      return { count: 0, avgError: 0, logStep: x, logStepAvg: 0, mu: Math.log(10) + x };
+      const x = portableLog(step);
+      return { count: 0, avgError: 0, logStep: x, logStepAvg: 0, mu: portableLog(10) + x };
     },
     update(s, acceptProb) {
       const a = Number.isNaN(acceptProb) ? 0 : Math.min(1, acceptProb);
@@ -91,12 +92,13 @@ export function dualAveraging(opts: DualAveragingOptions = {}): DualAveraging {
       const eta = 1 / (t + t0);
       const avgError = (1 - eta) * s.avgError + eta * (delta - a);
       const logStep = s.mu - (Math.sqrt(t) * avgError) / gamma;
-      const w = t ** -kappa;
+      // t^−κ through the portable exp/log: `**` is the host's pow, whose last bit differs between hosts.
+      const w = portableExp(-kappa * portableLog(t));
       const logStepAvg = w * logStep + (1 - w) * s.logStepAvg;
       return { count: t, avgError, logStep, logStepAvg, mu: s.mu };
     },
-    step: (s) => Math.exp(s.logStep),
-    final: (s) => Math.exp(s.count > 0 ? s.logStepAvg : s.logStep),
+    step: (s) => portableExp(s.logStep),
+    final: (s) => portableExp(s.count > 0 ? s.logStepAvg : s.logStep),
   };
 }
 

@@ -42,6 +42,7 @@
  */
 import type { Energy } from "../energies/contract.ts";
 import type { Key } from "../random/key.ts";
+import { portableExp, portableLog1p } from "../random/elementary.ts";
 import { foldIn, Stream } from "../random/key.ts";
 import { leapfrog, MAX_ENERGY_ERROR } from "./integrators.ts";
 import { Metric } from "./metric.ts";
@@ -86,11 +87,11 @@ class PsPoint {
   }
 }
 
-/** log(e^a + e^b), exact for −∞ arguments. */
+/** log(e^a + e^b), exact for −∞ arguments (portable exp/log1p: the same bits on every host). */
 function logAddExp(a: number, b: number): number {
   if (a === Number.NEGATIVE_INFINITY) return b;
   if (b === Number.NEGATIVE_INFINITY) return a;
-  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+  return a > b ? a + portableLog1p(portableExp(b - a)) : b + portableLog1p(portableExp(a - b));
 }
 
 /** Scratch of one recursion level of build_tree (at most one active frame per level). */
@@ -255,7 +256,7 @@ class NutsTree {
       if (h - this.h0 > this.maxDeltaH) this.divergent = true;
       const logW = this.h0 - h;
       this.lswOut = logW;
-      this.sumMetroProb += logW > 0 ? 1 : Math.exp(logW);
+      this.sumMetroProb += logW > 0 ? 1 : portableExp(logW);
       propose.copyFrom(z);
       for (let i = 0; i < d; i++) rho[i] += z.p[i];
       pBeg.set(z.p);
@@ -272,7 +273,7 @@ class NutsTree {
     const lswSubtree = logAddExp(lswInit, lswFinal);
     this.lswOut = lswSubtree;
     // Multinomial (uniform-progressive) choice within the subtree: final half with prob W_final/W_subtree.
-    if (lswFinal > lswSubtree || this.rng.uniform() < Math.exp(lswFinal - lswSubtree))
+    if (lswFinal > lswSubtree || this.rng.uniform() < portableExp(lswFinal - lswSubtree))
       propose.copyFrom(lv.proposeFinal);
     const ext = this.rhoExt;
     for (let i = 0; i < d; i++) rho[i] += lv.rhoInit[i] + lv.rhoFinal[i];
@@ -351,7 +352,7 @@ class NutsTree {
       this.depth++;
       const lswSub = this.lswOut;
       // Biased progressive sampling: move to the new subtree with probability min(1, W_new / W_old).
-      if (lswSub > logSumWeight || rng.uniform() < Math.exp(lswSub - logSumWeight)) {
+      if (lswSub > logSumWeight || rng.uniform() < portableExp(lswSub - logSumWeight)) {
         this.zSample.copyFrom(this.zPropose);
         this.moved = true;
       }

@@ -11,6 +11,7 @@
 import { COLORS, drawBars, drawHeatmap, drawLines, fromPixel, prepare, toPixel } from "./draw.ts";
 import { addSnapshot, emptyHistory, type RunHistory, type RunSummary, summarize } from "./history.ts";
 import type { BackendReport, FromWorker, ToWorker } from "./protocol.ts";
+import { mountSampler } from "./sampler/page.ts";
 import type { SessionMeta } from "./session.ts";
 import {
   checkSettings,
@@ -923,3 +924,7 @@ if (location.hash === "") history.replaceState(null, "", `#${settingsToHash(DEFA
 reset();
 if (urlProblems.length > 0)
   showProblems([...urlProblems, ...checkSettings(settings)].filter((p, i, a) => a.indexOf(p) === i));
+
+// The Sampler tab (sampler/page.ts) owns the tab switch; it keeps this tab's settings in front of its own in
+// the URL.
+mountSampler({ trainHash: () => settingsToHash(settings) });
