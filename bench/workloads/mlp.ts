@@ -90,13 +90,14 @@ const paramgrad: Workload = {
  * One Jarzynski SMC training iteration with n walkers and a data batch of n from a 100k pool: the library's
  * trainer, one iteration per call, state carried over.
  */
-function jarzynskiIter(n: number, note = ""): Workload {
+function jarzynskiIter(n: number, width = 128, note = ""): Workload {
+  const spec: MlpSpec = { ...MLP2D, hidden: [width, width] };
   return {
-    name: `jarzynski_iter_mlp2d_n${n}`,
+    name: `jarzynski_iter_mlp2d${width === 128 ? "" : `_w${width}`}_n${n}`,
     description: `one Jarzynski SMC training iteration: ${n} walkers, data batch ${n} from a 100k pool, h = 0.01, Adam 1e-3, resampling at ESS < N/2${note}`,
     async setup() {
       const key = keyFromSeed(0);
-      const model = await createMlpEnergy(MLP2D, key);
+      const model = await createMlpEnergy(spec, key);
       const pool = gmm4Sample(foldIn(key, 3), 100000);
       const objective = jarzynski({
         walkers: n,
@@ -190,9 +191,10 @@ export const workloads: Workload[] = [
   ula,
   paramgrad,
   jarzynskiIter(4096),
-  // The playground's scale (no peer workload of this name): `ebm bench --host chromium` times it in a
-  // browser's Web Worker against Node.
-  jarzynskiIter(1000, " (the browser comparison's size)"),
+  // The playground's scale (no peer workloads of these names): `ebm bench --host chromium` times them in a
+  // browser's Web Worker, to compare with Node.
+  jarzynskiIter(1000, 128, " (the browser comparison's size)"),
+  jarzynskiIter(1000, 32, ", MLP 2→32→32→1 (the playground's default energy)"),
   dsm,
   exactSm,
   matmul,
