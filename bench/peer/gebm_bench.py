@@ -12,7 +12,7 @@ Prints one JSON object on stdout (and writes it to --out): {"label", "meta", "wo
 min_ms, mean_ms, max_ms, reps, warmup_reps, timed_s, settings, extra}}}, the layout of shared/peer/bench.py,
 so `ebm bench --compare` reads it. Progress lines go to stderr.
 
-Timing (as shared/peer/bench.py, common.time_fn): warm-up of 1-3 calls (stop after 1 s), then
+Timing (timing.py, as shared/peer/bench.py, common.time_fn): warm-up of 1-3 calls (stop after 1 s), then
 time.perf_counter() around each call until >= 20 calls and >= 2 s (--min-seconds) are timed, or 2 s and the
 --budget (15 s) are both spent; median, min, mean, max. float32, torch.set_num_threads(2). Model and optimizer
 state carry over from call to call, as on our side.
@@ -37,17 +37,12 @@ Workloads:
       parameters); clip; Adam step. E stays at its seed-0 initialisation.
 """
 import argparse
-import datetime
-import json
 import os
-import platform
-import statistics
-import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn as nn
+
+import timing
 
 NUM_THREADS = 2
 
@@ -56,74 +51,6 @@ LR, PENALTY, CLIP = 1e-3, 0.1, 10.0
 MOG4_CENTRES = [[-1.5, 1.5], [1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]]
 MOG4_WEIGHTS = [0.2, 0.2, 0.3, 0.3]
 MOG4_SD = 0.25
-
-
-# --------------------------------------------------------------------------------------------------
-# Timing and metadata (the protocol of shared/peer/common.py, as bench/peer/discrete_bench.py)
-# --------------------------------------------------------------------------------------------------
-
-def time_fn(fn, min_reps=20, min_time_s=2.0, budget_s=15.0, max_warmup=3, warmup_time_s=1.0):
-    t0 = time.perf_counter()
-    n_warm = 0
-    while True:
-        fn()
-        n_warm += 1
-        if n_warm >= max_warmup or time.perf_counter() - t0 >= warmup_time_s:
-            break
-    times = []
-    start = time.perf_counter()
-    while True:
-        a = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - a)
-        elapsed = time.perf_counter() - start
-        if len(times) >= min_reps and elapsed >= min_time_s:
-            break
-        if elapsed >= min_time_s and elapsed >= budget_s:
-            break
-    ms = [t * 1e3 for t in times]
-    return {"median_ms": statistics.median(ms), "min_ms": min(ms), "mean_ms": statistics.fmean(ms),
-            "max_ms": max(ms), "reps": len(ms), "warmup_reps": n_warm, "timed_s": sum(times)}
-
-
-def loaded_blas():
-    libs = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6 and ("blas" in parts[-1] or "lapack" in parts[-1]):
-                    libs.add(os.path.realpath(parts[-1]))
-    except OSError:
-        pass
-    return sorted(libs)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def metadata():
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "torch_version": torch.__version__,
-        "numpy_version": np.__version__,
-        "python": platform.python_version(),
-        "python_executable": os.path.realpath(sys.executable),
-        "cpu_model": cpu_model(),
-        "nproc": os.cpu_count(),
-        "torch_num_threads": torch.get_num_threads(),
-        "blas_libs_loaded": loaded_blas(),
-        "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH"),
-        "load_average": list(os.getloadavg()),
-    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,43 +155,10 @@ WORKLOADS = [
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="")
-    ap.add_argument("--only", default="")
-    ap.add_argument("--label", default="")
-    ap.add_argument("--budget", type=float, default=15.0,
-                    help="per-workload timing budget (s) after which slow workloads stop before 20 reps")
-    ap.add_argument("--min-seconds", type=float, default=2.0,
-                    help="minimum timed seconds per workload (as ebm bench --min-seconds)")
+    timing.add_arguments(ap)
     args = ap.parse_args()
     torch.set_num_threads(NUM_THREADS)
-    only = set(filter(None, args.only.split(",")))
-    unknown = only - {n for n, _ in WORKLOADS}
-    if unknown:
-        sys.exit(f"--only: unknown workload(s) {sorted(unknown)}")
-    out = {"label": args.label, "meta": metadata(), "workloads": {}}
-    t_all = time.perf_counter()
-    for name, factory in WORKLOADS:
-        if only and name not in only:
-            continue
-        t0 = time.perf_counter()
-        fn, info = factory()
-        extra = info.pop("_extra", None)
-        r = time_fn(fn, min_time_s=args.min_seconds, budget_s=args.budget)
-        r["settings"] = info
-        if extra is not None:
-            r["extra"] = extra()
-        r["wall_s_incl_setup_warmup"] = time.perf_counter() - t0
-        out["workloads"][name] = r
-        print(f"[{args.label}] {name:40s} median {r['median_ms']:10.3f} ms  min {r['min_ms']:10.3f} ms"
-              f"  reps {r['reps']:4d}", file=sys.stderr, flush=True)
-    out["total_wall_s"] = time.perf_counter() - t_all
-    out["meta"]["blas_libs_loaded"] = loaded_blas()
-    text = json.dumps(out, indent=2)
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    print(text)
+    timing.run(args, WORKLOADS, lambda: timing.metadata(load_average=list(os.getloadavg())))
 
 
 if __name__ == "__main__":

@@ -32,16 +32,19 @@ import type { TrainableEnergy } from "../energies/contract.ts";
 import type { ResamplingScheme } from "../math/resampling.ts";
 import { foldIn, type Key, split } from "../random/key.ts";
 import {
-  type HealthWarning,
+  type AbsoluteLogZ,
+  type EstimatorWalkerDiagnostics,
+  estimatorDiagnostics,
+  type WalkerDiagnostics,
+  walkerDiagnostics,
+} from "../smc/diagnostics.ts";
+import {
   incrementSpread,
   recordWeightUpdate,
   type WalkerHealthStats,
-  walkerHealth,
   walkerHealthStats,
 } from "../smc/health.ts";
 import {
-  logZRatio,
-  logZRelVariance,
   maybeResample,
   retireNonFinite,
   type WeightedWalkers,
@@ -96,36 +99,20 @@ export interface DiscreteJarzynskiState extends DiscreteWalkerPopulation {
   estimator: DiscreteWalkerPopulation | null;
 }
 
-export interface DiscreteJarzynskiDiagnostics extends ObjectiveDiagnostics {
-  ess: number;
-  essAfter: number;
-  resampled: boolean;
-  resamplings: number;
-  /** Estimate of log Z_θk − d·log 2. */
-  logZRatio: number;
-  /** d·log 2 + logZRatio: the training walkers' running estimate of log Z_θk. */
-  logZ: number;
-  logZBase: number;
-  /** Lee–Whiteley SE of logZ; NaN unless multinomial resampling. */
-  logZSe: number;
-  incrementSpread: number;
-  nonFinite: number;
+interface MoveAcceptance {
   /** Mean acceptance of the moves so far (NaN before any). */
   acceptance: number;
-  health: WalkerHealthStats;
-  warnings: HealthWarning[];
 }
 
-export interface DiscreteEstimatorDiagnostics {
-  walkers: number;
-  ess: number;
-  resamplings: number;
-  logZRatio: number;
-  logZ: number;
-  logZSe: number;
-  acceptance: number;
-  warnings: HealthWarning[];
-}
+/** logZBase is d·log 2 (the uniform start). */
+export type DiscreteJarzynskiDiagnostics = ObjectiveDiagnostics &
+  WalkerDiagnostics &
+  AbsoluteLogZ &
+  MoveAcceptance;
+
+export type DiscreteEstimatorDiagnostics = EstimatorWalkerDiagnostics &
+  Pick<AbsoluteLogZ, "logZ"> &
+  MoveAcceptance;
 
 export interface DiscreteJarzynskiObjective extends Objective<DiscreteJarzynskiState> {
   diagnostics(
@@ -198,15 +185,6 @@ export function discreteJarzynski(opts: DiscreteJarzynskiOptions): DiscreteJarzy
 
   const acceptance = (s: MoveStats) => (s.proposals > 0 ? s.acceptSum / s.proposals : Number.NaN);
 
-  function populationDiagnostics(p: DiscreteWalkerPopulation, logZBase: number) {
-    const ratio = logZRatio(p.walkers);
-    return {
-      ratio,
-      logZ: logZBase + ratio,
-      se: () => (multinomial ? Math.sqrt(logZRelVariance(p.walkers)) : Number.NaN),
-    };
-  }
-
   return {
     name: "jarzynski",
     init(key, model) {
@@ -224,44 +202,17 @@ export function discreteJarzynski(opts: DiscreteJarzynskiOptions): DiscreteJarzy
       if (s.estimator) advance(foldIn(key, ESTIMATOR), s.estimator, model);
     },
     diagnostics(s) {
-      const main = populationDiagnostics(s, s.logZBase);
-      const inc = s.health.updates > 0 ? incrementSpread(s.increments, n) : { spread: 0, nonFinite: 0 };
       const est = s.estimator;
-      const ed = est ? populationDiagnostics(est, s.logZBase) : null;
-      return {
-        ess: s.essBefore,
-        essAfter: s.resampled ? n : s.essBefore,
-        resampled: s.resampled,
-        resamplings: s.walkers.resamplings,
-        logZRatio: main.ratio,
-        logZ: main.logZ,
-        logZBase: s.logZBase,
-        // On demand: a pass over the weights that most iterations do not need.
-        get logZSe() {
-          return main.se();
-        },
-        incrementSpread: inc.spread,
-        nonFinite: inc.nonFinite,
+      return Object.assign(walkerDiagnostics(s, multinomial, s.logZBase), {
         acceptance: acceptance(s.moves),
-        health: s.health,
-        warnings: walkerHealth(s.health),
-        ...(est && ed
+        ...(est
           ? {
-              estimator: {
-                walkers: est.walkers.n,
-                ess: est.essBefore,
-                resamplings: est.walkers.resamplings,
-                logZRatio: ed.ratio,
-                logZ: ed.logZ,
-                get logZSe() {
-                  return ed.se();
-                },
+              estimator: Object.assign(estimatorDiagnostics(est, multinomial, s.logZBase), {
                 acceptance: acceptance(est.moves),
-                warnings: walkerHealth(est.health),
-              },
+              }),
             }
           : {}),
-      };
+      });
     },
   };
 }

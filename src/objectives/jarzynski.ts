@@ -31,17 +31,19 @@ import type { TrainableEnergy } from "../energies/contract.ts";
 import { foldIn, type Key } from "../random/key.ts";
 import { initChainState } from "../samplers/state.ts";
 import {
-  type HealthWarning,
+  type EstimatorWalkerDiagnostics,
+  estimatorDiagnostics,
+  type WalkerDiagnostics,
+  walkerDiagnostics,
+} from "../smc/diagnostics.ts";
+import {
   incrementSpread,
   recordWeightUpdate,
   type WalkerHealthStats,
-  walkerHealth,
   walkerHealthStats,
 } from "../smc/health.ts";
 import { aisIncrement, ulaLogAlpha } from "../smc/jarzynski.ts";
 import {
-  logZRatio,
-  logZRelVariance,
   maybeResample,
   retireNonFinite,
   type WeightedWalkers,
@@ -114,38 +116,10 @@ export interface JarzynskiState extends WalkerPopulation {
   estimator: WalkerPopulation | null;
 }
 
-export interface JarzynskiDiagnostics extends ObjectiveDiagnostics {
-  /** ESS of the last weight update, taken before resampling (the initial walkers' ESS before any update). */
-  ess: number;
-  /** ESS after the last update's resampling, if any (N right after a resampling). */
-  essAfter: number;
-  /** Whether the last update resampled. */
-  resampled: boolean;
-  resamplings: number;
-  logZRatio: number;
-  /**
-   * Standard error of logZRatio (Lee–Whiteley, via the relative variance of Ẑ; smc/walkers.ts). NaN with
-   * a resampling scheme other than multinomial, with one walker, or when the estimate is negative.
-   */
-  logZSe: number;
-  /** Spread max − min of the last update's finite log-weight increments, and its count of non-finite ones. */
-  incrementSpread: number;
-  nonFinite: number;
-  /** Running statistics over all updates so far (a live reference). */
-  health: WalkerHealthStats;
-  /** `walkerHealth(health)`: empty when the weights are healthy. */
-  warnings: HealthWarning[];
-}
+export type JarzynskiDiagnostics = ObjectiveDiagnostics & WalkerDiagnostics;
 
 /** Diagnostics of the decoupled estimator population. */
-export interface EstimatorDiagnostics {
-  walkers: number;
-  ess: number;
-  resamplings: number;
-  logZRatio: number;
-  logZSe: number;
-  warnings: HealthWarning[];
-}
+export type EstimatorDiagnostics = EstimatorWalkerDiagnostics;
 
 export interface JarzynskiObjective extends Objective<JarzynskiState> {
   diagnostics(state: JarzynskiState): JarzynskiDiagnostics & { estimator?: EstimatorDiagnostics };
@@ -344,39 +318,11 @@ export function jarzynski(opts: JarzynskiOptions): JarzynskiObjective {
       if (s.estimator) advance(foldIn(moveKey, 0x657374), foldIn(key, 0x657374), s.estimator, model);
     },
     diagnostics(s) {
-      const w = s.walkers;
-      const inc = s.health.updates > 0 ? incrementSpread(s.increments, n) : { spread: 0, nonFinite: 0 };
       const est = s.estimator;
-      return {
-        ess: s.essBefore,
-        // The weights have not changed since essBefore, except by a resampling (which sets them equal).
-        essAfter: s.resampled ? n : s.essBefore,
-        resampled: s.resampled,
-        resamplings: w.resamplings,
-        logZRatio: logZRatio(w),
-        // Computed on demand: it costs a pass over the weights that most iterations do not need.
-        get logZSe() {
-          return multinomial ? Math.sqrt(logZRelVariance(w)) : Number.NaN;
-        },
-        incrementSpread: inc.spread,
-        nonFinite: inc.nonFinite,
-        health: s.health,
-        warnings: walkerHealth(s.health),
-        ...(est
-          ? {
-              estimator: {
-                walkers: est.walkers.n,
-                ess: est.essBefore,
-                resamplings: est.walkers.resamplings,
-                logZRatio: logZRatio(est.walkers),
-                get logZSe() {
-                  return multinomial ? Math.sqrt(logZRelVariance(est.walkers)) : Number.NaN;
-                },
-                warnings: walkerHealth(est.health),
-              },
-            }
-          : {}),
-      };
+      return Object.assign(
+        walkerDiagnostics(s, multinomial),
+        est ? { estimator: estimatorDiagnostics(est, multinomial) } : {},
+      );
     },
   };
 }

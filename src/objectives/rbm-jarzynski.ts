@@ -48,16 +48,19 @@ import { foldIn, type Key, split, Stream } from "../random/key.ts";
 import { independentUnitsLogZ } from "../rbm/ais.ts";
 import { defaultRbmKernels, type GibbsChains, type RbmKernels, RbmWorkspace } from "../rbm/kernels.ts";
 import {
-  type HealthWarning,
+  type AbsoluteLogZ,
+  type EstimatorWalkerDiagnostics,
+  estimatorDiagnostics,
+  type WalkerDiagnostics,
+  walkerDiagnostics,
+} from "../smc/diagnostics.ts";
+import {
   incrementSpread,
   recordWeightUpdate,
   type WalkerHealthStats,
-  walkerHealth,
   walkerHealthStats,
 } from "../smc/health.ts";
 import {
-  logZRatio,
-  logZRelVariance,
   maybeResample,
   retireNonFinite,
   type WeightedWalkers,
@@ -108,37 +111,11 @@ export interface RbmJarzynskiState extends RbmWalkerPopulation {
   estimator: RbmWalkerPopulation | null;
 }
 
-export interface RbmJarzynskiDiagnostics extends ObjectiveDiagnostics {
-  /** ESS of the last weight update, taken before resampling (the start's ESS before any update). */
-  ess: number;
-  /** ESS after the last update's resampling, if any. */
-  essAfter: number;
-  resampled: boolean;
-  resamplings: number;
-  /** Estimate of log Z_θk − log Z_base. */
-  logZRatio: number;
-  /** log Z_base + logZRatio: the running estimate of log Z_θk. */
-  logZ: number;
-  logZBase: number;
-  /** Lee–Whiteley standard error of logZRatio (and logZ); NaN unless multinomial resampling. */
-  logZSe: number;
-  /** Spread max − min of the last update's finite increments, and its count of non-finite ones. */
-  incrementSpread: number;
-  nonFinite: number;
-  health: WalkerHealthStats;
-  warnings: HealthWarning[];
-}
+/** logZBase is log Z_base (see RbmJarzynskiState). */
+export type RbmJarzynskiDiagnostics = ObjectiveDiagnostics & WalkerDiagnostics & AbsoluteLogZ;
 
 /** Diagnostics of the decoupled estimator population. */
-export interface RbmEstimatorDiagnostics {
-  walkers: number;
-  ess: number;
-  resamplings: number;
-  logZRatio: number;
-  logZ: number;
-  logZSe: number;
-  warnings: HealthWarning[];
-}
+export type RbmEstimatorDiagnostics = EstimatorWalkerDiagnostics & Pick<AbsoluteLogZ, "logZ">;
 
 export interface RbmJarzynskiObjective extends Objective<RbmJarzynskiState> {
   diagnostics(state: RbmJarzynskiState): RbmJarzynskiDiagnostics & { estimator?: RbmEstimatorDiagnostics };
@@ -239,16 +216,6 @@ export function rbmJarzynski(opts: RbmJarzynskiOptions): RbmJarzynskiObjective {
     k.freeEnergy(rbm, p.v, m, w.u, ws);
   }
 
-  function populationDiagnostics(p: RbmWalkerPopulation, logZBase: number) {
-    const w = p.walkers;
-    const ratio = logZRatio(w);
-    return {
-      ratio,
-      logZ: logZBase + ratio,
-      se: () => (multinomial ? Math.sqrt(logZRelVariance(w)) : Number.NaN),
-    };
-  }
-
   return {
     name: "rbm_jarzynski",
     init(key, model) {
@@ -306,42 +273,11 @@ export function rbmJarzynski(opts: RbmJarzynskiOptions): RbmJarzynskiObjective {
       if (s.estimator) advance(foldIn(key, ESTIMATOR), s.estimator, rbm);
     },
     diagnostics(s) {
-      const main = populationDiagnostics(s, s.logZBase);
-      const inc = s.health.updates > 0 ? incrementSpread(s.increments, n) : { spread: 0, nonFinite: 0 };
       const est = s.estimator;
-      const ed = est ? populationDiagnostics(est, s.logZBase) : null;
-      return {
-        ess: s.essBefore,
-        essAfter: s.resampled ? n : s.essBefore,
-        resampled: s.resampled,
-        resamplings: s.walkers.resamplings,
-        logZRatio: main.ratio,
-        logZ: main.logZ,
-        logZBase: s.logZBase,
-        // On demand: a pass over the weights that most iterations do not need.
-        get logZSe() {
-          return main.se();
-        },
-        incrementSpread: inc.spread,
-        nonFinite: inc.nonFinite,
-        health: s.health,
-        warnings: walkerHealth(s.health),
-        ...(est && ed
-          ? {
-              estimator: {
-                walkers: est.walkers.n,
-                ess: est.essBefore,
-                resamplings: est.walkers.resamplings,
-                logZRatio: ed.ratio,
-                logZ: ed.logZ,
-                get logZSe() {
-                  return ed.se();
-                },
-                warnings: walkerHealth(est.health),
-              },
-            }
-          : {}),
-      };
+      return Object.assign(
+        walkerDiagnostics(s, multinomial, s.logZBase),
+        est ? { estimator: estimatorDiagnostics(est, multinomial, s.logZBase) } : {},
+      );
     },
   };
 }

@@ -4,27 +4,22 @@
  * RBM and of the independent-pixel baseline), filters.png (the first 64 hidden units' weights),
  * report.md and results.json; prints the ROC-AUC per held-out class and pooled, each ± its SE.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   ANOMALY_DEFAULTS,
   ANOMALY_QUICK,
   type AnomalyOptions,
   type AnomalyResult,
-  checkOutputDir,
   DIGIT_PIXELS,
-  ensureDir,
   imageGridPng,
   lineChart,
   loadDigits,
-  renderVegaLite,
   runAnomalyExperiment,
   validateAnomalyOptions,
   weightFilters,
-  writeFileAtomic,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseNumberList, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawAnomalyOptions {
   quick?: boolean;
@@ -120,64 +115,51 @@ function markdown(r: AnomalyResult): string {
 
 export async function runAnomalyCommand(raw: RawAnomalyOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
+  const outDir = reportFolder(raw.out);
   const split = loadDigits();
-  const progress = progressBar(raw.progress && !raw.json);
-  let r: AnomalyResult;
-  try {
-    r = runAnomalyExperiment(split, o, (done, total) => progress.update("RBM", done, total));
-  } finally {
-    progress.stop();
-  }
+  const r = await withProgress(raw, (progress) =>
+    runAnomalyExperiment(split, o, (done, total) => progress.update("RBM", done, total)),
+  );
   const curve = (name: string, pts: { fpr: number; tpr: number }[]) => ({
     name,
     points: pts.map((p) => ({ x: p.fpr, y: p.tpr })),
   });
-  const figure = await renderVegaLite(
-    lineChart({
-      title: `Digits ${o.normalClasses.join(",")} vs the rest: ROC of the energy scores`,
-      x: { field: "false positive rate", domain: [0, 1] },
-      y: { field: "true positive rate", domain: [0, 1] },
-      series: [
-        curve(`RBM free energy (AUC ${f(r.pooled.rbm.auc)})`, r.curves.rbm),
-        curve(`independent pixels (AUC ${f(r.pooled.baseline.auc)})`, r.curves.baseline),
-        {
-          name: "chance",
-          points: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-          dash: true,
-        },
-      ],
-      width: 360,
-      height: 300,
-    }),
-  );
   const shown = Math.min(64, o.hidden);
   const filters = weightFilters(r.weights, DIGIT_PIXELS, o.hidden).subarray(0, shown * DIGIT_PIXELS);
-  const s = summary(r, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "roc.png"), figure.png);
-  writeFileAtomic(join(outDir, "roc.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "filters.png"), imageGridPng(filters, { scale: 2 }));
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(r));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(`anomaly: ${describe(r)}`);
-  console.log("  ROC-AUC, RBM free energy vs independent pixels (± SE):");
-  for (const c of r.perClass)
-    console.log(`    digit ${c.digit} (${c.n})  ${pm(c.rbm)}   vs ${pm(c.baseline)}`);
-  console.log(`    all (${r.anomalyTest})  ${pm(r.pooled.rbm)}   vs ${pm(r.pooled.baseline)}`);
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: {
+      name: "roc",
+      spec: lineChart({
+        title: `Digits ${o.normalClasses.join(",")} vs the rest: ROC of the energy scores`,
+        x: { field: "false positive rate", domain: [0, 1] },
+        y: { field: "true positive rate", domain: [0, 1] },
+        series: [
+          curve(`RBM free energy (AUC ${f(r.pooled.rbm.auc)})`, r.curves.rbm),
+          curve(`independent pixels (AUC ${f(r.pooled.baseline.auc)})`, r.curves.baseline),
+          {
+            name: "chance",
+            points: [
+              { x: 0, y: 0 },
+              { x: 1, y: 1 },
+            ],
+            dash: true,
+          },
+        ],
+        width: 360,
+        height: 300,
+      }),
+    },
+    files: { "filters.png": imageGridPng(filters, { scale: 2 }) },
+    summary: summary(r, outDir),
+    markdown: markdown(r),
+    print() {
+      console.log(`anomaly: ${describe(r)}`);
+      console.log("  ROC-AUC, RBM free energy vs independent pixels (± SE):");
+      for (const c of r.perClass)
+        console.log(`    digit ${c.digit} (${c.n})  ${pm(c.rbm)}   vs ${pm(c.baseline)}`);
+      console.log(`    all (${r.anomalyTest})  ${pm(r.pooled.rbm)}   vs ${pm(r.pooled.baseline)}`);
+    },
+  });
 }
 
 export function anomalyOptions(cmd: Command): Command {

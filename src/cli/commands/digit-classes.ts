@@ -4,23 +4,19 @@
  * multinomial logistic regression on the same pixels, and writes samples.png (one row of class-conditional
  * samples per digit), report.md (with the confusion matrix) and results.json.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
   DIGIT_CLASSES_DEFAULTS,
   DIGIT_CLASSES_QUICK,
   type DigitClassesOptions,
   type DigitClassesResult,
-  ensureDir,
   imageGridPng,
   loadDigits,
   runDigitClasses,
   validateDigitClassesOptions,
-  writeFileAtomic,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawDigitClassesOptions {
   quick?: boolean;
@@ -214,41 +210,28 @@ function markdown(r: DigitClassesResult): string {
 
 export async function runDigitClassesCommand(raw: RawDigitClassesOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
+  const outDir = reportFolder(raw.out);
   const split = loadDigits();
-  const progress = progressBar(raw.progress && !raw.json);
-  let r: DigitClassesResult;
-  try {
-    r = runDigitClasses(split, o, (phase, done, total) => progress.update(phase, done, total));
-  } finally {
-    progress.stop();
-  }
-  const png = imageGridPng(r.samples.means, { rows: 10, cols: o.samplesPerClass, scale: 2 });
-  const s = summary(r, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "samples.png"), png);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(r));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(`digit-classes: ${describe(r)}`);
-  console.log(
-    `  test accuracy  classification RBM ${pm(r.rbm.accuracy, 4)}   logistic regression ${pm(r.baseline.accuracy, 4)}`,
+  const r = await withProgress(raw, (progress) =>
+    runDigitClasses(split, o, (phase, done, total) => progress.update(phase, done, total)),
   );
-  console.log(`  difference     ${pm(r.difference, 4)} (paired)`);
-  console.log(
-    `  samples        assigned to their digit by the RBM / logistic regression: from a blank image ${pm(r.samples.agreementRbm)} / ${pm(r.samples.agreementBaseline)}, ` +
-      `from pixel noise ${pm(r.samples.noiseStart.agreementRbm)} / ${pm(r.samples.noiseStart.agreementBaseline)}`,
-  );
-  if (startGap(r) > 3) console.log(`  warning: ${mixingSentence(r)}`);
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    files: { "samples.png": imageGridPng(r.samples.means, { rows: 10, cols: o.samplesPerClass, scale: 2 }) },
+    summary: summary(r, outDir),
+    markdown: markdown(r),
+    print() {
+      console.log(`digit-classes: ${describe(r)}`);
+      console.log(
+        `  test accuracy  classification RBM ${pm(r.rbm.accuracy, 4)}   logistic regression ${pm(r.baseline.accuracy, 4)}`,
+      );
+      console.log(`  difference     ${pm(r.difference, 4)} (paired)`);
+      console.log(
+        `  samples        assigned to their digit by the RBM / logistic regression: from a blank image ${pm(r.samples.agreementRbm)} / ${pm(r.samples.agreementBaseline)}, ` +
+          `from pixel noise ${pm(r.samples.noiseStart.agreementRbm)} / ${pm(r.samples.noiseStart.agreementBaseline)}`,
+      );
+      if (startGap(r) > 3) console.log(`  warning: ${mixingSentence(r)}`);
+    },
+  });
 }
 
 export function digitClassesOptions(cmd: Command): Command {

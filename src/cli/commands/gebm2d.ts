@@ -4,11 +4,8 @@
  * Writes gebm2d.png/.svg, report.md and results.json into the report folder; nothing is written when the
  * run fails.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
-  ensureDir,
   GEBM2D_ARMS,
   GEBM2D_DATASETS,
   GEBM2D_DEFAULTS,
@@ -22,15 +19,13 @@ import {
   LATENT_SAMPLERS,
   type LatentSamplerName,
   massBarChart,
-  renderVegaLite,
   runGebm2dExperiment,
   scatterChart,
   validateGebm2dOptions,
   type VegaLiteSpec,
-  writeFileAtomic,
 } from "../../node.ts";
 import { parseInteger, parseNumberList, parsePositive, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawGebm2dOptions {
   quick?: boolean;
@@ -253,45 +248,31 @@ function markdown(r: Gebm2dResult): string {
 
 export async function runGebm2dCommand(raw: RawGebm2dOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
-  let result: Gebm2dResult;
-  try {
-    result = await runGebm2dExperiment(o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
-  const figure = await renderVegaLite(gebm2dFigure(result));
-  const s = summary(result, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "gebm2d.png"), figure.png);
-  writeFileAtomic(join(outDir, "gebm2d.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(result));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(
-    `gebm2d: ${o.seeds} seeds, ${o.iterations} generator steps, ${o.evalSamples} samples per arm (mean ± SE over seeds)`,
+  const outDir = reportFolder(raw.out);
+  const result = await withProgress(raw, (progress) =>
+    runGebm2dExperiment(o, (label, done, total) => progress.update(label, done, total)),
   );
-  for (const d of result.datasets) {
-    console.log(`  ${d.name}:`);
-    for (const a of GEBM2D_ARMS) {
-      const m = d.summary[a];
+  await writeReport(outDir, raw.json, {
+    figure: { name: "gebm2d", spec: gebm2dFigure(result) },
+    summary: summary(result, outDir),
+    markdown: markdown(result),
+    print() {
       console.log(
-        `    ${armLabel(a, o).padEnd(13)} MMD² ${sci(m.mmd2.mean, m.mmd2.se)}  mass TV ${pm(m.massTv.mean, m.massTv.se)}` +
-          `  KL ${pm(m.gridKl.mean, m.gridKl.se)}  mean log p ${pm(m.meanLogDensity.mean, m.meanLogDensity.se, 2)}`,
+        `gebm2d: ${o.seeds} seeds, ${o.iterations} generator steps, ${o.evalSamples} samples per arm (mean ± SE over seeds)`,
       );
-    }
-    console.log(`    ${verdict(d)}`);
-  }
-  console.log(`report: ${join(outDir, "report.md")}`);
+      for (const d of result.datasets) {
+        console.log(`  ${d.name}:`);
+        for (const a of GEBM2D_ARMS) {
+          const m = d.summary[a];
+          console.log(
+            `    ${armLabel(a, o).padEnd(13)} MMD² ${sci(m.mmd2.mean, m.mmd2.se)}  mass TV ${pm(m.massTv.mean, m.massTv.se)}` +
+              `  KL ${pm(m.gridKl.mean, m.gridKl.se)}  mean log p ${pm(m.meanLogDensity.mean, m.meanLogDensity.se, 2)}`,
+          );
+        }
+        console.log(`    ${verdict(d)}`);
+      }
+    },
+  });
 }
 
 export function gebm2dOptions(cmd: Command, defaultOut: string): Command {

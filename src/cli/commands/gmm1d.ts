@@ -10,7 +10,7 @@
  * A run that fails (a numerical failure, exit 3) leaves no report folder behind.
  */
 import { rmdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   GMM1D_DEFAULTS,
@@ -20,16 +20,12 @@ import {
   type Gmm1dResult,
   lineChart,
   panels,
-  renderVegaLite,
   runGmm1d,
   type Series,
   validateGmm1dOptions,
-  writeFileAtomic,
-  checkOutputDir,
-  ensureDir,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseNumberList, parseSeed, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawOptions {
   seed: string;
@@ -308,29 +304,20 @@ function removeCreated(dir: string, top: string): void {
 
 export async function runGmm1dCommand(raw: RawOptions): Promise<void> {
   const opts = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  const created = firstMissing(outDir);
-  try {
-    // Before the run, not after it: the folder is created now (a pseudo file system such as /proc
-    // refuses here, in a second, instead of after minutes of work).
-    checkOutputDir(outDir);
-    ensureDir(outDir);
-  } catch (err) {
-    throw new UserError(`--out: ${(err as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
+  const created = firstMissing(resolve(raw.out));
+  // Created before the run, not after it: a pseudo file system such as /proc refuses here.
+  const outDir = reportFolder(raw.out, true);
   let result: Gmm1dResult;
   try {
-    result = runGmm1d(opts, (m, k, n) => progress.update(LABELS[m], k, n));
+    result = await withProgress(raw, (progress) =>
+      runGmm1d(opts, (m, k, n) => progress.update(LABELS[m], k, n)),
+    );
   } catch (err) {
     // Nothing is written before the run ends: leave no empty report folder behind.
     if (created) removeCreated(outDir, created);
     throw err;
-  } finally {
-    progress.stop();
   }
   const summary = summaryJson(result, outDir);
-  const figure = await renderVegaLite(gmm1dFigureSpec(result));
   const traces: Record<string, unknown> = {};
   for (const m of GMM1D_METHODS) {
     const res = result.methods[m];
@@ -345,32 +332,29 @@ export async function runGmm1dCommand(raw: RawOptions): Promise<void> {
       resampled_at: j.resampledAt,
     });
   }
-  writeFileAtomic(join(outDir, "gmm1d.png"), figure.png);
-  writeFileAtomic(join(outDir, "gmm1d.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "traces.json"), `${JSON.stringify(traces)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(result, summary));
-
-  if (raw.json) {
-    console.log(JSON.stringify(summary));
-    return;
-  }
-  const o = result.options;
-  console.log(
-    `gmm1d: target q* = ${o.q}, data q = ${result.dataQ.toFixed(4)}, modes ${o.modes.join(", ")}, seed ${o.seed}`,
-  );
-  console.log("  method            final q   walker mass b (± SE)");
-  for (const m of GMM1D_METHODS) {
-    const res = result.methods[m];
-    if (!res) continue;
-    const flag = m === "jarzynski" && result.methods.jarzynski?.unreliable ? "   unreliable" : "";
-    const mass = res.walkerMassB === undefined ? "" : pm(res.walkerMassB, res.walkerMassBSe, 3);
-    console.log(`  ${LABELS[m].padEnd(16)}  ${res.q.toFixed(4).padStart(7)}   ${mass}${flag}`.trimEnd());
-  }
-  const jl = jarzynskiLine(result);
-  if (jl) console.log(`  Jarzynski: ${jl}`);
-  for (const w of result.warnings) console.log(`  warning: ${w.method}: ${w.message}`);
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: { name: "gmm1d", spec: gmm1dFigureSpec(result) },
+    files: { "traces.json": `${JSON.stringify(traces)}\n` },
+    summary,
+    markdown: markdown(result, summary),
+    print() {
+      const o = result.options;
+      console.log(
+        `gmm1d: target q* = ${o.q}, data q = ${result.dataQ.toFixed(4)}, modes ${o.modes.join(", ")}, seed ${o.seed}`,
+      );
+      console.log("  method            final q   walker mass b (± SE)");
+      for (const m of GMM1D_METHODS) {
+        const res = result.methods[m];
+        if (!res) continue;
+        const flag = m === "jarzynski" && result.methods.jarzynski?.unreliable ? "   unreliable" : "";
+        const mass = res.walkerMassB === undefined ? "" : pm(res.walkerMassB, res.walkerMassBSe, 3);
+        console.log(`  ${LABELS[m].padEnd(16)}  ${res.q.toFixed(4).padStart(7)}   ${mass}${flag}`.trimEnd());
+      }
+      const jl = jarzynskiLine(result);
+      if (jl) console.log(`  Jarzynski: ${jl}`);
+      for (const w of result.warnings) console.log(`  warning: ${w.method}: ${w.message}`);
+    },
+  });
 }
 
 /** Adds the experiment's options to a command. */

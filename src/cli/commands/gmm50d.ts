@@ -4,24 +4,19 @@
  * results.json; prints each method's learned mass (mean ± SE over replicas), KL(data‖model) ± SE and, for
  * Jarzynski, its log Z estimate against the closed form.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
-  ensureDir,
   GMM50D_DEFAULTS,
   GMM50D_METHODS,
   type Gmm50dMethod,
   type Gmm50dOptions,
   type Gmm50dResult,
   lineChart,
-  renderVegaLite,
   runGmm50d,
   validateGmm50dOptions,
-  writeFileAtomic,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawGmm50dOptions {
   dim: string;
@@ -168,19 +163,10 @@ function markdown(r: Gmm50dResult): string {
 
 export async function runGmm50dCommand(raw: RawGmm50dOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
-  let r: Gmm50dResult;
-  try {
-    r = runGmm50d(o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
+  const outDir = reportFolder(raw.out);
+  const r = await withProgress(raw, (progress) =>
+    runGmm50d(o, (label, done, total) => progress.update(label, done, total)),
+  );
   const stride = Math.max(1, Math.ceil(o.iters / 400));
   const series = r.methods.map((m) => {
     const t = m.runs[0].massTrace;
@@ -188,31 +174,29 @@ export async function runGmm50dCommand(raw: RawGmm50dOptions): Promise<void> {
     for (let k = 0; k < t.length; k += stride) points.push({ x: k, y: t[k] });
     return { name: LABELS[m.method], points };
   });
-  const figure = await renderVegaLite(
-    lineChart({
-      title: `Learned mass of mode b (d = ${o.dim}, first replica)`,
-      x: { field: "iteration" },
-      y: { field: "q", domain: [0, 1] },
-      series,
-      hline: { y: o.mass, label: `m = ${o.mass}` },
-    }),
-  );
-  const s = summary(r, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "gmm50d.png"), figure.png);
-  writeFileAtomic(join(outDir, "gmm50d.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(r));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(
-    `gmm50d: d = ${o.dim}, target mass ${o.mass} (data ${f(r.dataMass, 4)}), ${o.replicas} replica(s), seed ${o.seed}`,
-  );
-  for (const m of r.methods)
-    console.log(`  ${LABELS[m.method].padEnd(10)} mass ${pm(m.mass, m.massSe)}   KL ${pm(m.kl, m.klSe, 4)}`);
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: {
+      name: "gmm50d",
+      spec: lineChart({
+        title: `Learned mass of mode b (d = ${o.dim}, first replica)`,
+        x: { field: "iteration" },
+        y: { field: "q", domain: [0, 1] },
+        series,
+        hline: { y: o.mass, label: `m = ${o.mass}` },
+      }),
+    },
+    summary: summary(r, outDir),
+    markdown: markdown(r),
+    print() {
+      console.log(
+        `gmm50d: d = ${o.dim}, target mass ${o.mass} (data ${f(r.dataMass, 4)}), ${o.replicas} replica(s), seed ${o.seed}`,
+      );
+      for (const m of r.methods)
+        console.log(
+          `  ${LABELS[m.method].padEnd(10)} mass ${pm(m.mass, m.massSe)}   KL ${pm(m.kl, m.klSe, 4)}`,
+        );
+    },
+  });
 }
 
 export function gmm50dOptions(cmd: Command): Command {

@@ -3,13 +3,10 @@
  * columns = data | true density | CD | PCD | Jarzynski | mode masses (sets with centres). Writes
  * gray2d.png/.svg, report.md and results.json into the report folder; nothing is written when the run fails.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
   DISCRETE_MOVES,
   type DiscreteMoveName,
-  ensureDir,
   GRAY2D_DEFAULTS,
   GRAY2D_METHODS,
   GRAY2D_QUICK,
@@ -21,12 +18,10 @@ import {
   gridFigure,
   heatmapChart,
   massBarChart,
-  renderVegaLite,
   runGray2dExperiment,
   scatterChart,
   validateGray2dOptions,
   type VegaLiteSpec,
-  writeFileAtomic,
 } from "../../node.ts";
 import {
   parseInteger,
@@ -37,7 +32,7 @@ import {
   printable,
   UserError,
 } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawGray2dOptions {
   quick?: boolean;
@@ -329,50 +324,36 @@ function markdown(r: Gray2dResult): string {
 
 export async function runGray2dCommand(raw: RawGray2dOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
-  let result: Gray2dResult;
-  try {
-    result = await runGray2dExperiment(o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
-  const figure = await renderVegaLite(gray2dFigure(result));
-  const s = summary(result, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "gray2d.png"), figure.png);
-  writeFileAtomic(join(outDir, "gray2d.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(result));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(
-    `gray2d: ${2 * o.bits} sites (2^${2 * o.bits} states), ${o.iters} iterations, ${o.walkers} walkers, seed ${o.seed}` +
-      (result.exact ? ", exact evaluation by enumeration" : ""),
+  const outDir = reportFolder(raw.out);
+  const result = await withProgress(raw, (progress) =>
+    runGray2dExperiment(o, (label, done, total) => progress.update(label, done, total)),
   );
-  for (const d of result.datasets) {
-    console.log(
-      `  ${d.name}: held-out NLL (nats; uniform ${f(d.uniformNll)}, true density ${pm(d.dataNll, d.dataNllSe)})`,
-    );
-    for (const m of d.methods) {
-      const extra = result.exact
-        ? `  KL ${f(m.kl, 4)}`
-        : m.nllSmc !== undefined
-          ? `  (SMC log Z: ${pm(m.nllSmc, m.nllSmcSe)})`
-          : "";
-      const masses = m.masses.length ? `  max mass error ${f(maxMassError(d, m))}` : "";
-      console.log(`    ${LABELS[m.method].padEnd(10)} ${pm(m.nll, m.nllSe)}${extra}${masses}`);
-      for (const w of m.warnings) console.log(`      warning: ${w}`);
-    }
-  }
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: { name: "gray2d", spec: gray2dFigure(result) },
+    summary: summary(result, outDir),
+    markdown: markdown(result),
+    print() {
+      console.log(
+        `gray2d: ${2 * o.bits} sites (2^${2 * o.bits} states), ${o.iters} iterations, ${o.walkers} walkers, seed ${o.seed}` +
+          (result.exact ? ", exact evaluation by enumeration" : ""),
+      );
+      for (const d of result.datasets) {
+        console.log(
+          `  ${d.name}: held-out NLL (nats; uniform ${f(d.uniformNll)}, true density ${pm(d.dataNll, d.dataNllSe)})`,
+        );
+        for (const m of d.methods) {
+          const extra = result.exact
+            ? `  KL ${f(m.kl, 4)}`
+            : m.nllSmc !== undefined
+              ? `  (SMC log Z: ${pm(m.nllSmc, m.nllSmcSe)})`
+              : "";
+          const masses = m.masses.length ? `  max mass error ${f(maxMassError(d, m))}` : "";
+          console.log(`    ${LABELS[m.method].padEnd(10)} ${pm(m.nll, m.nllSe)}${extra}${masses}`);
+          for (const w of m.warnings) console.log(`      warning: ${w}`);
+        }
+      }
+    },
+  });
 }
 
 export function gray2dOptions(cmd: Command, defaultOut: string): Command {

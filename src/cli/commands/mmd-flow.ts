@@ -4,11 +4,8 @@
  * mmd-flow.png/.svg (validation-loss curves of both arms, log scale), report.md and results.json into the
  * report folder once the run has finished (nothing is written when it fails); progress goes to stderr.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
-  ensureDir,
   lineChart,
   MMD_FLOW_ARMS,
   MMD_FLOW_DEFAULTS,
@@ -17,7 +14,6 @@ import {
   type MmdFlowOptions,
   type MmdFlowResult,
   panels,
-  renderVegaLite,
   runMmdFlowExperiment,
   UNIT_ACTIVATIONS,
   UNIT_OUTPUT_MAPS,
@@ -25,7 +21,6 @@ import {
   type UnitOutputMap,
   validateMmdFlowOptions,
   type VegaLiteSpec,
-  writeFileAtomic,
 } from "../../node.ts";
 import {
   parseIntegerInRange,
@@ -35,7 +30,7 @@ import {
   printable,
   UserError,
 } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawMmdFlowOptions {
   quick?: boolean;
@@ -252,42 +247,28 @@ function markdown(r: MmdFlowResult): string {
 
 export async function runMmdFlowCommand(raw: RawMmdFlowOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
-  let result: MmdFlowResult;
-  try {
-    result = runMmdFlowExperiment(o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
-  const figure = await renderVegaLite(mmdFlowFigure(result));
-  const s = summary(result, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "mmd-flow.png"), figure.png);
-  writeFileAtomic(join(outDir, "mmd-flow.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(result));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(`mmd-flow: ${setupLine(o)}`);
-  console.log(`  final validation loss (mean ± SE over ${o.seeds} seed${o.seeds > 1 ? "s" : ""}):`);
-  for (const a of MMD_FLOW_ARMS)
-    console.log(
-      `    ${LABELS[a].padEnd(11)} ${pmSci(result.arms[a].final, result.arms[a].finalSe)}  ` +
-        `(geometric mean ${sci(result.arms[a].finalGeoMean)}; ${pct(result.arms[a].nearOrigin)} of units still near the origin)`,
-    );
-  console.log(
-    `  paired log10(no noise / with noise) ${pm(result.log10Ratio, result.log10RatioSe)}; ` +
-      `noise lower in ${result.noisyWins} of ${o.seeds} seeds`,
+  const outDir = reportFolder(raw.out);
+  const result = await withProgress(raw, (progress) =>
+    runMmdFlowExperiment(o, (label, done, total) => progress.update(label, done, total)),
   );
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: { name: "mmd-flow", spec: mmdFlowFigure(result) },
+    summary: summary(result, outDir),
+    markdown: markdown(result),
+    print() {
+      console.log(`mmd-flow: ${setupLine(o)}`);
+      console.log(`  final validation loss (mean ± SE over ${o.seeds} seed${o.seeds > 1 ? "s" : ""}):`);
+      for (const a of MMD_FLOW_ARMS)
+        console.log(
+          `    ${LABELS[a].padEnd(11)} ${pmSci(result.arms[a].final, result.arms[a].finalSe)}  ` +
+            `(geometric mean ${sci(result.arms[a].finalGeoMean)}; ${pct(result.arms[a].nearOrigin)} of units still near the origin)`,
+        );
+      console.log(
+        `  paired log10(no noise / with noise) ${pm(result.log10Ratio, result.log10RatioSe)}; ` +
+          `noise lower in ${result.noisyWins} of ${o.seeds} seeds`,
+      );
+    },
+  });
 }
 
 export function mmdFlowOptions(cmd: Command, defaultOut: string): Command {

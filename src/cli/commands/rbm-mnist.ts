@@ -7,12 +7,10 @@
  * samples-<method>.png and filters-<method>.png, each atomically. `--quick`: H = 16 and a 12 × 8 DBM, 200
  * updates per phase, exact log Z checks AIS; under a minute.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
   DIGIT_SIDE,
-  ensureDir,
+  imageGridPng,
   lineChart,
   loadDigits,
   RBM_MNIST_DEFAULTS,
@@ -23,14 +21,11 @@ import {
   type RbmMnistMethod,
   type RbmMnistOptions,
   type RbmMnistResult,
-  renderVegaLite,
   runRbmMnist,
   validateRbmMnistOptions,
-  writeFileAtomic,
-  writeImageGrid,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawRbmMnistOptions {
   quick?: boolean;
@@ -337,20 +332,11 @@ function momentumText(m: number): string {
 
 export async function runRbmMnistCommand(raw: RawRbmMnistOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
+  const outDir = reportFolder(raw.out);
   const digits = loadDigits();
-  const progress = progressBar(raw.progress && !raw.json);
-  let r: RbmMnistResult;
-  try {
-    r = await runRbmMnist(digits, o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
+  const r = await withProgress(raw, (progress) =>
+    runRbmMnist(digits, o, (label, done, total) => progress.update(label, done, total)),
+  );
   const series = r.methods.map((m) => ({
     name: m.dbm ? `${m.label} (lower bound)` : m.label,
     points: m.curve.map((p) => ({ x: p.epoch, y: p.testLL })),
@@ -363,45 +349,44 @@ export async function runRbmMnistCommand(raw: RawRbmMnistOptions): Promise<void>
       ? [`784 × ${o.dbmHidden[0]} × ${o.dbmHidden[1]} DBM (lower bound; pretraining then joint)`]
       : []),
   ];
-  const figure = await renderVegaLite(
-    lineChart({
-      title: `Test log-likelihood (AIS), ${models.join(", ")}`,
-      x: { field: "epoch" },
-      y: { field: "test LL (nats)" },
-      series,
-      hline: { y: r.baseRateTestLL, label: "base rates" },
-    }),
-  );
-  const s = summary(r, outDir);
-  ensureDir(outDir);
   const grid = { height: DIGIT_SIDE, cols: 10, scale: 2 };
-  writeImageGrid(join(outDir, "data.png"), r.dataGrid, grid);
+  const images: Record<string, Uint8Array> = { "data.png": imageGridPng(r.dataGrid, grid) };
   for (const m of r.methods) {
-    writeImageGrid(join(outDir, `samples-${m.method}.png`), m.samples, grid);
-    writeImageGrid(join(outDir, `filters-${m.method}.png`), m.filters, grid);
+    images[`samples-${m.method}.png`] = imageGridPng(m.samples, grid);
+    images[`filters-${m.method}.png`] = imageGridPng(m.filters, grid);
   }
-  writeFileAtomic(join(outDir, "rbm-mnist.png"), figure.png);
-  writeFileAtomic(join(outDir, "rbm-mnist.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(r));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(`rbm-mnist: ${models.join(", ")}, seed ${o.seed}; ${r.split}`);
-  const line = (name: string, l: RbmLikelihood) =>
-    `  ${name.padEnd(15)} test LL ${pm(l.testLL, l.testLLSe)} nats (${isDbm(l) ? "lower bound, AIS log Z" : "AIS"})` +
-    (l.testLLExact !== undefined ? `, exact ${f(l.testLLExact)} (log Z: AIS − exact = ${f(l.z, 1)} SE)` : "");
-  console.log(`  ${"base rates".padEnd(15)} test LL ${f(r.baseRateTestLL)} nats (exact)`);
-  if (r.untrained) console.log(line("untrained", r.untrained));
-  for (const m of r.methods) {
-    if (m.dbm) {
-      console.log(line("untrained DBM", m.dbm.untrained));
-      console.log(line("pretrained DBM", m.dbm.pretrained));
-    }
-    console.log(line(m.label, m.final));
-  }
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: {
+      name: "rbm-mnist",
+      spec: lineChart({
+        title: `Test log-likelihood (AIS), ${models.join(", ")}`,
+        x: { field: "epoch" },
+        y: { field: "test LL (nats)" },
+        series,
+        hline: { y: r.baseRateTestLL, label: "base rates" },
+      }),
+    },
+    files: images,
+    summary: summary(r, outDir),
+    markdown: markdown(r),
+    print() {
+      console.log(`rbm-mnist: ${models.join(", ")}, seed ${o.seed}; ${r.split}`);
+      const line = (name: string, l: RbmLikelihood) =>
+        `  ${name.padEnd(15)} test LL ${pm(l.testLL, l.testLLSe)} nats (${isDbm(l) ? "lower bound, AIS log Z" : "AIS"})` +
+        (l.testLLExact !== undefined
+          ? `, exact ${f(l.testLLExact)} (log Z: AIS − exact = ${f(l.z, 1)} SE)`
+          : "");
+      console.log(`  ${"base rates".padEnd(15)} test LL ${f(r.baseRateTestLL)} nats (exact)`);
+      if (r.untrained) console.log(line("untrained", r.untrained));
+      for (const m of r.methods) {
+        if (m.dbm) {
+          console.log(line("untrained DBM", m.dbm.untrained));
+          console.log(line("pretrained DBM", m.dbm.pretrained));
+        }
+        console.log(line(m.label, m.final));
+      }
+    },
+  });
 }
 
 export function rbmMnistOptions(cmd: Command): Command {

@@ -3,15 +3,11 @@
  * Jarzynski | mode masses (true vs each method). Writes toy2d.png/.svg, report.md, results.json into the
  * report folder; nothing is written when the run fails.
  */
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
-  checkOutputDir,
-  ensureDir,
   gridFigure,
   heatmapChart,
   massBarChart,
-  renderVegaLite,
   runToy2dExperiment,
   scatterChart,
   TOY2D_DEFAULTS,
@@ -22,10 +18,9 @@ import {
   type Toy2dResult,
   validateToy2dOptions,
   type VegaLiteSpec,
-  writeFileAtomic,
 } from "../../node.ts";
 import { parseInteger, parseNumber, parseNumberList, parseSeed, printable, UserError } from "../errors.ts";
-import { progressBar } from "../progress.ts";
+import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawToy2dOptions {
   quick?: boolean;
@@ -207,45 +202,31 @@ function markdown(r: Toy2dResult): string {
 
 export async function runToy2dCommand(raw: RawToy2dOptions): Promise<void> {
   const o = parseOptions(raw);
-  const outDir = resolve(raw.out);
-  try {
-    checkOutputDir(outDir);
-  } catch (e) {
-    throw new UserError(`--out: ${(e as Error).message}`);
-  }
-  const progress = progressBar(raw.progress && !raw.json);
-  let result: Toy2dResult;
-  try {
-    result = await runToy2dExperiment(o, (label, done, total) => progress.update(label, done, total));
-  } finally {
-    progress.stop();
-  }
-  const figure = await renderVegaLite(toy2dFigure(result));
-  const s = summary(result, outDir);
-  ensureDir(outDir);
-  writeFileAtomic(join(outDir, "toy2d.png"), figure.png);
-  writeFileAtomic(join(outDir, "toy2d.svg"), figure.svg);
-  writeFileAtomic(join(outDir, "results.json"), `${JSON.stringify(s, null, 2)}\n`);
-  writeFileAtomic(join(outDir, "report.md"), markdown(result));
-  if (raw.json) {
-    console.log(JSON.stringify(s));
-    return;
-  }
-  console.log(
-    `toy2d: ${o.iters} iterations, ${o.walkers} walkers, seed ${o.seed}${o.replicas > 1 ? `, ${o.replicas} replicas` : ""}`,
+  const outDir = reportFolder(raw.out);
+  const result = await withProgress(raw, (progress) =>
+    runToy2dExperiment(o, (label, done, total) => progress.update(label, done, total)),
   );
-  for (const d of result.datasets) {
-    console.log(
-      `  ${d.name}${d.weights.length ? ` (true masses ${d.weights.map((w) => f(w, 2)).join(" / ")})` : ""}`,
-    );
-    for (const m of d.methods) {
-      const masses = m.masses.length
-        ? `  masses ${m.masses.map((v, j) => pm(v, m.massSe[j])).join(" / ")}`
-        : "";
-      console.log(`    ${LABELS[m.method].padEnd(10)} KL ${pm(m.kl, m.klSe, 4)}${masses}`);
-    }
-  }
-  console.log(`report: ${join(outDir, "report.md")}`);
+  await writeReport(outDir, raw.json, {
+    figure: { name: "toy2d", spec: toy2dFigure(result) },
+    summary: summary(result, outDir),
+    markdown: markdown(result),
+    print() {
+      console.log(
+        `toy2d: ${o.iters} iterations, ${o.walkers} walkers, seed ${o.seed}${o.replicas > 1 ? `, ${o.replicas} replicas` : ""}`,
+      );
+      for (const d of result.datasets) {
+        console.log(
+          `  ${d.name}${d.weights.length ? ` (true masses ${d.weights.map((w) => f(w, 2)).join(" / ")})` : ""}`,
+        );
+        for (const m of d.methods) {
+          const masses = m.masses.length
+            ? `  masses ${m.masses.map((v, j) => pm(v, m.massSe[j])).join(" / ")}`
+            : "";
+          console.log(`    ${LABELS[m.method].padEnd(10)} KL ${pm(m.kl, m.klSe, 4)}${masses}`);
+        }
+      }
+    },
+  });
 }
 
 export function toy2dOptions(cmd: Command, defaultOut: string, quick = false): Command {
