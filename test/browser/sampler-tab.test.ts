@@ -167,4 +167,19 @@ describe("the playground's Sampler tab in headless Chromium", { skip, timeout: 6
     assert.deepEqual(consoleErrors, [], "console errors");
     assert.deepEqual(await page.evaluate(() => (window as unknown as SamplerWindow).__sampler.errors()), []);
   });
+  test("screenshot", async (t) => {
+    const path = join(dir, "sampler.png");
+    await page.screenshot({ path });
+    assert.ok(statSync(path).size > 10_000);
+    t.diagnostic(`screenshot: ${path} (removed with the temporary folder)`);
+    if (process.env.EBM_UPDATE_SCREENSHOTS === "1") {
+      // The README's picture: NUTS on the two-Gaussian example file, the default run.
+      const readme: SamplerSettings = { ...SAMPLER_DEFAULTS, sampler: "nuts" };
+      await page.goto("about:blank");
+      await page.goto(`${base}#${pageHash(TRAIN, readme)}`);
+      await numbersOf(page, readme);
+      await page.screenshot({ path: join(repo, "docs/sampler.png") });
+      t.diagnostic("wrote docs/sampler.png");
+    }
+  });
 });
