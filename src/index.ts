@@ -23,7 +23,7 @@ export {
   setBackend,
   setThreads,
 } from "./kernels/registry.ts";
-export { setTfWasmPrefix } from "./backend/tfjs/init.ts";
+export { setTfWasmPrefix } from "./backend/tfjs/prefix.ts";
 export { loadWasmKernels, provideWasmKernels, type WasmKernelsOptions } from "./backend/wasm-kernels/load.ts";
 export type { WasmKernelsBinary } from "./backend/wasm-kernels/instance.ts";
 export * from "./energies/banana.ts";

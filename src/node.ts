@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { setTfWasmPrefix } from "./backend/tfjs/init.ts";
+import { setTfWasmPrefix } from "./backend/tfjs/prefix.ts";
 import { provideWasmKernels } from "./backend/wasm-kernels/load.ts";
 import { setBackend } from "./kernels/registry.ts";
 import "./backend/native/register.ts";

@@ -8,8 +8,20 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type * as Vega from "vega";
+import type { TopLevelSpec } from "vega-lite";
+
+// vega and vega-lite take about a second to import; they are loaded at the first figure, so that commands
+// which draw nothing (and the library's users) do not pay for them.
+type VegaModule = typeof Vega;
+let vegaModules: Promise<{ vega: VegaModule; compile: typeof import("vega-lite").compile }> | undefined;
+function loadVega() {
+  vegaModules ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vl]) => ({
+    vega,
+    compile: vl.compile,
+  }));
+  return vegaModules;
+}
 
 export interface RenderOptions {
   /** Pixel density of the PNG relative to the SVG's CSS pixels (default 2: crisp on screens and in reports). */
@@ -190,7 +202,7 @@ interface VegaTextMetrics {
 }
 
 /** Installs DejaVu-based text measurement into vega (idempotent; process-wide, as vega's hook is global). */
-function installTextMetrics(): void {
+function installTextMetrics(vega: VegaModule): void {
   if (metrics) return;
   const load = (file: string) => new FontMetrics(readFileSync(fontPath(file)));
   metrics = { regular: load(FONT_FILES.regular), bold: load(FONT_FILES.bold), mono: load(FONT_FILES.mono) };
@@ -215,7 +227,7 @@ const BASE_CONFIG = {
  * network or disk. Vega only logs a failed load as a warning and renders on, so refusals are also recorded
  * in `refused` for the caller to turn into an error.
  */
-function offlineLoader(refused: string[]): vega.Loader {
+function offlineLoader(vega: VegaModule, refused: string[]): Vega.Loader {
   const loader = vega.loader();
   const refuse = async (uri: string): Promise<never> => {
     refused.push(uri);
@@ -228,13 +240,13 @@ function offlineLoader(refused: string[]): vega.Loader {
   return loader;
 }
 
-type VegaLogger = NonNullable<NonNullable<ConstructorParameters<typeof vega.View>[1]>["logger"]>;
+type VegaLogger = NonNullable<NonNullable<ConstructorParameters<typeof Vega.View>[1]>["logger"]>;
 
 /**
  * A vega logger that prints warnings but collects errors: vega reports failures inside the dataflow (e.g. a
  * refused load, a bad expression) by logging them and rendering anyway, and we want those to reject.
  */
-function collectingLogger(errors: string[]): VegaLogger {
+function collectingLogger(vega: VegaModule, errors: string[]): VegaLogger {
   const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
   let level = vega.Warn;
   const logger: VegaLogger = {
@@ -273,7 +285,8 @@ export async function renderVegaLite(spec: object, opts: RenderOptions = {}): Pr
   const scale = opts.scale ?? 2;
   if (!(scale > 0) || !Number.isFinite(scale))
     throw new Error(`renderVegaLite: scale must be > 0, got ${scale}`);
-  installTextMetrics();
+  const { vega, compile } = await loadVega();
+  installTextMetrics(vega);
 
   const userConfig = (spec as { config?: Record<string, unknown> }).config ?? {};
   const vlSpec = { ...spec, config: { ...BASE_CONFIG, ...userConfig } } as TopLevelSpec;
@@ -283,8 +296,8 @@ export async function renderVegaLite(spec: object, opts: RenderOptions = {}): Pr
   const refused: string[] = [];
   const view = new vega.View(vega.parse(vgSpec), {
     renderer: "none",
-    loader: offlineLoader(refused),
-    logger: collectingLogger(errors),
+    loader: offlineLoader(vega, refused),
+    logger: collectingLogger(vega, errors),
   });
   let svg: string;
   try {

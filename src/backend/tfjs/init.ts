@@ -21,20 +21,12 @@
  */
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
+import { tfWasmPrefix } from "./prefix.ts";
 
 export { tf };
+export { setTfWasmPrefix } from "./prefix.ts";
 
 let ready: Promise<void> | undefined;
-let wasmPrefix: string | undefined;
-
-/**
- * Where the tfjs-backend-wasm binaries are: a folder prefix ending in "/" to which emscripten appends the
- * file name (tfjs-backend-wasm[-simd|-threaded-simd].wasm). The Node entry points it at the package's dist
- * folder; in a browser, tfjs's default (next to the script) applies unless a page sets it.
- */
-export function setTfWasmPrefix(prefix: string): void {
-  wasmPrefix = prefix;
-}
 
 /** Selects the WASM backend and registers the kernel gradients (once; later calls return the same promise). */
 export function ensureTfBackend(): Promise<void> {
@@ -48,7 +40,8 @@ export function ensureTfBackend(): Promise<void> {
 }
 
 async function init(): Promise<void> {
-  if (wasmPrefix !== undefined) setWasmPaths(wasmPrefix);
+  const prefix = tfWasmPrefix();
+  if (prefix !== undefined) setWasmPaths(prefix);
   const ok = await tf.setBackend("wasm");
   if (!ok || tf.getBackend() !== "wasm") throw new Error("tfjs: could not initialise the wasm backend");
   registerKernelGradients();
