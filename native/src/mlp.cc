@@ -388,6 +388,69 @@ void run_vjp(Net& net, const double* x, long n, const double* g, double* y, doub
   }
 }
 
+/** Floats a tape of n rows holds: per tile, the tile workspace's input, activations and derivatives. */
+long tape_floats(const Net& net, long n) {
+  return static_cast<long>(num_tiles(n)) * kTile * (net.dim() + 2L * net.hiddenTotal);
+}
+
+/**
+ * y = f(x) (n×m), keeping every tile's activations in `tape` (tape_floats(net, n) floats) for run_vjp_tape:
+ * the forward pass of run_vjp, so that a cotangent computed from y needs no second forward pass.
+ */
+void run_forward_tape(Net& net, const double* x, long n, double* y, float* tape) {
+  pack_weights(net, true);
+  const int dim = net.dim(), m = net.m();
+  const int tiles = num_tiles(n);
+  const long a0n = static_cast<long>(kTile) * dim, hn = static_cast<long>(kTile) * net.hiddenTotal;
+  parallel_for(tiles, [&](int t) {
+    Workspace& ws = tl_ws;
+    ws.ensure(net);
+    const long i0 = static_cast<long>(t) * kTile;
+    const int r = static_cast<int>(std::min<long>(kTile, n - i0));
+    forward_tile(net, x + i0 * dim, r, true, ws);
+    for (long k = 0; k < static_cast<long>(r) * m; k++) y[i0 * m + k] = static_cast<double>(ws.out[k]);
+    float* tp = tape + t * (a0n + 2 * hn);
+    std::memcpy(tp, ws.a0.data(), a0n * sizeof(float));
+    std::memcpy(tp + a0n, ws.act.data(), hn * sizeof(float));
+    std::memcpy(tp + a0n + hn, ws.der.data(), hn * sizeof(float));
+  });
+}
+
+/** run_vjp's backward pass (same parts, accumulators and order: the same bits) from run_forward_tape's tape. */
+void run_vjp_tape(Net& net, const float* tape, long n, const double* g, double* gx, double* out) {
+  pack_weights(net, true);
+  const int dim = net.dim(), m = net.m();
+  const long P = net.numParams;
+  const int tiles = num_tiles(n);
+  const long a0n = static_cast<long>(kTile) * dim, hn = static_cast<long>(kTile) * net.hiddenTotal;
+  const int parts = out ? std::max(1, std::min(kChunks, tiles)) : tiles;
+  std::vector<double> acc(out ? static_cast<size_t>(parts) * P : 0, 0.0);
+  parallel_for(parts, [&](int p) {
+    Workspace& ws = tl_ws;
+    ws.ensure(net);
+    double* my = out ? acc.data() + static_cast<long>(p) * P : nullptr;
+    auto [t0, t1] = part_range(tiles, parts, p);
+    for (long t = t0; t < t1; t++) {
+      const long i0 = t * kTile;
+      const int r = static_cast<int>(std::min<long>(kTile, n - i0));
+      const float* tp = tape + t * (a0n + 2 * hn);
+      std::memcpy(ws.a0.data(), tp, a0n * sizeof(float));
+      std::memcpy(ws.act.data(), tp + a0n, hn * sizeof(float));
+      std::memcpy(ws.der.data(), tp + a0n + hn, hn * sizeof(float));
+      for (long k = 0; k < static_cast<long>(r) * m; k++) ws.seed[k] = static_cast<float>(g[i0 * m + k]);
+      backward_tile(net, r, gx != nullptr, my, ws);
+      if (gx)
+        for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[i0 * dim + k] = static_cast<double>(ws.dxf[k]);
+    }
+  });
+  if (!out) return;
+  for (long q = 0; q < P; q++) {
+    double s = acc[q];
+    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
+    out[q] = s;
+  }
+}
+
 // --- jets: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] along directions, and the exact Laplacian ------------------------------
 //
 // For the energy only (one output, m = 1).

@@ -53,6 +53,15 @@ void run_energy(Net& net, const double* x, long n, double* u, double* grad, cons
  */
 void run_vjp(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* out);
 
+/** Floats of the tape of n rows that run_forward_tape fills and run_vjp_tape reads. */
+long tape_floats(const Net& net, long n);
+
+/** y = f(x) (n×m) as run_vjp computes it, keeping the activations in `tape` (tape_floats floats). */
+void run_forward_tape(Net& net, const double* x, long n, double* y, float* tape);
+
+/** run_vjp's gx and out (each may be null) for the points of `tape`, without a second forward pass. */
+void run_vjp_tape(Net& net, const float* tape, long n, const double* g, double* gx, double* out);
+
 /**
  * Energy only (m = 1, without the confinement): out = Σ_i ∂θ[a_i u̇_i + b_i ü_i] along v with
  * u(t) = MLP(x_i + t·v_i) (out may be null: values only); slope (u̇) and curv (ü) per row if non-null.

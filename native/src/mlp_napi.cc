@@ -213,6 +213,56 @@ napi_value js_net_vjp(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+/** netTapeLength(widths, act, theta, n): the Float32Array length netForwardTape needs for n points. */
+napi_value js_net_tape_length(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
+  int64_t n = a.integer(3);
+  if (!check_n(a, n)) return nullptr;
+  return a.make_number(static_cast<double>(tape_floats(net, n)));
+}
+
+/** netForwardTape(widths, act, theta, x, n, y, tape): y = f(x), the activations kept in tape. */
+napi_value js_net_forward_tape(napi_env env, napi_callback_info info) {
+  Args a(env, info, 7);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
+  size_t nx, ny, nt;
+  const double* x = a.f64(3, &nx);
+  int64_t n = a.integer(4);
+  double* y = a.f64(5, &ny);
+  float* tape = a.f32(6, &nt);
+  if (!check_n(a, n)) return nullptr;
+  a.need(nx, n * net.dim(), "x");
+  a.need(ny, n * net.m(), "y");
+  if (a.ok) a.need(nt, tape_floats(net, n), "tape");
+  if (!a.ok) return nullptr;
+  run_forward_tape(net, x, n, y, tape);
+  return a.undefined();
+}
+
+/** netVjpTape(widths, act, theta, tape, n, g, gradX, gradParams): netVjp's outputs from a forward's tape. */
+napi_value js_net_vjp_tape(napi_env env, napi_callback_info info) {
+  Args a(env, info, 8);
+  Net net;
+  if (!a.ok || !parse_net(a, 0, 2, net, false, "net")) return nullptr;
+  size_t nt, ng, ngx = 0, ngp = 0;
+  const float* tape = a.f32(3, &nt);
+  int64_t n = a.integer(4);
+  const double* g = a.f64(5, &ng);
+  double* gx = a.nullish(6) ? nullptr : a.f64(6, &ngx);
+  double* gp = a.nullish(7) ? nullptr : a.f64(7, &ngp);
+  if (!check_n(a, n)) return nullptr;
+  if (a.ok) a.need(nt, tape_floats(net, n), "tape");
+  a.need(ng, n * net.m(), "g");
+  if (gx) a.need(ngx, n * net.dim(), "gradX");
+  if (gp) a.need(ngp, net.numParams, "gradParams");
+  if (!a.ok) return nullptr;
+  run_vjp_tape(net, tape, n, g, gx, gp);
+  return a.undefined();
+}
+
 }  // namespace
 
 EBM_EXPORT("mlpEnergy", js_mlp_energy);
@@ -223,5 +273,8 @@ EBM_EXPORT("mlpDirectionalParamGrad", js_mlp_directional_param_grad);
 EBM_EXPORT("mlpScoreMatching", js_mlp_score_matching);
 EBM_EXPORT("netForward", js_net_forward);
 EBM_EXPORT("netVjp", js_net_vjp);
+EBM_EXPORT("netTapeLength", js_net_tape_length);
+EBM_EXPORT("netForwardTape", js_net_forward_tape);
+EBM_EXPORT("netVjpTape", js_net_vjp_tape);
 
 }  // namespace ebm

@@ -368,22 +368,33 @@ export function kaleEnergyGradient(
 export function generatorGradient(model: Gebm, z: Float64Array, n: number, out: Float64Array): number {
   const d = model.spec.dataDim;
   const x = new Float64Array(n * d);
-  model.generator.forward(z, n, x);
-  const u = new Float64Array(n);
-  const g = new Float64Array(n * d);
-  model.energy.energyAndGrad(x, n, u, g);
-  let m = Number.POSITIVE_INFINITY;
-  for (let j = 0; j < n; j++) if (u[j] < m) m = u[j];
-  if (!Number.isFinite(m))
-    throw new NumericalError("GEBM generator step: non-finite energy on generator draws");
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += Math.exp(-(u[j] - m));
-  for (let j = 0; j < n; j++) {
-    const wj = Math.exp(-(u[j] - m)) / sum;
-    for (let a = 0; a < d; a++) g[j * d + a] *= wj;
+  let logMean = 0;
+  // g_j = w_j ∇ₓE(B(z_j)) with w ∝ e^{−E}: computed from the generator's outputs, between its forward and
+  // backward passes (one forward pass where the backend keeps the activations).
+  const cotangent = (xs: Float64Array): Float64Array => {
+    const u = new Float64Array(n);
+    const g = new Float64Array(n * d);
+    model.energy.energyAndGrad(xs, n, u, g);
+    let m = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < n; j++) if (u[j] < m) m = u[j];
+    if (!Number.isFinite(m))
+      throw new NumericalError("GEBM generator step: non-finite energy on generator draws");
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += Math.exp(-(u[j] - m));
+    for (let j = 0; j < n; j++) {
+      const wj = Math.exp(-(u[j] - m)) / sum;
+      for (let a = 0; a < d; a++) g[j * d + a] *= wj;
+    }
+    logMean = m - Math.log(sum / n);
+    return g;
+  };
+  const gen = model.generator;
+  if (gen.forwardThenVjp) gen.forwardThenVjp(z, n, x, cotangent, null, out);
+  else {
+    gen.forward(z, n, x);
+    gen.vjp(z, n, cotangent(x), null, null, out);
   }
-  model.generator.vjp(z, n, g, null, null, out);
-  return m - Math.log(sum / n);
+  return logMean;
 }
 
 export interface KaleEstimate {

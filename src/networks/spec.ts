@@ -60,6 +60,21 @@ export interface Network {
     gradParams: Float64Array | null,
   ): void;
 
+  /**
+   * Optional, where a backend can keep the forward pass's activations: y = f_θ(x) (written to y), then
+   * `cotangent(y)` gives g (n × outputDim), then vjp's gradX and gradParams for g (each may be null) — the
+   * numbers of forward then vjp, without vjp's second forward pass. For cotangents that depend on the
+   * outputs (a generator's, through the energy at its draws).
+   */
+  forwardThenVjp?(
+    x: Float64Array,
+    n: number,
+    y: Float64Array,
+    cotangent: (y: Float64Array) => Float64Array,
+    gradX: Float64Array | null,
+    gradParams: Float64Array | null,
+  ): void;
+
   /** Frees the backend's memory; the network must not be used afterwards. */
   dispose(): void;
 }

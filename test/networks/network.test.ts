@@ -178,6 +178,39 @@ for (const backend of BACKENDS)
       }
     });
 
+    test("forwardThenVjp, where the backend has it, gives forward's outputs and vjp's gradients to the bit", async (t) => {
+      for (const [spec, n] of [
+        [{ inputDim: 2, hidden: [64, 48], outputDim: 2, activation: "silu" }, 600], // 3 tiles, narrow output
+        [{ inputDim: 5, hidden: [40], outputDim: 12, activation: "tanh" }, 256], // 1 tile, wide output
+      ] as [NetworkSpec, number][]) {
+        const net = await createNetwork(spec, keyFromSeed(9), opts);
+        try {
+          if (!net.forwardThenVjp) {
+            t.diagnostic(`${backend}: no forwardThenVjp (callers run forward, then vjp)`);
+            return;
+          }
+          const x = normals(10, n * spec.inputDim);
+          const g = normals(11, n * spec.outputDim);
+          const y = new Float64Array(n * spec.outputDim);
+          const gx = new Float64Array(n * spec.inputDim);
+          const gp = new Float64Array(net.numParams);
+          let seen: Float64Array | undefined;
+          net.forwardThenVjp(x, n, y, (ys) => ((seen = ys.slice()), g), gx, gp);
+          const y0 = new Float64Array(y.length);
+          net.forward(x, n, y0);
+          const gx0 = new Float64Array(gx.length);
+          const gp0 = new Float64Array(gp.length);
+          net.vjp(x, n, g, null, gx0, gp0);
+          assert.deepEqual(seen, y0, "the cotangent function saw forward's outputs");
+          assert.deepEqual(y, y0, "y");
+          assert.deepEqual(gx, gx0, "gradX");
+          assert.deepEqual(gp, gp0, "gradParams");
+        } finally {
+          net.dispose();
+        }
+      }
+    });
+
     test("the MLP energy is the one-output network: same θ, U = f + ½c|x|², same gradients", async () => {
       const mlpSpec = { inputDim: 3, hidden: [9, 4], activation: "tanh" as const, confinement: 0.3 };
       const key = keyFromSeed(9);

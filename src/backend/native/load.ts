@@ -177,6 +177,29 @@ export interface NativeAddon {
     gradX: Float64Array | null,
     gradParams: Float64Array | null,
   ): void;
+  /** Float32 length of the tape netForwardTape fills for n rows. */
+  netTapeLength?(widths: Int32Array, act: number, theta: Float32Array, n: number): number;
+  /** y ← f_θ(x), keeping the activations in `tape` for netVjpTape (no second forward pass). */
+  netForwardTape?(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    x: Float64Array,
+    n: number,
+    y: Float64Array,
+    tape: Float32Array,
+  ): void;
+  /** netVjp's gradX and gradParams for the rows of a netForwardTape tape (same θ); each output may be null. */
+  netVjpTape?(
+    widths: Int32Array,
+    act: number,
+    theta: Float32Array,
+    tape: Float32Array,
+    n: number,
+    g: Float64Array,
+    gradX: Float64Array | null,
+    gradParams: Float64Array | null,
+  ): void;
   // RBM kernels (native/src/rbm.cc, used by src/backend/native/rbm.ts). Model arguments (nv, nh, pack, b, c):
   // `pack` is W and Wᵀ packed by rbmPack; keys are passed as (hi, lo) words.
   rbmPackSize(nv: number, nh: number): number;

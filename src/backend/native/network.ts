@@ -40,6 +40,8 @@ class NativeNetwork implements Network {
   private readonly theta: Float64Array;
   private readonly theta32: Float32Array;
   private disposed = false;
+  /** The activations between forwardThenVjp's two kernel calls (grown as needed, reused). */
+  private tape = new Float32Array(0);
 
   constructor(addon: NetAddon, spec: NetworkSpec, key: Key) {
     this.addon = addon;
@@ -84,6 +86,30 @@ class NativeNetwork implements Network {
     this.check();
     this.checkN(n);
     this.addon.netVjp(this.widths, this.act, this.theta32, x, n, g, y, gradX, gradParams);
+  }
+
+  forwardThenVjp(
+    x: Float64Array,
+    n: number,
+    y: Float64Array,
+    cotangent: (y: Float64Array) => Float64Array,
+    gradX: Float64Array | null,
+    gradParams: Float64Array | null,
+  ): void {
+    this.check();
+    this.checkN(n);
+    const { netTapeLength, netForwardTape, netVjpTape } = this.addon;
+    if (!netTapeLength || !netForwardTape || !netVjpTape) {
+      // An addon built before the tape kernels: two forward passes.
+      this.forward(x, n, y);
+      this.vjp(x, n, cotangent(y), null, gradX, gradParams);
+      return;
+    }
+    const len = netTapeLength(this.widths, this.act, this.theta32, n);
+    if (this.tape.length < len) this.tape = new Float32Array(len);
+    netForwardTape(this.widths, this.act, this.theta32, x, n, y, this.tape);
+    const g = cotangent(y);
+    netVjpTape(this.widths, this.act, this.theta32, this.tape, n, g, gradX, gradParams);
   }
 
   dispose(): void {
