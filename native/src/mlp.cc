@@ -307,6 +307,15 @@ double half_sq(const double* x, int dim) {
 
 int num_tiles(long n) { return static_cast<int>((n + kTile - 1) / kTile); }
 
+/** out[q] = Σ_p acc[p·P + q] in part order: the parameter gradient's fixed-order reduction of its chunks. */
+void sum_parts(const std::vector<double>& acc, int parts, long P, double* out) {
+  for (long q = 0; q < P; q++) {
+    double s = acc[q];
+    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
+    out[q] = s;
+  }
+}
+
 }  // namespace
 
 // --- the operations -----------------------------------------------------------------------------------------
@@ -380,12 +389,7 @@ void run_vjp(Net& net, const double* x, long n, const double* g, double* y, doub
         for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[i0 * dim + k] = static_cast<double>(ws.dxf[k]);
     }
   });
-  if (!out) return;
-  for (long q = 0; q < P; q++) {
-    double s = acc[q];
-    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
-    out[q] = s;
-  }
+  if (out) sum_parts(acc, parts, P, out);
 }
 
 /** Floats a tape of n rows holds: per tile, the tile workspace's input, activations and derivatives. */
@@ -443,12 +447,7 @@ void run_vjp_tape(Net& net, const float* tape, long n, const double* g, double* 
         for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[i0 * dim + k] = static_cast<double>(ws.dxf[k]);
     }
   });
-  if (!out) return;
-  for (long q = 0; q < P; q++) {
-    double s = acc[q];
-    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
-    out[q] = s;
-  }
+  if (out) sum_parts(acc, parts, P, out);
 }
 
 // --- jets: Σ_i ∂θ[a_i·u̇_i + b_i·ü_i] along directions, and the exact Laplacian ------------------------------
@@ -828,12 +827,7 @@ void run_jets(const Net& net, const JetSpec& sp, long n, const JetRows& io, doub
       }
     }
   });
-  if (!out) return;
-  for (long q = 0; q < P; q++) {
-    double s = acc[q];
-    for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
-    out[q] = s;
-  }
+  if (out) sum_parts(acc, parts, P, out);
 }
 
 }  // namespace

@@ -32,7 +32,6 @@
  * whatever the pass, so a second run would repeat the first).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,6 +44,7 @@ import type { Hook } from "../../web/src/main.ts";
 import { createSession } from "../../web/src/session.ts";
 import { cloneSettings, DEFAULTS, type Settings, settingsToHash } from "../../web/src/settings.ts";
 import { WASM_PASS_SKIP } from "../helpers.ts";
+import { type PlaygroundServer, startPlayground } from "./playground-server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM)
@@ -120,8 +120,7 @@ async function runPage(page: Page, base: string, s: Settings, timeout: number): 
 
 describe("the playground page in headless Chromium", { skip, timeout: 120_000 }, () => {
   let dir = "";
-  let server: ChildProcess | undefined;
-  let serverExit: Promise<number | null> | undefined;
+  let server: PlaygroundServer | undefined;
   let browser: Browser | undefined;
   let base = "";
   let page: Page;
@@ -133,25 +132,8 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "ebm-playground-"));
     // The CLI builds the page into dir/web (missing, so built) and serves it on a free port.
-    server = spawn(
-      process.execPath,
-      [join(repo, "bin/ebm.js"), "playground", "--port", "0", "--dir", join(dir, "web")],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    server.stderr!.on("data", (d) => (stderr += String(d)));
-    serverExit = new Promise((ok) => server!.once("exit", (code) => ok(code)));
-    base = await new Promise<string>((ok, fail) => {
-      let out = "";
-      server!.stdout!.on("data", (d) => {
-        out += String(d);
-        const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-        if (m) ok(m[0]);
-      });
-      void serverExit!.then((code) => fail(new Error(`ebm playground exited (${code}): ${stderr}`)));
-    });
+    server = await startPlayground(join(dir, "web"));
+    base = server.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("console", (m) => {
@@ -167,10 +149,7 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
 
   after(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill("SIGINT");
-      await serverExit;
-    }
+    await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -18,7 +18,6 @@
  * TypeScript kernels whatever the pass).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +30,7 @@ import { runSampler } from "../../web/src/sampler/session.ts";
 import { pageHash, SAMPLER_DEFAULTS, type SamplerSettings } from "../../web/src/sampler/settings.ts";
 import { cloneSettings, DEFAULTS, settingsToHash } from "../../web/src/settings.ts";
 import { WASM_PASS_SKIP } from "../helpers.ts";
+import { type PlaygroundServer, startPlayground } from "./playground-server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM)
@@ -60,8 +60,7 @@ async function numbersOf(page: Page, settings: SamplerSettings): Promise<ResultN
 
 describe("the playground's Sampler tab in headless Chromium", { skip, timeout: 60_000 }, () => {
   let dir = "";
-  let server: ChildProcess | undefined;
-  let serverExit: Promise<number | null> | undefined;
+  let server: PlaygroundServer | undefined;
   let browser: Browser | undefined;
   let base = "";
   let page: Page;
@@ -71,23 +70,8 @@ describe("the playground's Sampler tab in headless Chromium", { skip, timeout: 6
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "ebm-sampler-tab-"));
-    server = spawn(
-      process.execPath,
-      [join(repo, "bin/ebm.js"), "playground", "--port", "0", "--dir", join(dir, "web")],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    server.stderr!.on("data", (d) => (stderr += String(d)));
-    serverExit = new Promise((ok) => server!.once("exit", (code) => ok(code)));
-    base = await new Promise<string>((ok, fail) => {
-      let out = "";
-      server!.stdout!.on("data", (d) => {
-        out += String(d);
-        const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-        if (m) ok(m[0]);
-      });
-      void serverExit!.then((code) => fail(new Error(`ebm playground exited (${code}): ${stderr}`)));
-    });
+    server = await startPlayground(join(dir, "web"));
+    base = server.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("console", (m) => {
@@ -100,10 +84,7 @@ describe("the playground's Sampler tab in headless Chromium", { skip, timeout: 6
 
   after(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill("SIGINT");
-      await serverExit;
-    }
+    await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -30,6 +30,7 @@ import {
   settingsFromHash,
   settingsToHash,
 } from "./settings.ts";
+import { fieldMaker } from "./form.ts";
 
 type RunName = "a" | "b";
 
@@ -179,26 +180,8 @@ const RUN_FIELDS: (NumberField<RunNumber> & { methods: Method[] })[] = [
   },
 ];
 
-let helpCount = 0;
-
 /** A labelled control with its help line (aria-describedby), appended to `parent`. */
-function field(parent: HTMLElement, label: string, help: string, control: HTMLElement): HTMLDivElement {
-  const id = `c${helpCount++}`;
-  const div = document.createElement("div");
-  div.className = "field";
-  const lab = document.createElement("label");
-  lab.htmlFor = id;
-  lab.textContent = label;
-  control.id = id;
-  const small = document.createElement("small");
-  small.className = "help";
-  small.id = `${id}-help`;
-  small.textContent = help;
-  control.setAttribute("aria-describedby", small.id);
-  div.append(lab, control, small);
-  parent.append(div);
-  return div;
-}
+const field = fieldMaker("c");
 
 function numberInput(limits: readonly [number, number, boolean], step: string): HTMLInputElement {
   const input = document.createElement("input");

@@ -40,6 +40,7 @@ import {
   type TargetName,
   TARGETS,
 } from "./settings.ts";
+import { fieldMaker } from "../form.ts";
 
 type Tab = "train" | "sampler";
 
@@ -162,25 +163,7 @@ export function mountSampler(opts: MountOptions): void {
   // -------------------------------------------------------------------------------------------------------
   // The form
 
-  let helpCount = 0;
-
-  function field(parent: HTMLElement, label: string, help: string, control: HTMLElement): HTMLDivElement {
-    const id = `s${helpCount++}`;
-    const div = document.createElement("div");
-    div.className = "field";
-    const lab = document.createElement("label");
-    lab.htmlFor = id;
-    lab.textContent = label;
-    control.id = id;
-    const small = document.createElement("small");
-    small.className = "help";
-    small.id = `${id}-help`;
-    small.textContent = help;
-    control.setAttribute("aria-describedby", small.id);
-    div.append(lab, control, small);
-    parent.append(div);
-    return div;
-  }
+  const field = fieldMaker("s");
 
   function select<T extends string>(options: readonly T[], labels: Record<T, string>): HTMLSelectElement {
     const s = document.createElement("select");
