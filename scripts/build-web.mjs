@@ -3,6 +3,8 @@
 //   main.js                     the page (web/src/main.ts, bundled; it does not load the core)
 //   worker.js                   the training worker (web/src/worker.ts + the core, bundled; module worker)
 //   sampler-worker.js           the Sampler tab's worker (web/src/sampler-worker.ts + the core; module worker)
+//   kernel-helper-worker.js     the wasm-simd kernels' helper thread (web/src/kernel-helper-worker.ts), started
+//                               by worker.js where the page is cross-origin isolated
 //   tfjs/*.wasm                 TensorFlow.js's wasm binaries, copied from node_modules (nothing is fetched
 //                               from a CDN at run time)
 //   ebm_kernels.wasm            the native kernels built for WebAssembly SIMD (the committed
@@ -89,6 +91,7 @@ export async function buildWeb(out) {
   await build({ ...common, entryPoints: [join(repo, "web/src/main.ts")], outfile: join(tmp, "main.js") });
   await build({ ...common, entryPoints: [join(repo, "web/src/worker.ts")], outfile: join(tmp, "worker.js") });
   await build({ ...common, entryPoints: [join(repo, "web/src/sampler-worker.ts")], outdir: tmp });
+  await build({ ...common, entryPoints: [join(repo, "web/src/kernel-helper-worker.ts")], outdir: tmp });
   for (const f of ["index.html", "style.css"]) copyFileSync(join(repo, "web", f), join(tmp, f));
   const tfWasm = join(
     dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json")),

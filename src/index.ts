@@ -24,7 +24,14 @@ export {
   setThreads,
 } from "./kernels/registry.ts";
 export { setTfWasmPrefix } from "./backend/tfjs/prefix.ts";
-export { loadWasmKernels, provideWasmKernels, type WasmKernelsOptions } from "./backend/wasm-kernels/load.ts";
+export {
+  attachWasmKernelsHelper,
+  loadWasmKernels,
+  provideWasmKernels,
+  type WasmKernelsOptions,
+  wasmKernelsModule,
+} from "./backend/wasm-kernels/load.ts";
+export { KERNEL_HELPER_BYTES, KernelHelper, serveKernelHelper } from "./backend/wasm-kernels/helper.ts";
 export type { WasmKernelsBinary } from "./backend/wasm-kernels/instance.ts";
 export * from "./energies/banana.ts";
 export * from "./energies/contract.ts";

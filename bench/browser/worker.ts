@@ -2,9 +2,11 @@
  * The browser benchmark's module worker (bundled by `ebm bench --host chromium`, src/cli/commands/
  * bench-browser.ts): it times the workloads that run on the core alone (bench/workloads/mlp.ts imports
  * src/index.ts only) with the same timing loop as Node's `ebm bench`, in a Web Worker as the playground
- * trains. The wasm-simd kernels and TensorFlow.js's binaries are read from the folder this script is in.
+ * trains. The wasm-simd kernels and TensorFlow.js's binaries are read from the folder this script is in; with
+ * `threads: 2` the kernels' helper worker (kernel-helper-worker.js there) takes half of each large call.
  */
 import { backendInfo, loadWasmKernels, setBackend, setTfWasmPrefix } from "../../src/index.ts";
+import { startKernelHelper } from "../../web/src/kernel-helper.ts";
 import { DEFAULT_TIMING, timeWorkload } from "../workload.ts";
 import { workloads } from "../workloads/mlp.ts";
 import type { BrowserBenchMessage, BrowserBenchRequest } from "./protocol.ts";
@@ -20,10 +22,20 @@ scope.onmessage = (e) => void run(e.data);
 
 async function run(req: BrowserBenchRequest): Promise<void> {
   try {
-    await loadWasmKernels(new URL("./ebm_kernels.wasm", import.meta.url));
+    const failure = await loadWasmKernels(new URL("./ebm_kernels.wasm", import.meta.url));
+    const threads =
+      failure || req.threads < 2
+        ? { threads: 1, reason: failure ?? "--threads 1" }
+        : await startKernelHelper(new URL("./kernel-helper-worker.js", import.meta.url));
     setBackend(req.backend, "--backend");
     const info = backendInfo();
-    scope.postMessage({ type: "ready", backend: info.name, fallback: info.fallback.map((f) => ({ ...f })) });
+    scope.postMessage({
+      type: "ready",
+      backend: info.name,
+      fallback: info.fallback.map((f) => ({ ...f })),
+      threads: info.name === "wasm-simd" ? threads.threads : 1,
+      threadsReason: threads.reason,
+    });
     for (const name of req.names) {
       const w = workloads.find((x) => x.name === name);
       if (!w) throw new Error(`unknown browser workload '${name}'`);

@@ -307,8 +307,52 @@ double half_sq(const double* x, int dim) {
 
 int num_tiles(long n) { return static_cast<int>((n + kTile - 1) / kTile); }
 
-/** out[q] = Σ_p acc[p·P + q] in part order: the parameter gradient's fixed-order reduction of its chunks. */
-void sum_parts(const std::vector<double>& acc, int parts, long P, double* out) {
+void sum_parts(const std::vector<double>& acc, int parts, long P, double* out) { sum_vjp_parts(acc.data(), parts, P, out); }
+
+/**
+ * Parts [p0, p1) of an n-row reverse pass whose tiles are split into `parts` contiguous chunks: x, g, y and
+ * gx point at part p0's first row; part p accumulates Σ g_iᵀ∂θf(x_i) over its tiles, in order, into
+ * acc + (p − p0)·P (zeroed here) when acc != null.
+ */
+void vjp_range(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* acc, int parts,
+               int p0, int p1) {
+  const bool back = gx || acc;
+  pack_weights(net, back);
+  const int dim = net.dim(), m = net.m();
+  const long P = net.numParams;
+  const int tiles = num_tiles(n);
+  const long r0 = part_range(tiles, parts, p0).first * kTile;
+  if (acc) std::fill(acc, acc + static_cast<long>(p1 - p0) * P, 0.0);
+  parallel_for(p1 - p0, [&](int q) {
+    Workspace& ws = tl_ws;
+    ws.ensure(net);
+    double* my = acc ? acc + static_cast<long>(q) * P : nullptr;
+    auto [t0, t1] = part_range(tiles, parts, p0 + q);
+    for (long t = t0; t < t1; t++) {
+      const long i0 = t * kTile, j0 = i0 - r0;  // the row in the call, and in the caller's arrays
+      const int r = static_cast<int>(std::min<long>(kTile, n - i0));
+      const long rm = static_cast<long>(r) * m;
+      forward_tile(net, x + j0 * dim, r, back, ws);
+      if (y)
+        for (long k = 0; k < rm; k++) y[j0 * m + k] = static_cast<double>(ws.out[k]);
+      if (!back) continue;
+      for (long k = 0; k < rm; k++) ws.seed[k] = static_cast<float>(g[j0 * m + k]);
+      backward_tile(net, r, gx != nullptr, my, ws);
+      if (gx)
+        for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[j0 * dim + k] = static_cast<double>(ws.dxf[k]);
+    }
+  });
+}
+
+}  // namespace
+
+int vjp_parts(long n) { return std::max(1, std::min(kChunks, num_tiles(n))); }
+
+long vjp_part_row(long n, int p) {
+  return std::min<long>(n, part_range(num_tiles(n), vjp_parts(n), p).first * kTile);
+}
+
+void sum_vjp_parts(const double* acc, int parts, long P, double* out) {
   for (long q = 0; q < P; q++) {
     double s = acc[q];
     for (int p = 1; p < parts; p++) s += acc[static_cast<long>(p) * P + q];
@@ -316,7 +360,10 @@ void sum_parts(const std::vector<double>& acc, int parts, long P, double* out) {
   }
 }
 
-}  // namespace
+void run_vjp_parts(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* acc, int p0,
+                   int p1) {
+  vjp_range(net, x, n, g, y, gx, acc, vjp_parts(n), p0, p1);
+}
 
 // --- the operations -----------------------------------------------------------------------------------------
 
@@ -362,34 +409,11 @@ void run_energy(Net& net, const double* x, long n, double* u, double* grad, cons
  * is the case m = 1, y = gx = null.
  */
 void run_vjp(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* out) {
-  const bool back = gx || out;
-  pack_weights(net, back);
-  const int dim = net.dim(), m = net.m();
-  const long P = net.numParams;
-  const int tiles = num_tiles(n);
   // The parameter gradient needs the fixed chunks; per-row outputs alone take one part per tile.
-  const int parts = out ? std::max(1, std::min(kChunks, tiles)) : tiles;
-  std::vector<double> acc(out ? static_cast<size_t>(parts) * P : 0, 0.0);
-  parallel_for(parts, [&](int p) {
-    Workspace& ws = tl_ws;
-    ws.ensure(net);
-    double* my = out ? acc.data() + static_cast<long>(p) * P : nullptr;
-    auto [t0, t1] = part_range(tiles, parts, p);
-    for (long t = t0; t < t1; t++) {
-      const long i0 = t * kTile;
-      const int r = static_cast<int>(std::min<long>(kTile, n - i0));
-      const long rm = static_cast<long>(r) * m;
-      forward_tile(net, x + i0 * dim, r, back, ws);
-      if (y)
-        for (long k = 0; k < rm; k++) y[i0 * m + k] = static_cast<double>(ws.out[k]);
-      if (!back) continue;
-      for (long k = 0; k < rm; k++) ws.seed[k] = static_cast<float>(g[i0 * m + k]);
-      backward_tile(net, r, gx != nullptr, my, ws);
-      if (gx)
-        for (long k = 0; k < static_cast<long>(r) * dim; k++) gx[i0 * dim + k] = static_cast<double>(ws.dxf[k]);
-    }
-  });
-  if (out) sum_parts(acc, parts, P, out);
+  const int parts = out ? vjp_parts(n) : num_tiles(n);
+  std::vector<double> acc(out ? static_cast<size_t>(parts) * net.numParams : 0, 0.0);
+  vjp_range(net, x, n, g, y, gx, out ? acc.data() : nullptr, parts, 0, parts);
+  if (out) sum_parts(acc, parts, net.numParams, out);
 }
 
 /** Floats a tape of n rows holds: per tile, the tile workspace's input, activations and derivatives. */

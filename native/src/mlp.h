@@ -53,6 +53,19 @@ void run_energy(Net& net, const double* x, long n, double* u, double* grad, cons
  */
 void run_vjp(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* out);
 
+/**
+ * run_vjp's parameter gradient is Σ over vjp_parts(n) fixed chunks of the rows (float64 accumulators,
+ * summed in chunk order by sum_vjp_parts): run_vjp_parts computes chunks [p0, p1) alone, so that two
+ * callers (threads, or two WebAssembly instances) can each take some and get run_vjp's bits in the end.
+ * x, g, y and gx point at row vjp_part_row(n, p0); acc receives (p1 − p0)·P float64 (zeroed first).
+ */
+int vjp_parts(long n);
+long vjp_part_row(long n, int p);  // first row of chunk p (n for p = vjp_parts(n))
+void run_vjp_parts(Net& net, const double* x, long n, const double* g, double* y, double* gx, double* acc, int p0,
+                   int p1);
+/** out[q] = Σ_p acc[p·P + q] in chunk order p = 0 … parts − 1. */
+void sum_vjp_parts(const double* acc, int parts, long P, double* out);
+
 /** Floats of the tape of n rows that run_forward_tape fills and run_vjp_tape reads. */
 long tape_floats(const Net& net, long n);
 

@@ -20,7 +20,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;
 
 bool setup(ebm::Net& net, const int32_t* widths, int32_t nw, int32_t act, const float* theta, bool scalar,
            double c = 0) {
@@ -99,6 +99,30 @@ int32_t ebm_net_vjp(const int32_t* widths, int32_t nw, int32_t act, const float*
   if (!setup(net, widths, nw, act, theta, false)) return 1;
   ebm::run_vjp(net, x, n, g, y, gx, gp);
   return 0;
+}
+
+/** Chunks of run_vjp's parameter gradient for n rows (see mlp.h run_vjp_parts). */
+EBM_WASM_EXPORT(ebm_net_vjp_parts_count) int32_t ebm_net_vjp_parts_count(int32_t n) { return ebm::vjp_parts(n); }
+
+/** The first row of chunk p (n for p = the chunk count). */
+EBM_WASM_EXPORT(ebm_net_vjp_part_row)
+int32_t ebm_net_vjp_part_row(int32_t n, int32_t p) { return static_cast<int32_t>(ebm::vjp_part_row(n, p)); }
+
+/** Chunks [p0, p1) of ebm_net_vjp for n rows: x, g, y, gx from row vjp_part_row(n, p0); acc ((p1−p0)·P). */
+EBM_WASM_EXPORT(ebm_net_vjp_parts)
+int32_t ebm_net_vjp_parts(const int32_t* widths, int32_t nw, int32_t act, const float* theta, const double* x,
+                          int32_t n, const double* g, double* y, double* gx, double* acc, int32_t p0, int32_t p1) {
+  ebm::Net net;
+  if (!setup(net, widths, nw, act, theta, false)) return 1;
+  if (p0 < 0 || p1 < p0 || p1 > ebm::vjp_parts(n)) return 1;
+  ebm::run_vjp_parts(net, x, n, g, y, gx, acc, p0, p1);
+  return 0;
+}
+
+/** out (P) = Σ_p acc[p·P …] in chunk order. */
+EBM_WASM_EXPORT(ebm_net_vjp_sum_parts)
+void ebm_net_vjp_sum_parts(const double* acc, int32_t parts, int32_t P, double* out) {
+  ebm::sum_vjp_parts(acc, parts, P, out);
 }
 
 /** m ancestors from Categorical(w / total) (n ≥ 1 weights), the 4-word stream state advanced in place. */

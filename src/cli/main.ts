@@ -208,7 +208,10 @@ function program(): Command {
       "--backend <name>",
       "auto, native, wasm, wasm-simd or typescript (default: EBM_BACKEND, else auto; in Chromium: auto)",
     )
-    .option("--threads <n>", "threads of the native backend (default: available cores)")
+    .option(
+      "--threads <n>",
+      "threads of the native backend (default: available cores); with --host chromium, 1 or 2 for the wasm-simd kernels (default 2: with their helper worker)",
+    )
     .option(
       "--host <host>",
       "node, or chromium: time the core-only workloads in headless Chromium's Web Worker (needs /usr/bin/chromium)",

@@ -1,8 +1,9 @@
 /**
  * A static file server for local pages (the playground, the browser benchmark): node:http, GET and HEAD
  * only, every file of one folder sent as it is with its content type (application/wasm for WebAssembly),
- * no-store caching and nothing else — no cross-origin isolation headers, so WebAssembly code runs single
- * threaded, as the seeded comparisons with Node assume.
+ * no-store caching, and the cross-origin isolation headers (COOP same-origin, COEP require-corp: every file
+ * is same-origin) that give the page shared memory, so the wasm-simd kernels can run a helper thread.
+ * `isolate: false` leaves them out (the page then runs one thread; the results are the same bits).
  */
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -48,7 +49,16 @@ export interface StaticServer {
 }
 
 /** Serves `dir` on host:port (0: a free port); a UserError when the port or host cannot be used. */
-export async function serveStatic(dir: string, port: number, host: string): Promise<StaticServer> {
+export async function serveStatic(
+  dir: string,
+  port: number,
+  host: string,
+  opts: { isolate?: boolean } = {},
+): Promise<StaticServer> {
+  const isolation =
+    (opts.isolate ?? true)
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      : {};
   const server = createServer((req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
@@ -63,6 +73,7 @@ export async function serveStatic(dir: string, port: number, host: string): Prom
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
+      ...isolation,
     });
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);

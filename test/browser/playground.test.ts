@@ -8,14 +8,16 @@
  *
  *  - no console error and no uncaught error in the page or its worker;
  *  - the page says which backend runs ("auto" picks wasm-simd there: the native kernels built for
- *    WebAssembly SIMD, fetched by the worker from the built folder);
+ *    WebAssembly SIMD, fetched by the worker from the built folder) and that it runs on 2 threads (the
+ *    server sends the cross-origin isolation headers, so the worker starts the kernels' helper worker,
+ *    which takes half of each large network call);
  *  - the model's grid mode masses moved toward the true 0.2/0.2/0.3/0.3: total variation to the target at
  *    iteration 300 below 0.6× that of the initial model (≈ 0.1: it starts near 0.25 each), and the two
  *    heavy modes ahead of the two light ones by more than 0.04 (0.1 in truth, ≈ 0 at the start). Measured
  *    with these settings: TV 0.098 → 0.025 and a gap of 0.087 (seeds 1 and 2, in Node: TV 0.035 and 0.028);
  *  - the page's numbers equal Node's to the bit: the same session code (web/src/session.ts) run in this
- *    process on the same backend (setBackend("wasm-simd"): the same ebm_kernels.wasm in both hosts, single
- *    threaded) gives the same summary (history.ts): θ's digest, the density grid's digest, log Z, NLL,
+ *    process on the same backend (setBackend("wasm-simd"): the same ebm_kernels.wasm in both hosts; one
+ *    thread here, two in the page) gives the same summary (history.ts): θ's digest, the density grid's digest, log Z, NLL,
  *    every mode mass and SE, and every per-iteration ESS, log Z ± SE and resampling. Exact equality is
  *    expected because both hosts run the same wasm binary (IEEE float32 arithmetic, no relaxed SIMD) and
  *    every exp and log on the float64 side is the portable one (see core.test.ts and session.ts);
@@ -162,6 +164,7 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
       "build.json",
       "tfjs/tfjs-backend-wasm-simd.wasm",
       "ebm_kernels.wasm",
+      "kernel-helper-worker.js",
     ])
       assert.ok(statSync(join(dir, "web", f)).size > 0, f);
   });
@@ -175,6 +178,10 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
     assert.deepEqual(backend?.fallback, []);
     assert.ok(!backend?.available.includes("native"), `page backends: ${backend?.available}`);
     assert.match((await page.locator("#backend").textContent()) ?? "", /Web Worker.*backend wasm-simd/);
+    // `ebm playground` serves the cross-origin isolation headers: the kernels' helper worker runs.
+    assert.equal(backend?.isolated, true);
+    assert.equal(backend?.threads, 2, backend?.threadsReason);
+    assert.match((await page.locator("#backend").textContent()) ?? "", /2 threads: a helper worker/);
   });
 
   test("300 Jarzynski iterations on mog4-unequal: the mode masses moved toward the target", (t) => {

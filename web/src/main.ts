@@ -816,9 +816,13 @@ function showBackend(b: BackendReport): void {
       if (!Array.from(choice.options).some((o) => o.value === name)) choice.append(new Option(name));
   const what =
     b.name === "wasm-simd"
-      ? "wasm-simd (the native C++ kernels built for WebAssembly SIMD) for the network"
+      ? `wasm-simd (the native C++ kernels built for WebAssembly SIMD, ${
+          b.threads > 1
+            ? `${b.threads} threads: a helper worker takes half of each large call`
+            : `1 thread: ${b.threadsReason ?? "no helper"}`
+        }) for the network`
       : b.name === "wasm"
-        ? `wasm (TensorFlow.js WebAssembly${b.simd ? ", SIMD" : ""}, ${b.isolated ? "threads possible" : "single-threaded"}) for the network`
+        ? `wasm (TensorFlow.js WebAssembly${b.simd ? ", SIMD" : ""}, single-threaded as in Node) for the network`
         : b.name === "typescript"
           ? "typescript (the core's portable kernels, float64) for the network"
           : `${b.name} for the network`;

@@ -24,6 +24,9 @@ export interface BackendReport {
   webassembly: boolean;
   simd: boolean;
   isolated: boolean;
+  /** Threads of the wasm-simd kernels (2 with the helper worker), and why 1 when it is 1. */
+  threads: number;
+  threadsReason?: string;
 }
 
 export type FromWorker =

@@ -6,13 +6,13 @@
  * runs `count` iterations and posts a snapshot. Nothing of the training runs on the page's thread.
  *
  * The TensorFlow.js wasm binaries are read from ./tfjs/ next to this script (scripts/build-web.mjs copies
- * them there): nothing is fetched from elsewhere. Without cross-origin isolation (the playground's server
- * does not ask for it) tfjs runs its single-threaded SIMD build, the same binary as in Node, so the numbers
- * are Node's.
+ * them there): nothing is fetched from elsewhere. tfjs runs its single-threaded SIMD build, the same binary
+ * as in Node, so the numbers are Node's (the core keeps it to that build on an isolated page too).
  *
  * The native kernels built for WebAssembly SIMD (the "wasm-simd" backend) are read from ./ebm_kernels.wasm
  * next to this script, once per worker, before the first session is built; "auto" then prefers them to
- * TensorFlow.js. Where WebAssembly is missing (disabled by policy, say) or lacks SIMD, both WebAssembly
+ * TensorFlow.js. On a cross-origin-isolated page (`ebm playground` sends the headers) a helper worker with a
+ * second instance takes half of each large network call, with the same bits (kernel-helper.ts). Where WebAssembly is missing (disabled by policy, say) or lacks SIMD, both WebAssembly
  * backends report why they are unavailable and "auto" falls back to the core's TypeScript kernels; the
  * page shows the reasons.
  */
@@ -23,6 +23,7 @@ import {
   setBackend,
   setTfWasmPrefix,
 } from "../../src/index.ts";
+import { type KernelThreads, startKernelHelper } from "./kernel-helper.ts";
 import type { BackendReport, FromWorker, ToWorker } from "./protocol.ts";
 import { createSession, type PlaygroundSession } from "./session.ts";
 
@@ -37,10 +38,17 @@ setTfWasmPrefix(new URL("./tfjs/", import.meta.url).href);
 
 const hasWebAssembly = typeof WebAssembly === "object" && WebAssembly !== null;
 
-/** The wasm-simd kernels, fetched and instantiated once (resolves to why they are unavailable, if they are). */
-let kernelsLoaded: Promise<string | undefined> | undefined;
-function loadKernels(): Promise<string | undefined> {
-  kernelsLoaded ??= loadWasmKernels(new URL("./ebm_kernels.wasm", import.meta.url));
+/**
+ * The wasm-simd kernels, fetched and instantiated once, with their helper thread where the page is
+ * cross-origin isolated (kernel-helper.ts); resolves to the threads they use and why one, if one.
+ */
+let kernelsLoaded: Promise<KernelThreads> | undefined;
+function loadKernels(): Promise<KernelThreads> {
+  kernelsLoaded ??= loadWasmKernels(new URL("./ebm_kernels.wasm", import.meta.url)).then((failure) =>
+    failure
+      ? { threads: 1, reason: failure }
+      : startKernelHelper(new URL("./kernel-helper-worker.js", import.meta.url)),
+  );
   return kernelsLoaded;
 }
 
@@ -123,7 +131,7 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
   seconds = 0;
   every = message.settings.every;
   try {
-    await loadKernels();
+    const threads = await loadKernels();
     setBackend(message.settings.backend, "the backend setting");
     const s = await createSession(message.settings, message.run);
     if (message.id !== id) {
@@ -140,6 +148,8 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
       webassembly: hasWebAssembly,
       simd: hasWebAssembly && WebAssembly.validate(SIMD_PROBE),
       isolated: scope.crossOriginIsolated === true,
+      threads: threads.threads,
+      threadsReason: threads.reason,
     };
     post({ type: "ready", id, meta: s.meta, backend });
     snapshot();

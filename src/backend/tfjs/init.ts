@@ -42,6 +42,9 @@ export function ensureTfBackend(): Promise<void> {
 async function init(): Promise<void> {
   const prefix = tfWasmPrefix();
   if (prefix !== undefined) setWasmPaths(prefix);
+  // The single-threaded SIMD binary everywhere, also on a cross-origin-isolated page (where tfjs would
+  // otherwise pick its threaded build): the same binary as Node's, so seeded runs give Node's numbers.
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
   const ok = await tf.setBackend("wasm");
   if (!ok || tf.getBackend() !== "wasm") throw new Error("tfjs: could not initialise the wasm backend");
   registerKernelGradients();

@@ -90,6 +90,23 @@ export interface WasmKernelExports {
     gx: number,
     gp: number,
   ): number;
+  ebm_net_vjp_parts_count(n: number): number;
+  ebm_net_vjp_part_row(n: number, p: number): number;
+  ebm_net_vjp_parts(
+    widths: number,
+    nw: number,
+    act: number,
+    theta: number,
+    x: number,
+    n: number,
+    g: number,
+    y: number,
+    gx: number,
+    acc: number,
+    p0: number,
+    p1: number,
+  ): number;
+  ebm_net_vjp_sum_parts(acc: number, parts: number, P: number, out: number): void;
   ebm_resample_multinomial(w: number, n: number, total: number, state: number, m: number, out: number): void;
   ebm_chain_streams_seed(hi: number, lo: number, first: number, count: number, states: number): void;
   ebm_chain_normals(
@@ -135,7 +152,7 @@ export interface WasmKernelExports {
 }
 
 /** The ABI of native/wasm/kernels.cc this module speaks (kAbiVersion there). */
-export const WASM_KERNELS_ABI = 1;
+export const WASM_KERNELS_ABI = 2;
 
 /** What a host may hand over: the bytes of ebm_kernels.wasm, or the module compiled from them. */
 export type WasmKernelsBinary = ArrayBuffer | ArrayBufferView | WebAssembly.Module;
@@ -150,7 +167,11 @@ export class WasmKernels {
   private scratchPtr = 0;
   private scratchBytes = 0;
 
-  constructor(instance: WebAssembly.Instance) {
+  constructor(
+    instance: WebAssembly.Instance,
+    /** The compiled module (a helper thread instantiates it again). */
+    readonly module: WebAssembly.Module,
+  ) {
     this.exports = instance.exports as unknown as WasmKernelExports;
   }
 
@@ -226,8 +247,8 @@ function toModule(binary: WasmKernelsBinary): WebAssembly.Module {
 }
 
 /** Checks the instance's ABI and runs its constructors. */
-function ready(instance: WebAssembly.Instance): WasmKernels {
-  const k = new WasmKernels(instance);
+function ready(instance: WebAssembly.Instance, module: WebAssembly.Module): WasmKernels {
+  const k = new WasmKernels(instance, module);
   const abi = typeof k.exports.ebm_abi_version === "function" ? k.exports.ebm_abi_version() : -1;
   if (abi !== WASM_KERNELS_ABI) {
     throw new Error(
@@ -240,12 +261,13 @@ function ready(instance: WebAssembly.Instance): WasmKernels {
 
 /** Instantiates the kernels synchronously (Node, workers; fine for a binary of this size anywhere). */
 export function instantiateWasmKernels(binary: WasmKernelsBinary): WasmKernels {
-  return ready(new WebAssembly.Instance(toModule(binary), {}));
+  const module = toModule(binary);
+  return ready(new WebAssembly.Instance(module, {}), module);
 }
 
 /** Instantiates the kernels asynchronously (a browser's main thread prefers this). */
 export async function instantiateWasmKernelsAsync(binary: WasmKernelsBinary): Promise<WasmKernels> {
   const module =
     binary instanceof WebAssembly.Module ? binary : await WebAssembly.compile(binary as BufferSource);
-  return ready(await WebAssembly.instantiate(module, {}));
+  return ready(await WebAssembly.instantiate(module, {}), module);
 }

@@ -13,6 +13,7 @@
  * --backend). A browser host leaves it in, so "auto" prefers it to TensorFlow.js ("wasm", priority 10).
  */
 import { type BackendSpec, registerBackend } from "../../kernels/registry.ts";
+import type { KernelHelper } from "./helper.ts";
 import {
   instantiateWasmKernels,
   instantiateWasmKernelsAsync,
@@ -32,6 +33,7 @@ let loader: (() => WasmKernelsBinary) | undefined;
 let kernels: WasmKernels | undefined;
 let failure: string | undefined;
 let autoSelect = true;
+let attached: KernelHelper | undefined;
 
 const NOT_LOADED =
   "ebm_kernels.wasm not loaded (the host hands it over: the Node entry reads it, a page calls loadWasmKernels)";
@@ -140,4 +142,25 @@ export function requireWasmKernels(): WasmKernels {
   const k = wasmKernels();
   if (!k) throw new Error(`${WASM_SIMD} backend unavailable: ${failure ?? NOT_LOADED}`);
   return k;
+}
+
+/**
+ * Attaches a helper (./helper.ts: another instance of the kernels in another thread, serving its buffer),
+ * so that large MLP and network calls are shared between the two threads with the same results; or
+ * detaches it (undefined). Returns the detached helper, if any.
+ */
+export function attachWasmKernelsHelper(helper: KernelHelper | undefined): KernelHelper | undefined {
+  const old = attached;
+  attached = helper;
+  return old;
+}
+
+/** The attached helper, if any. */
+export function wasmKernelsHelper(): KernelHelper | undefined {
+  return attached;
+}
+
+/** The loaded kernels' compiled module, for a helper thread (undefined when the backend is unavailable). */
+export function wasmKernelsModule(): WebAssembly.Module | undefined {
+  return wasmKernels()?.module;
 }

@@ -11,8 +11,8 @@ import { initMlpParams, type MlpEnergy, type MlpSpec, mlpNumParams } from "../..
 import type { DirectionalParamGrad, ScoreParamGrad } from "../../energies/score-grad.ts";
 import type { Key } from "../../random/key.ts";
 import type { WasmKernels } from "./instance.ts";
-import { requireWasmKernels } from "./load.ts";
-import { checkN, checkStatus, NetParams } from "./network.ts";
+import { requireWasmKernels, wasmKernelsHelper } from "./load.ts";
+import { checkN, checkStatus, NetParams, sharedVjp } from "./network.ts";
 
 export type WasmMlpEnergy = MlpEnergy & LangevinProposer & ScoreParamGrad & DirectionalParamGrad;
 
@@ -74,14 +74,23 @@ class WasmMlp implements WasmMlpEnergy {
   private run(x: Float64Array, n: number, u: Float64Array, grad: Float64Array | null): void {
     const k = this.begin(n);
     const p = this.p;
-    const nd = n * this.dim;
-    const [px, pu, pg] = k.frame(8 * nd, 8 * n, grad ? 8 * nd : 0);
+    const d = this.dim;
+    // With a helper attached, rows [r0, n) run there at the same time (./helper.ts).
+    const h = wasmKernelsHelper();
+    const r0 = h ? h.splitRow(k, n) : n;
+    const shared = r0 < n && h !== undefined && h.startEnergy(p, this.c, x, n, r0, d, grad !== null);
+    const m = shared ? r0 : n;
+    const nd = m * d;
+    const [px, pu, pg] = k.frame(8 * nd, 8 * m, grad ? 8 * nd : 0);
     k.write(px, x, nd);
-    checkStatus(
-      k.exports.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, n, pu, pg),
-      "energy",
-    );
-    k.read(pu, u, n);
+    let status = 1;
+    try {
+      status = k.exports.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, m, pu, pg);
+    } finally {
+      if (shared) h.finish([u.subarray(r0, n), grad ? grad.subarray(r0 * d, n * d) : null]);
+    }
+    checkStatus(status, "energy");
+    k.read(pu, u, m);
     if (grad) k.read(pg, grad, nd);
   }
 
@@ -99,14 +108,20 @@ class WasmMlp implements WasmMlpEnergy {
     const k = this.begin(n);
     if (!(h >= 0 && Number.isFinite(h))) throw new RangeError(`h must be finite and ≥ 0, got ${h}`);
     const p = this.p;
-    const nd = n * this.dim;
+    const d = this.dim;
+    const hp = wasmKernelsHelper();
+    const r0 = hp ? hp.splitRow(k, n) : n;
+    const shared = r0 < n && hp !== undefined && hp.startLangevin(p, this.c, x, gradX, noise, n, r0, d, h);
+    const m = shared ? r0 : n;
+    const nd = m * d;
     // x and gradX are copied in, so the kernel's y and gradY get their own blocks even when the caller's alias.
-    const [px, pgx, pz, py, pu, pgy] = k.frame(8 * nd, 8 * nd, 8 * nd, 8 * nd, 8 * n, 8 * nd);
+    const [px, pgx, pz, py, pu, pgy] = k.frame(8 * nd, 8 * nd, 8 * nd, 8 * nd, 8 * m, 8 * nd);
     k.write(px, x, nd);
     k.write(pgx, gradX, nd);
     k.write(pz, noise, nd);
-    checkStatus(
-      k.exports.ebm_mlp_langevin(
+    let status = 1;
+    try {
+      status = k.exports.ebm_mlp_langevin(
         p.ptrWidths,
         p.nw,
         p.act,
@@ -115,16 +130,18 @@ class WasmMlp implements WasmMlpEnergy {
         px,
         pgx,
         pz,
-        n,
+        m,
         h,
         py,
         pu,
         pgy,
-      ),
-      "langevinStep",
-    );
+      );
+    } finally {
+      if (shared) hp.finish([y.subarray(r0 * d, n * d), uY.subarray(r0, n), gradY.subarray(r0 * d, n * d)]);
+    }
+    checkStatus(status, "langevinStep");
     k.read(py, y, nd);
-    k.read(pu, uY, n);
+    k.read(pu, uY, m);
     k.read(pgy, gradY, nd);
   }
 
@@ -134,6 +151,7 @@ class WasmMlp implements WasmMlpEnergy {
     const k = this.begin(n);
     this.checkOut(out);
     const p = this.p;
+    if (sharedVjp(p, x, n, weights, null, null, out, this.dim, 1)) return;
     const nd = n * this.dim;
     const P = this.numParams;
     const [px, pw, po] = k.frame(8 * nd, 8 * n, 8 * P);

@@ -15,7 +15,7 @@ import {
   networkWidths,
 } from "../../networks/network.ts";
 import type { WasmKernels } from "./instance.ts";
-import { requireWasmKernels } from "./load.ts";
+import { requireWasmKernels, wasmKernelsHelper } from "./load.ts";
 
 /** activations.h's codes. */
 export const ACT_CODES: Record<Activation, number> = { silu: 0, softplus: 1, tanh: 2, elu: 3 };
@@ -93,6 +93,67 @@ export function checkStatus(status: number, what: string): void {
     throw new Error(`wasm-simd: ${what}: the kernels rejected the network (status ${status})`);
 }
 
+const NONE = new Float64Array(0);
+
+/**
+ * run_vjp (y, gx and Σ_i g_iᵀ∂θf(x_i), each optional) shared with the attached helper (./helper.ts): this
+ * instance takes run_vjp's first half of chunks, the helper the rest, and the chunks are summed here in
+ * order, so the results are the one-instance call's bits. Returns false (nothing done) when there is no
+ * helper, the call is one chunk, or the job does not fit the shared buffer.
+ */
+export function sharedVjp(
+  p: NetParams,
+  x: Float64Array,
+  n: number,
+  g: Float64Array | null,
+  y: Float64Array | null,
+  gradX: Float64Array | null,
+  gradParams: Float64Array | null,
+  dim: number,
+  m: number,
+): boolean {
+  const k = p.k;
+  const h = wasmKernelsHelper();
+  if (!h) return false;
+  const e = k.exports;
+  const parts = e.ebm_net_vjp_parts_count(n);
+  if (parts < 2) return false;
+  const half = parts >> 1;
+  const r0 = e.ebm_net_vjp_part_row(n, half);
+  const P = gradParams ? p.numParams : 0;
+  const gg = g ?? NONE;
+  if (!h.startVjpParts(p, x, gg, n, half, parts, r0, n, dim, m, y !== null, gradX !== null, P > 0))
+    return false;
+  const [px, pg, py, pgx, pacc, po] = k.frame(
+    8 * r0 * dim,
+    g ? 8 * r0 * m : 0,
+    y ? 8 * r0 * m : 0,
+    gradX ? 8 * r0 * dim : 0,
+    8 * parts * P,
+    8 * P,
+  );
+  k.write(px, x, r0 * dim);
+  if (g) k.write(pg, g, r0 * m);
+  let status = 1;
+  try {
+    status = e.ebm_net_vjp_parts(p.ptrWidths, p.nw, p.act, p.ptrTheta, px, n, pg, py, pgx, pacc, 0, half);
+  } finally {
+    h.finish([
+      P > 0 ? k.view(Float64Array, pacc + 8 * half * P, (parts - half) * P) : null,
+      y ? y.subarray(r0 * m, n * m) : null,
+      gradX ? gradX.subarray(r0 * dim, n * dim) : null,
+    ]);
+  }
+  checkStatus(status, "vjp");
+  if (gradParams) {
+    e.ebm_net_vjp_sum_parts(pacc, parts, P, po);
+    k.read(po, gradParams, P);
+  }
+  if (y) k.read(py, y, r0 * m);
+  if (gradX) k.read(pgx, gradX, r0 * dim);
+  return true;
+}
+
 /** Builds the network on the WebAssembly kernels (throws if they are unavailable). */
 export async function createWasmNetwork(spec: NetworkSpec, key: Key): Promise<Network> {
   return new WasmNetwork(requireWasmKernels(), spec, key);
@@ -126,6 +187,7 @@ class WasmNetwork implements Network {
     p.check();
     checkN(n);
     const k = p.k;
+    if (sharedVjp(p, x, n, null, y, null, null, this.inputDim, this.outputDim)) return;
     const nx = n * this.inputDim;
     const ny = n * this.outputDim;
     const [px, py] = k.frame(8 * nx, 8 * ny);
@@ -148,6 +210,7 @@ class WasmNetwork implements Network {
     if (gradParams && gradParams.length < this.numParams) {
       throw new RangeError(`gradParams must hold ${this.numParams} values`);
     }
+    if (sharedVjp(p, x, n, g, y, gradX, gradParams, this.inputDim, this.outputDim)) return;
     const k = p.k;
     const nx = n * this.inputDim;
     const ny = n * this.outputDim;

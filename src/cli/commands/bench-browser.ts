@@ -4,7 +4,8 @@
  *
  * The worker (bench/browser/worker.ts) is bundled with esbuild into a temporary folder together with
  * ebm_kernels.wasm (the wasm-simd backend) and TensorFlow.js's binaries, served on 127.0.0.1 (a free port)
- * and opened with playwright-core in Debian's /usr/bin/chromium. Both are dev dependencies and Chromium is a
+ * (with the cross-origin isolation headers, so the kernels' helper worker can share memory) and opened with
+ * playwright-core in Debian's /usr/bin/chromium. Both are dev dependencies and Chromium is a
  * Debian package: this is a developer's measurement, and each missing part is named in a one-line error.
  */
 import {
@@ -39,7 +40,13 @@ const PAGE = `<!doctype html>
       w.onerror = (e) => fail(new Error(e.message || "worker failed to load"));
       w.onmessage = (e) => {
         const m = e.data;
-        if (m.type === "ready") Object.assign(out, { backend: m.backend, fallback: m.fallback });
+        if (m.type === "ready")
+          Object.assign(out, {
+            backend: m.backend,
+            fallback: m.fallback,
+            threads: m.threads,
+            threadsReason: m.threadsReason,
+          });
         else if (m.type === "result") {
           out.results[m.name] = m.result;
           onResult(m.name, m.result);
@@ -55,6 +62,9 @@ export interface BrowserBenchRun {
   browser: string;
   backend: string;
   fallback: { backend: string; reason: string }[];
+  /** Threads of the wasm-simd kernels (2 with the helper worker), and why 1 when fewer than asked. */
+  threads: number;
+  threadsReason?: string;
   results: Record<string, WorkloadResult>;
 }
 
@@ -69,15 +79,23 @@ async function devImport<T>(name: string): Promise<T> {
 /** Builds the worker's folder into `dir`. */
 async function buildBenchPage(dir: string): Promise<void> {
   const { build } = await devImport<typeof import("esbuild")>("esbuild");
-  await build({
-    entryPoints: [join(REPO, "bench/browser/worker.ts")],
-    outfile: join(dir, "worker.js"),
+  const common = {
     bundle: true,
     format: "esm",
     platform: "browser",
     target: "es2022",
     minify: true,
     logLevel: "error",
+  } as const;
+  await build({
+    ...common,
+    entryPoints: [join(REPO, "bench/browser/worker.ts")],
+    outfile: join(dir, "worker.js"),
+  });
+  await build({
+    ...common,
+    entryPoints: [join(REPO, "web/src/kernel-helper-worker.ts")],
+    outfile: join(dir, "kernel-helper-worker.js"),
   });
   writeFileSync(join(dir, "index.html"), PAGE);
   copyFileSync(join(REPO, "src/backend/wasm-kernels/ebm_kernels.wasm"), join(dir, "ebm_kernels.wasm"));

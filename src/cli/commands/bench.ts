@@ -103,8 +103,14 @@ function selectWorkloads(all: Workload[], only: string | undefined): Workload[] 
 
 /** `--host chromium`: the core-only workloads in a headless Chromium's Web Worker. */
 async function runBenchInChromium(opts: BenchOptions, minSeconds: number): Promise<void> {
-  if (opts.threads !== undefined)
-    throw new UserError("--threads applies to --host node (a browser worker runs one thread)");
+  let threads = 2;
+  if (opts.threads !== undefined) {
+    threads = parseNumber("--threads", opts.threads);
+    if (threads !== 1 && threads !== 2)
+      throw new UserError(
+        "--threads with --host chromium is 1 or 2 (the wasm-simd kernels with or without their helper worker)",
+      );
+  }
   const { workloads } = await import("../../../bench/workloads/mlp.ts");
   const all = await allWorkloads();
   const browserNames = workloads.map((w) => w.name);
@@ -120,7 +126,7 @@ async function runBenchInChromium(opts: BenchOptions, minSeconds: number): Promi
   const { runInChromium } = await import("./bench-browser.ts");
   if (!opts.json) process.stderr.write(`building the benchmark page and starting Chromium…\n`);
   const run = await runInChromium(
-    { names: selected.map((w) => w.name), minSeconds, backend: opts.backend ?? "auto" },
+    { names: selected.map((w) => w.name), minSeconds, backend: opts.backend ?? "auto", threads },
     (name) => {
       if (!opts.json) process.stderr.write(`  timed ${name}\n`);
     },
@@ -130,7 +136,7 @@ async function runBenchInChromium(opts: BenchOptions, minSeconds: number): Promi
       JSON.stringify({
         host: run.browser,
         backend: run.backend,
-        threads: 1,
+        threads: run.threads,
         cpu: cpus()[0]?.model ?? "unknown",
         date: new Date().toISOString(),
         workloads: run.results,
@@ -139,7 +145,10 @@ async function runBenchInChromium(opts: BenchOptions, minSeconds: number): Promi
     return;
   }
   const why = run.fallback.map((f) => ` (${f.backend} unavailable: ${f.reason})`).join("");
-  console.log(`host ${run.browser} (headless, one Web Worker), backend ${run.backend}, threads 1${why}`);
+  const one = run.threads < threads && run.threadsReason ? ` (1 thread: ${run.threadsReason})` : "";
+  console.log(
+    `host ${run.browser} (headless, a Web Worker${run.threads > 1 ? " and the kernels' helper worker" : ""}), backend ${run.backend}, threads ${run.threads}${one}${why}`,
+  );
   console.log(header(peer));
   for (const w of selected) console.log(row(w.name, run.results[w.name], peer));
 }
