@@ -84,6 +84,7 @@ describe("wasm-simd kernels with a helper thread", { skip }, () => {
     const spec = { inputDim: 3, hidden: [64, 48], activation: "silu" as const, confinement: 0.01 };
     const e = (await createMlpEnergy(spec, keyFromSeed(3), WASM)) as MlpEnergy & LangevinProposer;
     const jobs0 = h.helper.jobs;
+    const chunks0 = h.helper.chunks;
     try {
       for (const n of SIZES) {
         const x = normals(10 + n, 3 * n, 1.5);
@@ -105,8 +106,9 @@ describe("wasm-simd kernels with a helper thread", { skip }, () => {
         });
         assert.deepEqual(b, a, `n = ${n}`);
       }
-      // Shared: the 4 calls at each of the 7 sizes above one tile.
+      // Shared: the 4 calls at each of the 7 sizes above one tile; the helper computed some of the chunks.
       assert.equal(h.helper.jobs - jobs0, 4 * 7);
+      assert.ok(h.helper.chunks - chunks0 > 0, "the helper computed no chunk");
     } finally {
       e.dispose();
     }

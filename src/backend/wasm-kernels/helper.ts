@@ -5,17 +5,16 @@
  * (threads inside WebAssembly would need shared linear memory and a threaded libc). So a host that can run
  * two threads with shared memory (a page's worker under cross-origin isolation, or Node's worker_threads)
  * runs a helper: another instance of the same module in its own thread, fed through a SharedArrayBuffer.
- * For the MLP energy and networks (./mlp.ts) the caller's instance computes the first half of the rows and
- * the helper the second, at the same time:
  *
- *  - per-row outputs (U, ∇ₓU, the Langevin move, f, gᵀ∂f/∂x): split at a tile boundary, so every row is
- *    computed exactly as in the one-instance call;
- *  - the parameter gradient: run_vjp's fixed float64 chunks (native/src/mlp.h run_vjp_parts) are shared out,
- *    the helper's come back as they are and the caller sums all of them in chunk order.
- *
- * The results are therefore bit-identical to one instance's (tested). Jobs are synchronous for the caller:
- * it posts, computes its half, then waits (Atomics.wait: allowed in workers and in Node, not on a page's
- * main thread). A job that does not fit the shared buffer runs on the caller alone.
+ * A call of n rows is cut into run_vjp's fixed chunks of whole tiles (native/src/mlp.h: vjp_parts(n),
+ * vjp_part_row). The caller posts the whole call; then both threads take the next chunk from a shared
+ * counter until none is left (so a thread slowed by something else on the machine takes fewer), each
+ * computing it in its own instance exactly as the one-instance call would: per-row outputs (U, ∇ₓU, the
+ * Langevin move, f, gᵀ∂f/∂x) from whole tiles, the parameter gradient as the chunk's own float64
+ * accumulator. The helper's chunks come back through the buffer and the caller sums all accumulators in
+ * chunk order (sum_vjp_parts), so every result is the one-instance call's bits (tested), whoever took
+ * which chunk. Jobs are synchronous for the caller (Atomics.wait: allowed in workers and in Node, not on a
+ * page's main thread). A job that does not fit the shared buffer runs on the caller alone.
  *
  * Host-free: the host starts the thread, hands the buffer and the module to it and calls
  * `serveKernelHelper` there, and calls `attachWasmKernelsHelper` (./load.ts) here; ./mlp.ts and
@@ -35,29 +34,32 @@ export interface HelperNet {
 
 /** Control words (Int32Array over the buffer's first bytes). */
 const POSTED = 0; // job sequence number, written last by the caller
-const DONE = 1; // the sequence number of the last job finished, written by the helper
+const DONE = 1; // the sequence number of the last job the helper finished its chunks of
 const OP = 2;
 const STATUS = 3; // 0, a kernel status, or −1 for an exception (its message in the text area)
 const NW = 4;
 const ACT = 5;
 const N = 6;
-const ROWS = 7;
-const P0 = 8;
-const P1 = 9;
-const SLOTS = 10; // how many arrays follow in the table
+const PARTS = 7;
+const NEXT = 8; // the next chunk to take (Atomics.add by both threads)
+const SLOTS = 9; // how many arrays follow in the table
 const TABLE = 16; // [byte offset, element count] per array, up to MAX_SLOTS
 const MAX_SLOTS = 8;
-const CONTROL_INTS = TABLE + 2 * MAX_SLOTS;
+const OWNER = TABLE + 2 * MAX_SLOTS; // per chunk: 1 when the helper computed it
+const MAX_PARTS = 32;
+const CONTROL_INTS = OWNER + MAX_PARTS;
 const F64_AT = 32; // Float64Array index (byte 256): c, h
 const TEXT_AT = 320; // an error message, UTF-16, up to 96 characters
 const TEXT_CHARS = 96;
 const DATA_AT = 512;
 
-/** Jobs. */
-const Op = { Energy: 1, Langevin: 2, VjpParts: 3, Stop: 4 } as const;
+/** Jobs: the MLP energy (U, ∇ₓU), its Langevin move, and run_vjp's chunks. */
+const Op = { Energy: 1, Langevin: 2, Vjp: 3, Stop: 4 } as const;
 type Op = (typeof Op)[keyof typeof Op];
+/** Inputs per job after widths and θ: x | x, gx, noise | x, g. */
+const INPUTS: Record<number, number> = { [Op.Energy]: 1, [Op.Langevin]: 3, [Op.Vjp]: 2 };
 
-/** The default size of the shared buffer: room for a 1M-parameter network's chunks is not needed here. */
+/** The default size of the shared buffer. */
 export const KERNEL_HELPER_BYTES = 16 << 20;
 
 const align16 = (b: number) => (b + 15) & ~15;
@@ -68,27 +70,29 @@ function layout(counts: number[]): { at: number[]; end: number } {
   let p = DATA_AT;
   counts.forEach((c, i) => {
     at.push(p);
-    p += align16(c * (i === 0 ? 4 : i === 1 ? 4 : 8));
+    p += align16(c * (i < 2 ? 4 : 8));
   });
   return { at, end: p };
 }
 
 /**
- * The caller's side. One job at a time; `splitRow`/`splitPart` say how a call is shared, `start*` post the
- * helper's share (false: it does not fit, run everything here), `finish` waits and copies its outputs out.
+ * The caller's side. `post*` post a whole call (false: it does not fit, run it here alone), `run` takes
+ * chunks with the helper until none is left and waits for it, `fromHelper` copies the helper's chunks of an
+ * output into place.
  */
 export class KernelHelper {
   private readonly ctrl: Int32Array;
   private readonly f64: Float64Array;
   private seq = 0;
   private busy = false;
-  /** Jobs the helper has finished for this caller. */
-  jobs = 0;
   private outs: { at: number; len: number }[] = [];
+  /** Jobs the helper has finished for this caller, and the chunks of them it computed. */
+  jobs = 0;
+  chunks = 0;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
-    /** How long `finish` waits before it gives the helper up as dead. */
+    /** How long `run` waits for the helper before it gives it up as dead. */
     readonly timeoutMs = 60_000,
   ) {
     if (buffer.byteLength < DATA_AT + 4096)
@@ -98,106 +102,117 @@ export class KernelHelper {
     this.seq = Atomics.load(this.ctrl, POSTED);
   }
 
-  /**
-   * Where an n-row call is split: the first row of the helper's share (a tile boundary: the start of
-   * run_vjp's middle chunk), or n when the call is too small to share (one tile).
-   */
-  splitRow(k: WasmKernels, n: number): number {
-    const parts = k.exports.ebm_net_vjp_parts_count(n);
-    return parts < 2 ? n : k.exports.ebm_net_vjp_part_row(n, parts >> 1);
-  }
-
-  /** U (and ∇ₓU) of rows [r0, n): outputs u, grad (rows, rows × dim). */
-  startEnergy(
+  /** U (and ∇ₓU) of n rows in `parts` chunks: outputs u (n), grad (n × dim). */
+  postEnergy(
     p: HelperNet,
     c: number,
     x: Float64Array,
     n: number,
-    r0: number,
     dim: number,
+    parts: number,
     grad: boolean,
   ): boolean {
-    const rows = n - r0;
-    return this.post(
-      Op.Energy,
-      p,
-      n,
-      rows,
-      0,
-      0,
-      c,
-      0,
-      [x.subarray(r0 * dim, n * dim)],
-      [rows, grad ? rows * dim : 0],
-    );
+    return this.post(Op.Energy, p, n, parts, c, 0, [x.subarray(0, n * dim)], [n, grad ? n * dim : 0]);
   }
 
-  /** The Langevin proposal and U, ∇U there for rows [r0, n): outputs y, u, g. */
-  startLangevin(
+  /** The Langevin proposal and U, ∇U there for n rows in `parts` chunks: outputs y, u, g. */
+  postLangevin(
     p: HelperNet,
     c: number,
     x: Float64Array,
     gx: Float64Array,
     noise: Float64Array,
     n: number,
-    r0: number,
     dim: number,
+    parts: number,
     h: number,
   ): boolean {
-    const rows = n - r0;
-    const [a, b] = [r0 * dim, n * dim];
+    const nd = n * dim;
     return this.post(
       Op.Langevin,
       p,
       n,
-      rows,
-      0,
-      0,
+      parts,
       c,
       h,
-      [x.subarray(a, b), gx.subarray(a, b), noise.subarray(a, b)],
-      [rows * dim, rows, rows * dim],
+      [x.subarray(0, nd), gx.subarray(0, nd), noise.subarray(0, nd)],
+      [nd, n, nd],
     );
   }
 
   /**
-   * run_vjp's chunks [p0, p1) of an n-row call (rows [r0, r1) of them; g: rows × m cotangents, or empty for
-   * y alone): outputs the chunks' accumulators ((p1 − p0)·P), y (rows × m), gx (rows × dim), each when asked.
+   * run_vjp's vjp_parts(n) chunks of an n-row call (g: n × m cotangents, or empty for y alone): outputs the
+   * chunks' accumulators (parts·P), y (n × m), gx (n × dim), each when asked for.
    */
-  startVjpParts(
+  postVjp(
     p: HelperNet,
     x: Float64Array,
     g: Float64Array,
     n: number,
-    p0: number,
-    p1: number,
-    r0: number,
-    r1: number,
     dim: number,
     m: number,
+    parts: number,
+    wantParams: boolean,
     wantY: boolean,
     wantGx: boolean,
-    wantParams: boolean,
   ): boolean {
-    const rows = r1 - r0;
     return this.post(
-      Op.VjpParts,
+      Op.Vjp,
       p,
       n,
-      rows,
-      p0,
-      p1,
+      parts,
       0,
       0,
-      [x.subarray(r0 * dim, r1 * dim), g.subarray(r0 * m, r1 * m)],
-      [wantParams ? (p1 - p0) * p.numParams : 0, wantY ? rows * m : 0, wantGx ? rows * dim : 0],
+      [x.subarray(0, n * dim), g.subarray(0, n * m)],
+      [wantParams ? parts * p.numParams : 0, wantY ? n * m : 0, wantGx ? n * dim : 0],
     );
   }
 
-  /** Waits for the posted job and copies its outputs, in order, into `dst` (null: skip that output). */
-  finish(dst: (Float64Array | null)[]): void {
-    if (!this.busy) throw new Error("kernel helper: finish without a job");
-    this.busy = false;
+  /**
+   * Takes chunks until none is left, computing each here with `part(p)`, then waits for the helper's.
+   * Returns the chunks the helper computed.
+   */
+  run(part: (p: number) => void): number[] {
+    if (!this.busy) throw new Error("kernel helper: run without a job");
+    const ctrl = this.ctrl;
+    const parts = ctrl[PARTS];
+    try {
+      for (let p = Atomics.add(ctrl, NEXT, 1); p < parts; p = Atomics.add(ctrl, NEXT, 1)) part(p);
+    } finally {
+      // Whatever happened here, the helper finishes its chunks before the buffer is reused.
+      this.busy = false;
+      this.wait();
+    }
+    const status = ctrl[STATUS];
+    if (status !== 0)
+      throw new Error(`wasm-simd: the kernel helper failed: ${readText(this.buffer, status)}`);
+    const mine: number[] = [];
+    for (let p = 0; p < parts; p++) if (ctrl[OWNER + p] === 1) mine.push(p);
+    this.chunks += mine.length;
+    return mine;
+  }
+
+  /** Output `i` of the job as laid out in the buffer (valid until the next post). */
+  output(i: number): Float64Array {
+    const o = this.outs[i];
+    return new Float64Array(this.buffer, o.at, o.len);
+  }
+
+  /** Copies elements [from, to) of output `i` into dst (at the same offsets). */
+  fromHelper(i: number, dst: Float64Array, from: number, to: number): void {
+    const o = this.outs[i];
+    dst.set(new Float64Array(this.buffer, o.at + 8 * from, to - from), from);
+  }
+
+  /** Asks the helper to return from `serveKernelHelper` (its thread may then end). */
+  stop(): void {
+    if (this.busy) throw new Error("kernel helper: stop while a job runs");
+    this.ctrl[OP] = Op.Stop;
+    Atomics.store(this.ctrl, POSTED, ++this.seq);
+    Atomics.notify(this.ctrl, POSTED);
+  }
+
+  private wait(): void {
     const seq = this.seq;
     for (;;) {
       const d = Atomics.load(this.ctrl, DONE);
@@ -209,30 +224,13 @@ export class KernelHelper {
         throw new Error(`wasm-simd: the kernel helper did not answer within ${this.timeoutMs / 1000} s`);
     }
     this.jobs++;
-    const status = this.ctrl[STATUS];
-    if (status !== 0)
-      throw new Error(`wasm-simd: the kernel helper failed: ${readText(this.buffer, status)}`);
-    this.outs.forEach((o, i) => {
-      const d = dst[i];
-      if (d && o.len > 0) d.set(new Float64Array(this.buffer, o.at, o.len));
-    });
-  }
-
-  /** Asks the helper to return from `serveKernelHelper` (its thread may then end). */
-  stop(): void {
-    if (this.busy) throw new Error("kernel helper: stop while a job runs");
-    this.ctrl[OP] = Op.Stop;
-    Atomics.store(this.ctrl, POSTED, ++this.seq);
-    Atomics.notify(this.ctrl, POSTED);
   }
 
   private post(
     op: Op,
     p: HelperNet,
     n: number,
-    rows: number,
-    p0: number,
-    p1: number,
+    parts: number,
     c: number,
     h: number,
     inputs: Float64Array[],
@@ -241,7 +239,7 @@ export class KernelHelper {
     if (this.busy) throw new Error("kernel helper: a job is already posted");
     const counts = [p.nw, p.numParams, ...inputs.map((a) => a.length), ...outputs];
     const { at, end } = layout(counts);
-    if (end > this.buffer.byteLength || counts.length > MAX_SLOTS) return false;
+    if (end > this.buffer.byteLength || counts.length > MAX_SLOTS || parts > MAX_PARTS) return false;
     const k = p.k;
     const ctrl = this.ctrl;
     new Int32Array(this.buffer, at[0], p.nw).set(k.view(Int32Array, p.ptrWidths, p.nw));
@@ -251,18 +249,18 @@ export class KernelHelper {
     ctrl[NW] = p.nw;
     ctrl[ACT] = p.act;
     ctrl[N] = n;
-    ctrl[ROWS] = rows;
-    ctrl[P0] = p0;
-    ctrl[P1] = p1;
+    ctrl[PARTS] = parts;
     ctrl[SLOTS] = counts.length;
     counts.forEach((cnt, i) => {
       ctrl[TABLE + 2 * i] = at[i];
       ctrl[TABLE + 2 * i + 1] = cnt;
     });
+    ctrl.fill(0, OWNER, OWNER + parts);
     this.f64[F64_AT] = c;
     this.f64[F64_AT + 1] = h;
     this.outs = outputs.map((len, i) => ({ at: at[2 + inputs.length + i], len }));
     this.busy = true;
+    Atomics.store(ctrl, NEXT, 0);
     Atomics.store(ctrl, POSTED, ++this.seq);
     Atomics.notify(ctrl, POSTED);
     return true;
@@ -283,7 +281,7 @@ function writeText(buffer: SharedArrayBuffer, text: string): void {
   for (let i = 0; i < Math.min(text.length, TEXT_CHARS - 1); i++) t[i] = text.charCodeAt(i);
 }
 
-/** Runs one posted job on `k`; returns the kernel's status. */
+/** Takes chunks of the posted job until none is left, computing them on `k`; returns the first bad status. */
 function runJob(buffer: SharedArrayBuffer, k: WasmKernels): number {
   const ctrl = new Int32Array(buffer, 0, CONTROL_INTS);
   const f64 = new Float64Array(buffer, 0, F64_AT + 2);
@@ -294,58 +292,87 @@ function runJob(buffer: SharedArrayBuffer, k: WasmKernels): number {
     at.push(ctrl[TABLE + 2 * i]);
     len.push(ctrl[TABLE + 2 * i + 1]);
   }
-  // The same arrays in this instance's memory: widths int32, θ float32, then float64 (0 bytes: null).
-  const ptr = k.frame(...len.map((c, i) => c * (i < 2 ? 4 : 8)));
   const op = ctrl[OP];
-  const inputs = op === Op.Energy ? 1 : op === Op.Langevin ? 3 : 2;
+  const inputs = INPUTS[op];
+  if (inputs === undefined) throw new Error(`unknown job ${op}`);
+  // The same arrays in this instance's memory: widths int32, θ float32, then float64 (0 elements: null).
+  const ptr = k.frame(...len.map((c, i) => c * (i < 2 ? 4 : 8)));
   k.write(ptr[0], new Int32Array(buffer, at[0], len[0]), len[0]);
   k.write(ptr[1], new Float32Array(buffer, at[1], len[1]), len[1]);
   for (let i = 2; i < 2 + inputs; i++) k.write(ptr[i], new Float64Array(buffer, at[i], len[i]), len[i]);
   const e = k.exports;
-  const [nw, act, n, rows, c, h] = [ctrl[NW], ctrl[ACT], ctrl[N], ctrl[ROWS], f64[F64_AT], f64[F64_AT + 1]];
-  let status: number;
-  if (op === Op.Energy) status = e.ebm_mlp_energy(ptr[0], nw, act, c, ptr[1], ptr[2], rows, ptr[3], ptr[4]);
-  else if (op === Op.Langevin)
-    status = e.ebm_mlp_langevin(
-      ptr[0],
-      nw,
-      act,
-      c,
-      ptr[1],
-      ptr[2],
-      ptr[3],
-      ptr[4],
-      rows,
-      h,
-      ptr[5],
-      ptr[6],
-      ptr[7],
-    );
-  else if (op === Op.VjpParts)
-    status = e.ebm_net_vjp_parts(
-      ptr[0],
-      nw,
-      act,
-      ptr[1],
-      ptr[2],
-      n,
-      ptr[3],
-      ptr[5],
-      ptr[6],
-      ptr[4],
-      ctrl[P0],
-      ctrl[P1],
-    );
-  else throw new Error(`unknown job ${op}`);
-  for (let i = 2 + inputs; i < slots; i++)
-    if (len[i] > 0) new Float64Array(buffer, at[i], len[i]).set(k.view(Float64Array, ptr[i], len[i]));
+  const [nw, act, n, parts, c, h] = [ctrl[NW], ctrl[ACT], ctrl[N], ctrl[PARTS], f64[F64_AT], f64[F64_AT + 1]];
+  const widths = new Int32Array(buffer, at[0], nw);
+  const dim = widths[0];
+  const m = widths[nw - 1];
+  const P = len[1];
+  /** Copies elements [from, to) of slot i back to the buffer. */
+  const back = (i: number, from: number, to: number) => {
+    if (len[i] > 0 && to > from)
+      new Float64Array(buffer, at[i] + 8 * from, to - from).set(
+        k.view(Float64Array, ptr[i] + 8 * from, to - from),
+      );
+  };
+  const off = (i: number, elems: number) => (ptr[i] === 0 ? 0 : ptr[i] + 8 * elems);
+  let status = 0;
+  for (let p = Atomics.add(ctrl, NEXT, 1); p < parts; p = Atomics.add(ctrl, NEXT, 1)) {
+    const r0 = e.ebm_net_vjp_part_row(n, p);
+    const r1 = e.ebm_net_vjp_part_row(n, p + 1);
+    const rows = r1 - r0;
+    let s: number;
+    if (op === Op.Energy) {
+      s = e.ebm_mlp_energy(ptr[0], nw, act, c, ptr[1], off(2, r0 * dim), rows, off(3, r0), off(4, r0 * dim));
+      back(3, r0, r1);
+      back(4, r0 * dim, r1 * dim);
+    } else if (op === Op.Langevin) {
+      const [a, b] = [r0 * dim, r1 * dim];
+      s = e.ebm_mlp_langevin(
+        ptr[0],
+        nw,
+        act,
+        c,
+        ptr[1],
+        off(2, a),
+        off(3, a),
+        off(4, a),
+        rows,
+        h,
+        off(5, a),
+        off(6, r0),
+        off(7, a),
+      );
+      back(5, a, b);
+      back(6, r0, r1);
+      back(7, a, b);
+    } else {
+      s = e.ebm_net_vjp_parts(
+        ptr[0],
+        nw,
+        act,
+        ptr[1],
+        off(2, r0 * dim),
+        n,
+        off(3, r0 * m),
+        off(5, r0 * m),
+        off(6, r0 * dim),
+        off(4, p * P),
+        p,
+        p + 1,
+      );
+      back(4, p * P, (p + 1) * P);
+      back(5, r0 * m, r1 * m);
+      back(6, r0 * dim, r1 * dim);
+    }
+    ctrl[OWNER + p] = 1;
+    if (s !== 0 && status === 0) status = s;
+  }
   return status;
 }
 
 /**
  * The helper's side: instantiates the kernels from `binary` (the same ebm_kernels.wasm as the caller's) and
- * runs the jobs posted to `buffer` until the caller's `stop()`. `ready` is called once the instance exists.
- * Blocks its thread (Atomics.wait) between jobs: call it in a worker that does nothing else.
+ * takes chunks of the jobs posted to `buffer` until the caller's `stop()`. `ready` is called once the
+ * instance exists. Blocks its thread (Atomics.wait) between jobs: call it in a worker that does nothing else.
  */
 export function serveKernelHelper(
   buffer: SharedArrayBuffer,
@@ -369,6 +396,7 @@ export function serveKernelHelper(
       } catch (err) {
         writeText(buffer, (err as Error)?.message ?? String(err));
         status = -1;
+        // Leave no chunk for the caller to wait on: it takes the rest (its results are discarded).
       }
     }
     ctrl[STATUS] = status;

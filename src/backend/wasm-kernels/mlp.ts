@@ -75,26 +75,48 @@ class WasmMlp implements WasmMlpEnergy {
     const k = this.begin(n);
     const p = this.p;
     const d = this.dim;
-    // With a helper attached, rows [r0, n) run there at the same time (./helper.ts).
-    const h = wasmKernelsHelper();
-    const r0 = h ? h.splitRow(k, n) : n;
-    const shared = r0 < n && h !== undefined && h.startEnergy(p, this.c, x, n, r0, d, grad !== null);
-    const m = shared ? r0 : n;
-    const nd = m * d;
-    const [px, pu, pg] = k.frame(8 * nd, 8 * m, grad ? 8 * nd : 0);
+    const nd = n * d;
+    const [px, pu, pg] = k.frame(8 * nd, 8 * n, grad ? 8 * nd : 0);
     k.write(px, x, nd);
-    let status = 1;
-    try {
-      status = k.exports.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, m, pu, pg);
-    } finally {
-      if (shared) h.finish([u.subarray(r0, n), grad ? grad.subarray(r0 * d, n * d) : null]);
+    const e = k.exports;
+    // With a helper attached, the two instances take the rows' chunks between them (./helper.ts).
+    const h = wasmKernelsHelper();
+    const parts = h ? e.ebm_net_vjp_parts_count(n) : 1;
+    if (h && parts > 1 && h.postEnergy(p, this.c, x, n, d, parts, grad !== null)) {
+      let status = 0;
+      const theirs = h.run((q) => {
+        const r0 = e.ebm_net_vjp_part_row(n, q);
+        const rows = e.ebm_net_vjp_part_row(n, q + 1) - r0;
+        const s = e.ebm_mlp_energy(
+          p.ptrWidths,
+          p.nw,
+          p.act,
+          this.c,
+          p.ptrTheta,
+          px + 8 * r0 * d,
+          rows,
+          pu + 8 * r0,
+          grad ? pg + 8 * r0 * d : 0,
+        );
+        if (s !== 0) status = s;
+      });
+      checkStatus(status, "energy");
+      k.read(pu, u, n);
+      if (grad) k.read(pg, grad, nd);
+      for (const q of theirs) {
+        const r0 = e.ebm_net_vjp_part_row(n, q);
+        const r1 = e.ebm_net_vjp_part_row(n, q + 1);
+        h.fromHelper(0, u, r0, r1);
+        if (grad) h.fromHelper(1, grad, r0 * d, r1 * d);
+      }
+      return;
     }
-    checkStatus(status, "energy");
-    k.read(pu, u, m);
+    checkStatus(e.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, n, pu, pg), "energy");
+    k.read(pu, u, n);
     if (grad) k.read(pg, grad, nd);
   }
 
-  /** y = x − h·gradX + √(2h)·noise, then U(y) and ∇U(y): one call. */
+  /** y = x − h·gradX + √(2h)·noise, then U(y) and ∇U(y): one call (shared with the helper, if attached). */
   langevinStep(
     x: Float64Array,
     gradX: Float64Array,
@@ -109,39 +131,54 @@ class WasmMlp implements WasmMlpEnergy {
     if (!(h >= 0 && Number.isFinite(h))) throw new RangeError(`h must be finite and ≥ 0, got ${h}`);
     const p = this.p;
     const d = this.dim;
-    const hp = wasmKernelsHelper();
-    const r0 = hp ? hp.splitRow(k, n) : n;
-    const shared = r0 < n && hp !== undefined && hp.startLangevin(p, this.c, x, gradX, noise, n, r0, d, h);
-    const m = shared ? r0 : n;
-    const nd = m * d;
+    const nd = n * d;
     // x and gradX are copied in, so the kernel's y and gradY get their own blocks even when the caller's alias.
-    const [px, pgx, pz, py, pu, pgy] = k.frame(8 * nd, 8 * nd, 8 * nd, 8 * nd, 8 * m, 8 * nd);
+    const [px, pgx, pz, py, pu, pgy] = k.frame(8 * nd, 8 * nd, 8 * nd, 8 * nd, 8 * n, 8 * nd);
     k.write(px, x, nd);
     k.write(pgx, gradX, nd);
     k.write(pz, noise, nd);
-    let status = 1;
-    try {
-      status = k.exports.ebm_mlp_langevin(
+    const e = k.exports;
+    const move = (r0: number, rows: number) =>
+      e.ebm_mlp_langevin(
         p.ptrWidths,
         p.nw,
         p.act,
         this.c,
         p.ptrTheta,
-        px,
-        pgx,
-        pz,
-        m,
+        px + 8 * r0 * d,
+        pgx + 8 * r0 * d,
+        pz + 8 * r0 * d,
+        rows,
         h,
-        py,
-        pu,
-        pgy,
+        py + 8 * r0 * d,
+        pu + 8 * r0,
+        pgy + 8 * r0 * d,
       );
-    } finally {
-      if (shared) hp.finish([y.subarray(r0 * d, n * d), uY.subarray(r0, n), gradY.subarray(r0 * d, n * d)]);
+    const hp = wasmKernelsHelper();
+    const parts = hp ? e.ebm_net_vjp_parts_count(n) : 1;
+    if (hp && parts > 1 && hp.postLangevin(p, this.c, x, gradX, noise, n, d, parts, h)) {
+      let status = 0;
+      const theirs = hp.run((q) => {
+        const r0 = e.ebm_net_vjp_part_row(n, q);
+        const s = move(r0, e.ebm_net_vjp_part_row(n, q + 1) - r0);
+        if (s !== 0) status = s;
+      });
+      checkStatus(status, "langevinStep");
+      k.read(py, y, nd);
+      k.read(pu, uY, n);
+      k.read(pgy, gradY, nd);
+      for (const q of theirs) {
+        const r0 = e.ebm_net_vjp_part_row(n, q);
+        const r1 = e.ebm_net_vjp_part_row(n, q + 1);
+        hp.fromHelper(0, y, r0 * d, r1 * d);
+        hp.fromHelper(1, uY, r0, r1);
+        hp.fromHelper(2, gradY, r0 * d, r1 * d);
+      }
+      return;
     }
-    checkStatus(status, "langevinStep");
+    checkStatus(move(0, n), "langevinStep");
     k.read(py, y, nd);
-    k.read(pu, uY, m);
+    k.read(pu, uY, n);
     k.read(pgy, gradY, nd);
   }
 

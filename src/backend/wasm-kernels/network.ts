@@ -96,10 +96,10 @@ export function checkStatus(status: number, what: string): void {
 const NONE = new Float64Array(0);
 
 /**
- * run_vjp (y, gx and Σ_i g_iᵀ∂θf(x_i), each optional) shared with the attached helper (./helper.ts): this
- * instance takes run_vjp's first half of chunks, the helper the rest, and the chunks are summed here in
- * order, so the results are the one-instance call's bits. Returns false (nothing done) when there is no
- * helper, the call is one chunk, or the job does not fit the shared buffer.
+ * run_vjp (y, gx and Σ_i g_iᵀ∂θf(x_i), each optional) shared with the attached helper (./helper.ts): the
+ * two instances take run_vjp's chunks between them and the accumulators are summed here in chunk order, so
+ * the results are the one-instance call's bits. Returns false (nothing done) when there is no helper, the
+ * call is one chunk, or the job does not fit the shared buffer.
  */
 export function sharedVjp(
   p: NetParams,
@@ -112,45 +112,59 @@ export function sharedVjp(
   dim: number,
   m: number,
 ): boolean {
-  const k = p.k;
   const h = wasmKernelsHelper();
   if (!h) return false;
+  const k = p.k;
   const e = k.exports;
   const parts = e.ebm_net_vjp_parts_count(n);
   if (parts < 2) return false;
-  const half = parts >> 1;
-  const r0 = e.ebm_net_vjp_part_row(n, half);
   const P = gradParams ? p.numParams : 0;
-  const gg = g ?? NONE;
-  if (!h.startVjpParts(p, x, gg, n, half, parts, r0, n, dim, m, y !== null, gradX !== null, P > 0))
-    return false;
+  if (!h.postVjp(p, x, g ?? NONE, n, dim, m, parts, P > 0, y !== null, gradX !== null)) return false;
   const [px, pg, py, pgx, pacc, po] = k.frame(
-    8 * r0 * dim,
-    g ? 8 * r0 * m : 0,
-    y ? 8 * r0 * m : 0,
-    gradX ? 8 * r0 * dim : 0,
+    8 * n * dim,
+    g ? 8 * n * m : 0,
+    y ? 8 * n * m : 0,
+    gradX ? 8 * n * dim : 0,
     8 * parts * P,
     8 * P,
   );
-  k.write(px, x, r0 * dim);
-  if (g) k.write(pg, g, r0 * m);
-  let status = 1;
-  try {
-    status = e.ebm_net_vjp_parts(p.ptrWidths, p.nw, p.act, p.ptrTheta, px, n, pg, py, pgx, pacc, 0, half);
-  } finally {
-    h.finish([
-      P > 0 ? k.view(Float64Array, pacc + 8 * half * P, (parts - half) * P) : null,
-      y ? y.subarray(r0 * m, n * m) : null,
-      gradX ? gradX.subarray(r0 * dim, n * dim) : null,
-    ]);
-  }
+  k.write(px, x, n * dim);
+  if (g) k.write(pg, g, n * m);
+  const at = (ptr: number, elems: number) => (ptr === 0 ? 0 : ptr + 8 * elems);
+  let status = 0;
+  const theirs = h.run((q) => {
+    const r0 = e.ebm_net_vjp_part_row(n, q);
+    const s = e.ebm_net_vjp_parts(
+      p.ptrWidths,
+      p.nw,
+      p.act,
+      p.ptrTheta,
+      at(px, r0 * dim),
+      n,
+      at(pg, r0 * m),
+      at(py, r0 * m),
+      at(pgx, r0 * dim),
+      at(pacc, q * P),
+      q,
+      q + 1,
+    );
+    if (s !== 0) status = s;
+  });
   checkStatus(status, "vjp");
   if (gradParams) {
+    const acc = h.output(0);
+    for (const q of theirs) k.view(Float64Array, pacc + 8 * q * P, P).set(acc.subarray(q * P, (q + 1) * P));
     e.ebm_net_vjp_sum_parts(pacc, parts, P, po);
     k.read(po, gradParams, P);
   }
-  if (y) k.read(py, y, r0 * m);
-  if (gradX) k.read(pgx, gradX, r0 * dim);
+  if (y) k.read(py, y, n * m);
+  if (gradX) k.read(pgx, gradX, n * dim);
+  for (const q of theirs) {
+    const r0 = e.ebm_net_vjp_part_row(n, q);
+    const r1 = e.ebm_net_vjp_part_row(n, q + 1);
+    if (y) h.fromHelper(1, y, r0 * m, r1 * m);
+    if (gradX) h.fromHelper(2, gradX, r0 * dim, r1 * dim);
+  }
   return true;
 }
 
