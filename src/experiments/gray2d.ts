@@ -199,6 +199,48 @@ export interface Gray2dMethodResult {
   warnings: string[];
   /** Exact log Z (enumerable) and Jarzynski's running estimates at `evaluations` points (else empty). */
   trace: Gray2dTracePoint[];
+  /** U(x) at every held-out point (for the paired comparisons of Gray2dDatasetResult.paired). */
+  heldU: Float64Array;
+}
+
+/**
+ * Held-out NLL of method `a` minus that of `b` on the same held-out points, with one log Z estimator for
+ * both (exact, or the annealed SMC from uniform): mean_i[U_a(x_i) − U_b(x_i)] + log Z_a − log Z_b. Its SE
+ * is that of the paired per-point differences (the held-out sampling noise the two NLLs share cancels)
+ * and both log Z SEs, in quadrature.
+ */
+export interface Gray2dPair {
+  a: Gray2dMethod;
+  b: Gray2dMethod;
+  diff: number;
+  se: number;
+  logZSource: "exact" | "smc";
+}
+
+/** The paired NLL differences of every later-listed method against every earlier one. */
+export function pairedNllDifferences(methods: readonly Gray2dMethodResult[], exact: boolean): Gray2dPair[] {
+  const out: Gray2dPair[] = [];
+  const z = (m: Gray2dMethodResult) =>
+    exact ? { logZ: m.logZ, se: 0 } : { logZ: m.smc?.logZ ?? Number.NaN, se: m.smc?.se ?? Number.NaN };
+  for (let j = 1; j < methods.length; j++)
+    for (let i = 0; i < j; i++) {
+      const a = methods[j];
+      const b = methods[i];
+      const n = Math.min(a.heldU.length, b.heldU.length);
+      const d = new Float64Array(n);
+      for (let k = 0; k < n; k++) d[k] = a.heldU[k] - b.heldU[k];
+      const s = meanSe(d);
+      const za = z(a);
+      const zb = z(b);
+      out.push({
+        a: a.method,
+        b: b.method,
+        diff: s.mean + za.logZ - zb.logZ,
+        se: Math.sqrt(s.se * s.se + za.se * za.se + zb.se * zb.se),
+        logZSource: exact ? "exact" : "smc",
+      });
+    }
+  return out;
 }
 
 export interface Gray2dDatasetResult {
@@ -224,6 +266,8 @@ export interface Gray2dDatasetResult {
   imageXs: Float64Array;
   imageYs: Float64Array;
   methods: Gray2dMethodResult[];
+  /** Paired held-out NLL differences between the methods (see Gray2dPair). */
+  paired: Gray2dPair[];
 }
 
 export interface Gray2dResult {
@@ -613,7 +657,9 @@ async function runMethod(
       acceptance: diag.acceptance ?? Number.NaN,
       warnings,
       trace,
+      heldU: new Float64Array(o.heldOut),
     };
+    model.energy(heldRows, o.heldOut, r.heldU);
     if (method === "jarzynski" && diag.estimator) {
       r.estimator = { logZ: diag.estimator.logZ, se: diag.estimator.logZSe };
       r.walkersLogZ = { logZ: diag.logZ!, se: diag.logZSe! };
@@ -746,6 +792,7 @@ export async function runGray2dExperiment(
       imageXs: xs,
       imageYs: xs.slice(),
       methods,
+      paired: pairedNllDifferences(methods, exact),
     });
   }
   return { options: o, exact, datasets };

@@ -7,6 +7,8 @@
  *    more than 2 combined SEs. Measured on seeds 0–3 (native): Jarzynski 20.63/20.60/20.67/20.63,
  *    CD 20.97/20.72/20.87/20.88, PCD 21.28/21.08/21.22/21.35 (SEs 0.015–0.028; the smallest gap, seed 1,
  *    is 3.8 combined SEs); the true quantised density 20.33–20.43;
+ *  - the paired differences (same held-out points, SMC log Z for all) equal the differences of those NLLs,
+ *    with an SE no larger than the unpaired one, and put Jarzynski below CD and PCD by more than 3 SE;
  *  - the estimator population and SMC agree on Jarzynski's log Z within 3 combined SEs.
  * The 8-bit variant (2^16 states, evaluated by enumeration): the estimator population's log Z is within 3
  * reported SEs of the enumerated value at every point of the trace, and the exact held-out NLL and KL
@@ -45,6 +47,21 @@ test("gray2d --quick: Jarzynski's held-out NLL is far below uniform and below CD
       j.nllSmc! + 2 * se < other.nllSmc!,
       `Jarzynski ${j.nllSmc} vs ${other.method} ${other.nllSmc} (combined SE ${se})`,
     );
+  }
+  // The paired differences: the same numbers as the difference of the SMC NLLs, with an SE no larger than
+  // the unpaired one here (the held-out noise the two share cancels; both log Z SEs stay in).
+  assert.deepEqual(
+    d.paired.map((q) => `${q.a}-${q.b}`),
+    ["pcd-cd", "jarzynski-cd", "jarzynski-pcd"],
+  );
+  for (const q of d.paired) {
+    const a = by[q.a];
+    const b = by[q.b];
+    console.log(`paired ${q.a} − ${q.b}: ${q.diff.toFixed(4)} ± ${q.se.toFixed(4)}`);
+    assert.equal(q.logZSource, "smc");
+    assert.ok(Math.abs(q.diff - (a.nllSmc! - b.nllSmc!)) < 1e-9, `${q.diff} vs ${a.nllSmc! - b.nllSmc!}`);
+    assert.ok(q.se > 0 && q.se <= Math.hypot(a.nllSmcSe!, b.nllSmcSe!), `${q.se}`);
+    if (q.a === "jarzynski") assert.ok(q.diff + 3 * q.se < 0, `${q.diff} ± ${q.se}`);
   }
   const zSe = Math.hypot(j.estimator!.se, j.smc!.se);
   assert.ok(Math.abs(j.estimator!.logZ - j.smc!.logZ) < 3 * zSe, `${j.estimator!.logZ} vs ${j.smc!.logZ}`);

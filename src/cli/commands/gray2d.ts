@@ -192,6 +192,13 @@ function summary(r: Gray2dResult, outDir: string): Record<string, unknown> {
       weights: d.weights,
       centres: d.centres,
       true_image: d.trueImageSource,
+      paired_nll_differences: d.paired.map((q) => ({
+        a: q.a,
+        b: q.b,
+        nll_diff: q.diff,
+        se: q.se,
+        log_z: q.logZSource,
+      })),
       methods: Object.fromEntries(
         d.methods.map((m) => [
           m.method,
@@ -279,6 +286,15 @@ function markdown(r: Gray2dResult): string {
           ` ${sci(m.mmd2, m.mmdSe)} |${hasMasses ? ` ${f(maxMassError(d, m))} |` : ""} ${f(m.acceptance)} | ${f(m.seconds, 1)} |`,
       );
     }
+    if (d.paired.length) {
+      lines.push(
+        "",
+        `Paired differences of held-out NLL (same held-out points, ${r.exact ? "exact log Z" : "the SMC log Z for every method"}; ` +
+          "± SE of the per-point differences and both log Z SEs in quadrature; negative: the first is better):",
+        "",
+        ...d.paired.map((q) => `- ${LABELS[q.a]} − ${LABELS[q.b]}: ${pm(q.diff, q.se)}`),
+      );
+    }
     if (hasMasses) {
       lines.push(
         "",
@@ -351,6 +367,11 @@ export async function runGray2dCommand(raw: RawGray2dOptions): Promise<void> {
           console.log(`    ${LABELS[m.method].padEnd(10)} ${pm(m.nll, m.nllSe)}${extra}${masses}`);
           for (const w of m.warnings) console.log(`      warning: ${w}`);
         }
+        if (d.paired.length)
+          console.log(
+            `    paired (same points, ${result.exact ? "exact" : "SMC"} log Z): ` +
+              d.paired.map((q) => `${LABELS[q.a]} − ${LABELS[q.b]} ${pm(q.diff, q.se)}`).join("; "),
+          );
       }
     },
   });
