@@ -77,8 +77,8 @@ function layout(counts: number[]): { at: number[]; end: number } {
 
 /**
  * The caller's side. `post*` post a whole call (false: it does not fit, run it here alone), `run` takes
- * chunks with the helper until none is left and waits for it, `fromHelper` copies the helper's chunks of an
- * output into place.
+ * chunks with the helper until none is left and waits for it, `rowsFromHelper` and `output` give the
+ * helper's chunks of the outputs.
  */
 export class KernelHelper {
   private readonly ctrl: Int32Array;
@@ -198,10 +198,25 @@ export class KernelHelper {
     return new Float64Array(this.buffer, o.at, o.len);
   }
 
-  /** Copies elements [from, to) of output `i` into dst (at the same offsets). */
-  fromHelper(i: number, dst: Float64Array, from: number, to: number): void {
-    const o = this.outs[i];
-    dst.set(new Float64Array(this.buffer, o.at + 8 * from, to - from), from);
+  /**
+   * Copies the rows of the helper's chunks (`theirs`, from `run`) of per-row outputs into place: for each
+   * [output index, destination or null, values per row], the rows of those chunks of an n-row call.
+   */
+  rowsFromHelper(
+    k: WasmKernels,
+    n: number,
+    theirs: number[],
+    outs: [number, Float64Array | null, number][],
+  ): void {
+    for (const q of theirs) {
+      const r0 = k.exports.ebm_net_vjp_part_row(n, q);
+      const r1 = k.exports.ebm_net_vjp_part_row(n, q + 1);
+      for (const [i, dst, width] of outs) {
+        if (!dst) continue;
+        const o = this.outs[i];
+        dst.set(new Float64Array(this.buffer, o.at + 8 * r0 * width, (r1 - r0) * width), r0 * width);
+      }
+    }
   }
 
   /** Asks the helper to return from `serveKernelHelper` (its thread may then end). */

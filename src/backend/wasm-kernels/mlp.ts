@@ -103,12 +103,10 @@ class WasmMlp implements WasmMlpEnergy {
       checkStatus(status, "energy");
       k.read(pu, u, n);
       if (grad) k.read(pg, grad, nd);
-      for (const q of theirs) {
-        const r0 = e.ebm_net_vjp_part_row(n, q);
-        const r1 = e.ebm_net_vjp_part_row(n, q + 1);
-        h.fromHelper(0, u, r0, r1);
-        if (grad) h.fromHelper(1, grad, r0 * d, r1 * d);
-      }
+      h.rowsFromHelper(k, n, theirs, [
+        [0, u, 1],
+        [1, grad, d],
+      ]);
       return;
     }
     checkStatus(e.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, n, pu, pg), "energy");
@@ -167,13 +165,11 @@ class WasmMlp implements WasmMlpEnergy {
       k.read(py, y, nd);
       k.read(pu, uY, n);
       k.read(pgy, gradY, nd);
-      for (const q of theirs) {
-        const r0 = e.ebm_net_vjp_part_row(n, q);
-        const r1 = e.ebm_net_vjp_part_row(n, q + 1);
-        hp.fromHelper(0, y, r0 * d, r1 * d);
-        hp.fromHelper(1, uY, r0, r1);
-        hp.fromHelper(2, gradY, r0 * d, r1 * d);
-      }
+      hp.rowsFromHelper(k, n, theirs, [
+        [0, y, d],
+        [1, uY, 1],
+        [2, gradY, d],
+      ]);
       return;
     }
     checkStatus(move(0, n), "langevinStep");

@@ -159,12 +159,10 @@ export function sharedVjp(
   }
   if (y) k.read(py, y, n * m);
   if (gradX) k.read(pgx, gradX, n * dim);
-  for (const q of theirs) {
-    const r0 = e.ebm_net_vjp_part_row(n, q);
-    const r1 = e.ebm_net_vjp_part_row(n, q + 1);
-    if (y) h.fromHelper(1, y, r0 * m, r1 * m);
-    if (gradX) h.fromHelper(2, gradX, r0 * dim, r1 * dim);
-  }
+  h.rowsFromHelper(k, n, theirs, [
+    [1, y, m],
+    [2, gradX, dim],
+  ]);
   return true;
 }
 
