@@ -98,6 +98,11 @@ export interface RunResult {
   /** Divergent transitions during sampling (warm-up excluded), and during warm-up. */
   divergences: number;
   warmupDivergences: number;
+  /**
+   * numDraws × chains: 1 where a divergent transition led to the draw (with thinning, any of the transitions
+   * since the previous kept draw), as Stan flags its draws; where the sampler met high curvature.
+   */
+  divergentDraws: Uint8Array;
   /** Step size used for sampling (adapted or given); undefined for kernels without one. */
   step?: number;
   inverseMass?: Float64Array;
@@ -124,8 +129,8 @@ function makeKernel(energy: Energy, o: ContinuousRunOptions): Sampler<ChainState
 
 /**
  * `steps` transitions of any kernel (continuous or discrete) with keys foldIn(key, t), counting divergences
- * and averaging the MH acceptance probabilities when the kernel reports them; `after(t + 1)` runs after
- * each step (to record draws), and progress is reported every 50 steps.
+ * and averaging the MH acceptance probabilities when the kernel reports them; `after(t + 1, info)` runs
+ * after each step (to record draws), and progress is reported every 50 steps.
  */
 function runSteps(
   step: (key: Key) => StepInfo,
@@ -133,7 +138,7 @@ function runSteps(
   steps: number,
   phase: "warmup" | "sampling",
   o: { onProgress?: RunProgress },
-  after?: (done: number) => void,
+  after?: (done: number, info: StepInfo) => void,
 ): { divergences: number; acceptance: number } {
   let acc = 0;
   let accCount = 0;
@@ -147,7 +152,7 @@ function runSteps(
         acc += Number.isNaN(v) ? 0 : Math.min(1, v);
         accCount++;
       }
-    after?.(t + 1);
+    after?.(t + 1, info);
     if ((t + 1) % 50 === 0 || t + 1 === steps) o.onProgress?.(phase, t + 1, steps);
   }
   return { divergences, acceptance: accCount ? acc / accCount : Number.NaN };
@@ -193,14 +198,21 @@ export function runContinuous(energy: Energy, o: ContinuousRunOptions): RunResul
     warmupDivergences = runSteps(step, kWarm, o.warmup, "warmup", o).divergences;
   }
   const draws = new Float64Array(o.draws * n * d);
+  const divergentDraws = new Uint8Array(o.draws * n);
+  const pending = new Uint8Array(n);
   const r = runSteps(
     (k) => kernel.step(k, state, params),
     kDraw,
     o.draws * thin,
     "sampling",
     o,
-    (k) => {
-      if (k % thin === 0) draws.set(state.position, (k / thin - 1) * n * d);
+    (k, info) => {
+      for (let c = 0; c < n; c++) if (info.divergent[c]) pending[c] = 1;
+      if (k % thin === 0) {
+        draws.set(state.position, (k / thin - 1) * n * d);
+        divergentDraws.set(pending, (k / thin - 1) * n);
+        pending.fill(0);
+      }
     },
   );
   return {
@@ -211,6 +223,7 @@ export function runContinuous(energy: Energy, o: ContinuousRunOptions): RunResul
     acceptance: r.acceptance,
     divergences: r.divergences,
     warmupDivergences,
+    divergentDraws,
     step: params.step,
     inverseMass: params.inverseMass,
   };

@@ -275,6 +275,10 @@ test("diagnostics on the Gaussian: NUTS, HMC and MALA means within 4 MCSE of the
       assert.ok(Math.abs(zSd) < 4, `${sampler} x${j + 1}: sd ${q.sd} ± ${q.mcse_sd}, exact ${r.exactSd[j]}`);
     }
     assert.equal(r.divergences, 0, sampler);
+    assert.ok(
+      r.divergent.every((v) => v === 0),
+      sampler,
+    );
     assert.deepEqual(r.warnings, [], sampler);
   }
 });
@@ -282,6 +286,14 @@ test("diagnostics on the Gaussian: NUTS, HMC and MALA means within 4 MCSE of the
 test("negative control: the same check fails on the funnel, where NUTS diverges (seed 0)", () => {
   const r = runSampler({ ...SAMPLER_DEFAULTS, target: "funnel", sampler: "nuts" });
   assert.ok(r.divergences > 0, "divergences after warm-up");
+  // Every divergent transition flags the draw it led to (no thinning here), and they sit in the funnel's
+  // neck: their mean of x₁ = v is below the mean of all the draws' (the neck is at v ≪ 0).
+  const flagged: number[] = [];
+  r.divergent.forEach((v, i) => v && flagged.push(i));
+  assert.equal(flagged.length, r.divergences);
+  assert.equal(r.divergent.length, r.numDraws * r.chains);
+  const meanV = flagged.reduce((a, i) => a + r.draws[2 * i], 0) / flagged.length;
+  assert.ok(meanV < r.summaries[0].mean - 1, `divergent draws' mean v ${meanV}, all ${r.summaries[0].mean}`);
   assert.ok(Math.max(...zScores(r).map(Math.abs)) > 4, `z-scores ${zScores(r)}`);
   assert.ok(r.warnings.some((w) => /divergent transitions after warm-up/.test(w)));
 });

@@ -553,6 +553,16 @@ export function mountSampler(opts: MountOptions): void {
         ctx.fillRect(px - 1.1, py - 1.1, 2.2, 2.2);
       }
       ctx.globalAlpha = 1;
+      // Draws a divergent transition led to (every one, thinned or not): red rings.
+      ctx.strokeStyle = "#e0001b";
+      ctx.lineWidth = 1.5;
+      for (let i = 0; i < n; i++) {
+        if (!r.divergent[i]) continue;
+        const [px, py] = toPixel(win, size, r.draws[2 * i], r.draws[2 * i + 1]);
+        ctx.beginPath();
+        ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
     }
     if (t) {
       // The exact mean: a white cross.
@@ -572,7 +582,11 @@ export function mountSampler(opts: MountOptions): void {
         : "";
     v.densityCaption.textContent =
       `Density e^{−U}/Z on [${win[0]}, ${win[1]}] × [${win[2]}, ${win[3]}] (colour ∝ √density, x₁ across, x₂ up); ` +
-      `dots: the draws, one colour per chain${thin}; white cross: the exact mean.`;
+      `dots: the draws, one colour per chain${thin}; ` +
+      (r && r.divergences > 0
+        ? `red rings: the ${r.divergent.reduce((a, v) => a + v, 0)} draws after a divergent transition; `
+        : "") +
+      "white cross: the exact mean.";
     v.density.setAttribute(
       "aria-label",
       r

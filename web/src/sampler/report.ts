@@ -22,6 +22,8 @@ export interface ResultNumbers {
   acceptance: number;
   divergences: number;
   warmupDivergences: number;
+  /** Indices (draw × chains + chain) of the draws a divergent transition led to. */
+  divergentDraws: number[];
   step: number | null;
   inverseMass: number[] | null;
   warnings: string[];
@@ -44,6 +46,7 @@ export function resultNumbers(r: SamplerResult): ResultNumbers {
     acceptance: r.acceptance,
     divergences: r.divergences,
     warmupDivergences: r.warmupDivergences,
+    divergentDraws: r.divergent.reduce<number[]>((a, v, i) => (v ? (a.push(i), a) : a), []),
     step: r.step ?? null,
     inverseMass: r.inverseMass ? [...r.inverseMass] : null,
     warnings: [...r.warnings],

@@ -48,6 +48,8 @@ export interface SamplerResult {
   /** Divergent transitions after warm-up, and during it. */
   divergences: number;
   warmupDivergences: number;
+  /** numDraws × chains: 1 where a divergent transition led to the draw (the page marks them). */
+  divergent: Uint8Array;
   /** The step size used for the draws (adapted, or the fixed one), and the adapted inverse mass. */
   step: number | undefined;
   inverseMass: number[] | undefined;
@@ -91,6 +93,7 @@ export function runSampler(s: SamplerSettings, onProgress?: RunProgress): Sample
     acceptance: r.acceptance,
     divergences: r.divergences,
     warmupDivergences: r.warmupDivergences,
+    divergent: r.divergentDraws,
     step: r.step,
     inverseMass: r.inverseMass ? Array.from(r.inverseMass) : undefined,
     warnings,
