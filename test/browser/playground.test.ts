@@ -25,6 +25,8 @@
  *    WebAssembly object at all), the page still trains, on the TypeScript kernels, says that WebAssembly is unavailable and why each
  *    WebAssembly backend was passed over, and its numbers after a short run equal Node's on the typescript
  *    backend, to the bit;
+ *  - served without the cross-origin isolation headers (as by a plain static host), the page runs the kernels
+ *    on one thread, says why, and a short run still equals Node's;
  *  - a screenshot is saved in the test's temporary folder (its path is printed as a diagnostic).
  *
  * With EBM_UPDATE_SCREENSHOTS=1 it also writes docs/playground.png for the README: Jarzynski (A) and PCD
@@ -46,6 +48,7 @@ import type { Hook } from "../../web/src/main.ts";
 import { createSession } from "../../web/src/session.ts";
 import { cloneSettings, DEFAULTS, type Settings, settingsToHash } from "../../web/src/settings.ts";
 import { WASM_PASS_SKIP } from "../helpers.ts";
+import { serveStatic } from "../../src/cli/static-server.ts";
 import { type PlaygroundServer, startPlayground } from "./playground-server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -276,6 +279,31 @@ describe("the playground page in headless Chromium", { skip, timeout: 120_000 },
       assert.deepStrictEqual(pageTs, await runInNode(s, "typescript"));
     } finally {
       await noWasm.close();
+    }
+  });
+
+  test("served without the cross-origin isolation headers (a plain static host): one thread, says why, same numbers", async (t) => {
+    // The folder the CLI built, served by the same server without COOP/COEP.
+    const plain = await serveStatic(join(dir, "web"), 0, "127.0.0.1", { isolate: false });
+    try {
+      const p = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+      const s = cloneSettings(settings);
+      Object.assign(s, { iters: 20, every: 10 });
+      await runPage(p, plain.url, s, 60_000);
+      const backend = await p.evaluate(() => (window as unknown as PlaygroundWindow).__playground.backend());
+      assert.equal(backend?.name, "wasm-simd");
+      assert.equal(backend?.isolated, false);
+      assert.equal(backend?.threads, 1);
+      const text = (await p.locator("#backend").textContent()) ?? "";
+      t.diagnostic(text);
+      assert.match(text, /1 thread: the page is not cross-origin isolated/);
+      const summary = (await p.evaluate(() =>
+        (window as unknown as PlaygroundWindow).__playground.summary("a"),
+      ))!;
+      assert.deepStrictEqual(summary, await runInNode(s, "wasm-simd"));
+      await p.close();
+    } finally {
+      await plain.close();
     }
   });
 });
