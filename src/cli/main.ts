@@ -192,7 +192,7 @@ function program(): Command {
     root
       .command("playground")
       .description(
-        "the browser playground: train 2-D energies live (CD, PCD, Jarzynski, DSM, NCE) and run MCMC samplers with diagnostics on a local page; builds it if needed",
+        "the browser playground: train 2-D energies live (CD, PCD, Jarzynski, DSM, NCE) and run MCMC samplers with diagnostics on a local page; builds it if needed, and serves it cross-origin isolated so the WebAssembly kernels run on two threads",
       ),
   );
 
