@@ -285,7 +285,7 @@ function markdown(r: RbmMnistResult): string {
         // Resampling at most updates, or a last ESS of a few walkers, means the weights collapsed onto a handful
         // of ancestors: the Lee–Whiteley SE of the running log Z then says nothing, and the gradient was noise.
         (2 * (j.resamplings ?? 0) >= j.iterations || (j.ess ?? Infinity) < 0.05 * o.jarzynskiWalkers
-          ? ` **Warning: the walkers' weights degenerated (${j.resamplings} resamplings in ${j.iterations} updates, last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}): the running log Z and its ± are not reliable and training was driven by a few walkers; try a smaller --lr or more --walkers.**`
+          ? ` **Warning: the walkers' weights degenerated (${j.resamplings} resamplings in ${j.iterations} updates, last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}): the running log Z and its ± are not reliable and training was driven by a few walkers; try a smaller --lr (the weight increments spread with the step; more walkers do not raise the ESS fraction).**`
           : ""),
     );
   if (d) {
