@@ -33,12 +33,14 @@ export function trace(decay: number | Schedule): Optimizer {
   };
   return {
     init: (p) => ({ m: new Float64Array(p.length), t: 0 }) satisfies TraceState,
-    update(g, state) {
+    update(g, state, _params, out) {
       const st = state as TraceState;
       const d = mu(st.t);
       for (let i = 0; i < g.length; i++) st.m[i] = d * st.m[i] + g[i];
       st.t++;
-      return { updates: st.m.slice(), state: st };
+      const updates = out ?? new Float64Array(g.length);
+      updates.set(st.m);
+      return { updates, state: st };
     },
     // Linear in the gradients: the tangent carries its own running sum with the same decay.
     tangentInit: (p) => new Float64Array(p.length),
@@ -60,10 +62,10 @@ export function addDecayedWeights(wd: number, count?: number): Optimizer {
   if (!(wd >= 0 && Number.isFinite(wd))) throw new RangeError(`weight cost must be ≥ 0, got ${wd}`);
   return {
     init: () => null,
-    update(g, state, params) {
-      const updates = g.slice();
+    update(g, state, params, out) {
+      const updates = out ?? new Float64Array(g.length);
       const n = Math.min(count ?? g.length, g.length);
-      for (let i = 0; i < n; i++) updates[i] += wd * params[i];
+      for (let i = 0; i < g.length; i++) updates[i] = i < n ? g[i] + wd * params[i] : g[i];
       return { updates, state };
     },
     tangentInit: () => null,

@@ -6,7 +6,17 @@
 
 export interface GradientTransformation<S = unknown> {
   init(params: Float64Array): S;
-  update(grads: Float64Array, state: S, params: Float64Array): { updates: Float64Array; state: S };
+  /**
+   * The updates for `grads`. With `out` (grads.length values; it may be `grads` itself) they are written
+   * there and `out` is returned, so a training loop allocates nothing per step (large typed arrays made
+   * every iteration keep the garbage collector busy); without it, in a new array.
+   */
+  update(
+    grads: Float64Array,
+    state: S,
+    params: Float64Array,
+    out?: Float64Array,
+  ): { updates: Float64Array; state: S };
   /**
    * Optional tangent map: how the updates respond, to first order, to an extra gradient contribution dg
    * with the optimizer's statistics (second moments, clipping factor, rate) held at their values in the
@@ -48,11 +58,11 @@ export function withWarmup(lr: number | Schedule, warmup: number): Schedule {
 export function sgd(lr: number | Schedule): Optimizer {
   return {
     init: () => ({ t: 0 }),
-    update(g, state) {
+    update(g, state, _params, out) {
       const st = state as { t: number };
       const rate = rateAt(lr, st.t);
       // A plain loop: TypedArray.prototype.map with a closure is ~10× slower on 10⁵–10⁶ parameters.
-      const updates = new Float64Array(g.length);
+      const updates = out ?? new Float64Array(g.length);
       for (let i = 0; i < g.length; i++) updates[i] = -rate * g[i];
       return { updates, state: { t: st.t + 1 } };
     },
@@ -73,11 +83,11 @@ export function sgd(lr: number | Schedule): Optimizer {
 export function decoupledWeightDecay(lr: number | Schedule, wd: number): Optimizer {
   return {
     init: () => ({ t: 0 }),
-    update(u, state, params) {
+    update(u, state, params, out) {
       const st = state as { t: number };
       const f = rateAt(lr, st.t) * wd;
-      const updates = u.slice();
-      for (let i = 0; i < updates.length; i++) updates[i] -= f * params[i];
+      const updates = out ?? new Float64Array(u.length);
+      for (let i = 0; i < updates.length; i++) updates[i] = u[i] - f * params[i];
       return { updates, state: { t: st.t + 1 } };
     },
     // The decay term does not depend on the incoming updates.
@@ -110,13 +120,13 @@ function powInt(b: number, t: number): number {
 export function adam(lr: number | Schedule, b1 = 0.9, b2 = 0.999, eps = 1e-8): Optimizer {
   return {
     init: (p) => ({ m: new Float64Array(p.length), v: new Float64Array(p.length), t: 0 }) satisfies AdamState,
-    update(g, s) {
+    update(g, s, _params, out) {
       const st = s as AdamState;
       const t = st.t + 1;
       const c1 = 1 - powInt(b1, t);
       const c2 = 1 - powInt(b2, t);
       const rate = rateAt(lr, st.t);
-      const updates = new Float64Array(g.length);
+      const updates = out ?? new Float64Array(g.length);
       for (let i = 0; i < g.length; i++) {
         st.m[i] = b1 * st.m[i] + (1 - b1) * g[i];
         st.v[i] = b2 * st.v[i] + (1 - b2) * g[i] * g[i];
@@ -149,14 +159,14 @@ export function clipByGlobalNorm(maxNorm: number): Optimizer {
   let lastFactor = 1;
   return {
     init: () => null,
-    update(g, state) {
+    update(g, state, _params, out) {
       let s = 0;
       for (let i = 0; i < g.length; i++) s += g[i] * g[i];
       const norm = Math.sqrt(s);
       const f = norm > maxNorm ? maxNorm / norm : 1;
       lastFactor = f;
-      const updates = g.slice();
-      if (f !== 1) for (let i = 0; i < updates.length; i++) updates[i] *= f;
+      const updates = out ?? new Float64Array(g.length);
+      for (let i = 0; i < updates.length; i++) updates[i] = f !== 1 ? g[i] * f : g[i];
       return { updates, state };
     },
     // The factor is held fixed (its dependence on one group's share is second order in the direction).
@@ -173,11 +183,12 @@ export function clipByGlobalNorm(maxNorm: number): Optimizer {
 export function chain(...parts: Optimizer[]): Optimizer {
   return {
     init: (p) => parts.map((t) => t.init(p)),
-    update(g, state, params) {
+    update(g, state, params, out) {
       const states = state as unknown[];
       let u = g;
+      // With `out`, every part works in place on it (each reads value i before writing it).
       const next = parts.map((t, i) => {
-        const r = t.update(u, states[i], params);
+        const r = t.update(u, states[i], params, out);
         u = r.updates;
         return r.state;
       });

@@ -50,6 +50,7 @@ export function trainer<S>(opts: TrainerOptions<S>): Trainer<S> {
   const { model, objective, optimizer, data } = opts;
   const dim = model.dim;
   const grad = new Float64Array(model.numParams);
+  const updates = new Float64Array(model.numParams); // the optimizer writes each step's updates here
   const bs = opts.batchSize && opts.batchSize < data.n ? opts.batchSize : data.n;
   const batchX = bs === data.n ? data.x : new Float64Array(bs * dim);
   return {
@@ -75,7 +76,7 @@ export function trainer<S>(opts: TrainerOptions<S>): Trainer<S> {
             `iteration ${state.iteration + 1}: the ${objective.name} gradient is not finite (parameter ${i}); ` +
               "the energy has overflowed: lower the learning rate or the step size",
           );
-      const r = optimizer.update(grad, state.optState, state.params);
+      const r = optimizer.update(grad, state.optState, state.params, updates);
       state.optState = r.state;
       // Each walker group's share of this step, through the optimizer's tangent map: the objective removes
       // it from the group's own reweighting (the self-influence that otherwise biases it).
