@@ -121,3 +121,18 @@ test("reproduce rbm-mnist --quick: files, AIS within 3 SE of exact, trained mode
   assert.match(report, /lower bound/);
   assert.match(report, /−84\.62 nats .* full MNIST/);
 });
+
+test("reproduce rbm-mnist: a bad --jarzynski-lr is a one-line error, nothing written", () => {
+  const out = join(tmp, "bad-lr");
+  for (const v of ["0", "-0.01", "abc"]) {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "reproduce", "rbm-mnist", "--quick", "--jarzynski-lr", v, "--out", out],
+      { encoding: "utf8", env: { ...process.env, CI: "1" } },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /jarzynski-lr/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.throws(() => statSync(out));
+  }
+});

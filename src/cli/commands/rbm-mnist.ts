@@ -34,6 +34,7 @@ interface RawRbmMnistOptions {
   methods?: string;
   k?: string;
   lr?: string;
+  jarzynskiLr?: string;
   momentum?: string;
   walkers?: string;
   betas?: string;
@@ -68,6 +69,7 @@ function parseOptions(raw: RawRbmMnistOptions): RbmMnistOptions {
   }
   if (raw.k !== undefined) o.k = parseInteger("--k", raw.k);
   if (raw.lr !== undefined) o.lr = parseNumber("--lr", raw.lr);
+  if (raw.jarzynskiLr !== undefined) o.jarzynskiLr = parseNumber("--jarzynski-lr", raw.jarzynskiLr);
   if (raw.momentum !== undefined) o.momentum = parseNumber("--momentum", raw.momentum);
   if (raw.walkers !== undefined) o.jarzynskiWalkers = parseInteger("--walkers", raw.walkers, 2);
   if (raw.betas !== undefined) o.aisBetas = parseInteger("--betas", raw.betas, 2);
@@ -206,7 +208,11 @@ function markdown(r: RbmMnistResult): string {
       `Training: the same initial RBM (W ~ N(0, 0.01²), visible biases at the training base rates, hidden biases 0; seed ${o.seed}) ` +
         `and the same minibatches for every method: ${r.iterations} updates (${f(r.iterations / r.updatesPerEpoch, 2)} epochs of ${r.updatesPerEpoch}) ` +
         `of SGD, lr ${o.lr}, momentum ${momentumText(o.momentum)}, weight cost ${o.weightCost} on W, batch ${o.batch}; ` +
-        `CD-${o.k}; PCD-${o.k} with ${o.pcdChains} persistent chains; Jarzynski with ${o.jarzynskiWalkers} walkers (${o.k} Gibbs sweep${o.k > 1 ? "s" : ""} per update, resampling when ESS < N/2).`,
+        `CD-${o.k}; PCD-${o.k} with ${o.pcdChains} persistent chains; Jarzynski with ${o.jarzynskiWalkers} walkers (${o.k} Gibbs sweep${o.k > 1 ? "s" : ""} per update, resampling when ESS < N/2` +
+        (o.jarzynskiLr !== null && o.jarzynskiLr !== o.lr
+          ? `; lr ${o.jarzynskiLr}: at larger steps the spread of the weight increments degenerates the weights at every update`
+          : "") +
+        ").",
       "",
       `Evaluation: mean test log-likelihood log p(v) = −F(v) − log Z in nats, log Z by AIS from the base-rate model ` +
         `(Salakhutdinov & Murray 2008): ${o.aisBetas} temperatures in their spacing × ${o.aisChains} chains, ${o.aisReplicas} independent replicas ` +
@@ -408,6 +414,10 @@ export function rbmMnistOptions(cmd: Command): Command {
     )
     .option("--k <k>", `Gibbs sweeps per update of CD-k and PCD-k (default ${d.k})`)
     .option("--lr <rate>", `SGD learning rate (default ${d.lr})`)
+    .option(
+      "--jarzynski-lr <rate>",
+      `Jarzynski's learning rate: its walkers' weights degenerate at larger steps (default ${d.jarzynskiLr}; --quick: --lr)`,
+    )
     .option("--momentum <μ>", `momentum after the first epoch (min(0.5, μ) before; default ${d.momentum})`)
     .option("--walkers <N>", `Jarzynski walkers (default ${d.jarzynskiWalkers})`)
     .option(
