@@ -1,10 +1,12 @@
 /**
  * The MLP energy on the WebAssembly kernels: U(x) = MLP_θ(x) + ½·c·|x|², same spec, θ layout and
  * initialisation as every backend (src/energies/mlp.ts), float32 inside and float64 at the boundary. The
- * native addon's kernels (native/src/mlp.cc) compiled to WebAssembly SIMD (native/wasm/kernels.cc), run
- * serially: U and ∇ₓU, the fused Langevin proposal, Σ w_i ∂θU, the jet kernel behind the score-gradient
- * capabilities (src/energies/score-grad.ts) and the forward-Laplacian exact score matching — each one call.
- * Per call the operands are copied into the module's memory and the outputs back; θ stays there (NetParams).
+ * native addon's kernels (native/src/mlp.cc) compiled to WebAssembly SIMD (native/wasm/kernels.cc): U and
+ * ∇ₓU, the fused Langevin proposal, Σ w_i ∂θU, the jet kernel behind the score-gradient capabilities
+ * (src/energies/score-grad.ts) and the forward-Laplacian exact score matching — each one call. Per call the
+ * operands are copied into the module's memory and the outputs back; θ stays there (NetParams). U, ∇ₓU,
+ * the Langevin move and Σ w_i ∂θU are shared with a helper thread when one is attached (./helper.ts: same
+ * bits); the rest run on this instance alone.
  */
 import type { LangevinProposer } from "../../energies/contract.ts";
 import { initMlpParams, type MlpEnergy, type MlpSpec, mlpNumParams } from "../../energies/mlp.ts";

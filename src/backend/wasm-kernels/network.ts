@@ -1,7 +1,8 @@
 /**
  * Vector-output networks (src/networks/network.ts) on the WebAssembly kernels: `ebm_net_forward` and
  * `ebm_net_vjp` of native/wasm/kernels.cc — the addon's tiled forward and analytic backward pass
- * (native/src/mlp.cc), float32 inside and float64 at the boundary, serial. θ's master copy is float64
+ * (native/src/mlp.cc), float32 inside and float64 at the boundary, shared with a helper thread when one is
+ * attached (`sharedVjp`, ./helper.ts: same bits). θ's master copy is float64
  * (`getParams` returns exactly what `setParams` was given); its float32 copy and the widths live in the
  * module's memory (`NetParams`, also used by the MLP energy) until `dispose`.
  */

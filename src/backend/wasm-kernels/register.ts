@@ -1,7 +1,8 @@
 /**
  * Registers the "wasm-simd" backend (priority 15: below the native addon, above TensorFlow.js's "wasm"):
  * the native addon's kernels compiled to WebAssembly SIMD (native/wasm/kernels.cc, built into
- * ./ebm_kernels.wasm by scripts/build-wasm.mjs), single-threaded. Its MLP energy and vector-output
+ * ./ebm_kernels.wasm by scripts/build-wasm.mjs), one thread per instance (a host with shared memory may
+ * attach a helper instance in a second thread: ./helper.ts). Its MLP energy and vector-output
  * networks, multinomial resampling, per-chain normals and MALA steps each replace the kernel the domain
  * module declares; every other kernel comes from the backends below it. Usable once a host has handed the
  * binary over (./load.ts: `provideWasmKernels`, `loadWasmKernels`); until then, or without WebAssembly SIMD,
