@@ -12,6 +12,7 @@ import type { LangevinProposer } from "../../energies/contract.ts";
 import { initMlpParams, type MlpEnergy, type MlpSpec, mlpNumParams } from "../../energies/mlp.ts";
 import type { DirectionalParamGrad, ScoreParamGrad } from "../../energies/score-grad.ts";
 import type { Key } from "../../random/key.ts";
+import type { KernelHelper } from "./helper.ts";
 import type { WasmKernels } from "./instance.ts";
 import { requireWasmKernels, wasmKernelsHelper } from "./load.ts";
 import { checkN, checkStatus, NetParams, sharedVjp } from "./network.ts";
@@ -80,16 +81,12 @@ class WasmMlp implements WasmMlpEnergy {
     const nd = n * d;
     const [px, pu, pg] = k.frame(8 * nd, 8 * n, grad ? 8 * nd : 0);
     k.write(px, x, nd);
-    const e = k.exports;
-    // With a helper attached, the two instances take the rows' chunks between them (./helper.ts).
-    const h = wasmKernelsHelper();
-    const parts = h ? e.ebm_net_vjp_parts_count(n) : 1;
-    if (h && parts > 1 && h.postEnergy(p, this.c, x, n, d, parts, grad !== null)) {
-      let status = 0;
-      const theirs = h.run((q) => {
-        const r0 = e.ebm_net_vjp_part_row(n, q);
-        const rows = e.ebm_net_vjp_part_row(n, q + 1) - r0;
-        const s = e.ebm_mlp_energy(
+    const theirs = byRows(
+      k,
+      n,
+      (h, parts) => h.postEnergy(p, this.c, x, n, d, parts, grad !== null),
+      (r0, rows) =>
+        k.exports.ebm_mlp_energy(
           p.ptrWidths,
           p.nw,
           p.act,
@@ -99,21 +96,15 @@ class WasmMlp implements WasmMlpEnergy {
           rows,
           pu + 8 * r0,
           grad ? pg + 8 * r0 * d : 0,
-        );
-        if (s !== 0) status = s;
-      });
-      checkStatus(status, "energy");
-      k.read(pu, u, n);
-      if (grad) k.read(pg, grad, nd);
-      h.rowsFromHelper(k, n, theirs, [
-        [0, u, 1],
-        [1, grad, d],
-      ]);
-      return;
-    }
-    checkStatus(e.ebm_mlp_energy(p.ptrWidths, p.nw, p.act, this.c, p.ptrTheta, px, n, pu, pg), "energy");
+        ),
+      "energy",
+    );
     k.read(pu, u, n);
     if (grad) k.read(pg, grad, nd);
+    theirs?.h.rowsFromHelper(k, n, theirs.parts, [
+      [0, u, 1],
+      [1, grad, d],
+    ]);
   }
 
   /** y = x − h·gradX + √(2h)·noise, then U(y) and ∇U(y): one call (shared with the helper, if attached). */
@@ -137,47 +128,36 @@ class WasmMlp implements WasmMlpEnergy {
     k.write(px, x, nd);
     k.write(pgx, gradX, nd);
     k.write(pz, noise, nd);
-    const e = k.exports;
-    const move = (r0: number, rows: number) =>
-      e.ebm_mlp_langevin(
-        p.ptrWidths,
-        p.nw,
-        p.act,
-        this.c,
-        p.ptrTheta,
-        px + 8 * r0 * d,
-        pgx + 8 * r0 * d,
-        pz + 8 * r0 * d,
-        rows,
-        h,
-        py + 8 * r0 * d,
-        pu + 8 * r0,
-        pgy + 8 * r0 * d,
-      );
-    const hp = wasmKernelsHelper();
-    const parts = hp ? e.ebm_net_vjp_parts_count(n) : 1;
-    if (hp && parts > 1 && hp.postLangevin(p, this.c, x, gradX, noise, n, d, parts, h)) {
-      let status = 0;
-      const theirs = hp.run((q) => {
-        const r0 = e.ebm_net_vjp_part_row(n, q);
-        const s = move(r0, e.ebm_net_vjp_part_row(n, q + 1) - r0);
-        if (s !== 0) status = s;
-      });
-      checkStatus(status, "langevinStep");
-      k.read(py, y, nd);
-      k.read(pu, uY, n);
-      k.read(pgy, gradY, nd);
-      hp.rowsFromHelper(k, n, theirs, [
-        [0, y, d],
-        [1, uY, 1],
-        [2, gradY, d],
-      ]);
-      return;
-    }
-    checkStatus(move(0, n), "langevinStep");
+    const theirs = byRows(
+      k,
+      n,
+      (hp, parts) => hp.postLangevin(p, this.c, x, gradX, noise, n, d, parts, h),
+      (r0, rows) =>
+        k.exports.ebm_mlp_langevin(
+          p.ptrWidths,
+          p.nw,
+          p.act,
+          this.c,
+          p.ptrTheta,
+          px + 8 * r0 * d,
+          pgx + 8 * r0 * d,
+          pz + 8 * r0 * d,
+          rows,
+          h,
+          py + 8 * r0 * d,
+          pu + 8 * r0,
+          pgy + 8 * r0 * d,
+        ),
+      "langevinStep",
+    );
     k.read(py, y, nd);
     k.read(pu, uY, n);
     k.read(pgy, gradY, nd);
+    theirs?.h.rowsFromHelper(k, n, theirs.parts, [
+      [0, y, d],
+      [1, uY, 1],
+      [2, gradY, d],
+    ]);
   }
 
   // --- TrainableEnergy ------------------------------------------------------------------------------------
@@ -274,4 +254,34 @@ class WasmMlp implements WasmMlpEnergy {
     k.read(po, out, P);
     return k.view(Float64Array, pJ, 1)[0];
   }
+}
+
+/**
+ * Runs a per-row kernel `call(firstRow, rows)` (its status returned) over n rows: shared chunk by chunk with
+ * the attached helper when there is one, the call has more than one chunk and `post` hands the helper the
+ * job (./helper.ts); else in one call here. Returns the helper and the chunks it computed, whose rows the
+ * caller then copies from it (`rowsFromHelper`), or undefined when nothing was shared.
+ */
+function byRows(
+  k: WasmKernels,
+  n: number,
+  post: (h: KernelHelper, parts: number) => boolean,
+  call: (r0: number, rows: number) => number,
+  what: string,
+): { h: KernelHelper; parts: number[] } | undefined {
+  const e = k.exports;
+  const h = wasmKernelsHelper();
+  const parts = h ? e.ebm_net_vjp_parts_count(n) : 1;
+  if (!h || parts < 2 || !post(h, parts)) {
+    checkStatus(call(0, n), what);
+    return undefined;
+  }
+  let status = 0;
+  const theirs = h.run((q) => {
+    const r0 = e.ebm_net_vjp_part_row(n, q);
+    const s = call(r0, e.ebm_net_vjp_part_row(n, q + 1) - r0);
+    if (s !== 0) status = s;
+  });
+  checkStatus(status, what);
+  return { h, parts: theirs };
 }
