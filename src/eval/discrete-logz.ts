@@ -28,7 +28,6 @@ import {
   incrementSpread,
   recordWeightUpdate,
   type WalkerHealthStats,
-  walkerHealth,
   walkerHealthStats,
 } from "../smc/health.ts";
 import {
@@ -39,6 +38,7 @@ import {
   walkerEss,
   type WeightedWalkers,
   weightedWalkers,
+  walkerWarnings,
 } from "../smc/walkers.ts";
 import { annealingSchedule } from "./logz.ts";
 
@@ -156,7 +156,7 @@ export function uniformAnnealedLogZ(
     resamplings: walkers.resamplings,
     acceptance: proposals > 0 ? acceptSum / proposals : Number.NaN,
     temperatures: sched.length,
-    warnings: walkerHealth(stats),
+    warnings: walkerWarnings(stats, walkers),
     stats,
   };
 }

@@ -42,7 +42,6 @@ import {
   incrementSpread,
   recordWeightUpdate,
   type WalkerHealthStats,
-  walkerHealth,
   walkerHealthStats,
 } from "../smc/health.ts";
 import {
@@ -53,6 +52,7 @@ import {
   walkerEss,
   weightedWalkers,
   type WeightedWalkers,
+  walkerWarnings,
 } from "../smc/walkers.ts";
 import { replicaMeanSe } from "./masses.ts";
 
@@ -341,7 +341,7 @@ export function annealedLogZ(energy: Energy, key: Key, opts: AnnealOptions): Log
     acceptance: acceptCount > 0 ? acceptSum / acceptCount : Number.NaN,
     divergences,
     temperatures: sched.length,
-    warnings: walkerHealth(stats),
+    warnings: walkerWarnings(stats, walkers),
     stats,
   };
 }

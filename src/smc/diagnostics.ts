@@ -3,8 +3,8 @@
  * walkers and the decoupled estimator population): ESS before and after the last update, resamplings, the
  * log Z estimate with its Lee–Whiteley SE, the last update's increment spread and the health warnings.
  */
-import { type HealthWarning, incrementSpread, type WalkerHealthStats, walkerHealth } from "./health.ts";
-import { logZRatio, logZRelVariance, type WeightedWalkers } from "./walkers.ts";
+import { type HealthWarning, incrementSpread, type WalkerHealthStats } from "./health.ts";
+import { logZRatio, logZRelVariance, type WeightedWalkers, walkerWarnings } from "./walkers.ts";
 
 /** What a population keeps for its diagnostics. */
 export interface WalkerPopulationState {
@@ -37,7 +37,7 @@ export interface WalkerDiagnostics {
   nonFinite: number;
   /** Running statistics over all updates so far (a live reference). */
   health: WalkerHealthStats;
-  /** `walkerHealth(health)`: empty when the weights are healthy. */
+  /** `walkerWarnings(health, walkers)`: empty when the weights are healthy. */
   warnings: HealthWarning[];
 }
 
@@ -92,7 +92,7 @@ export function walkerDiagnostics(
     incrementSpread: inc.spread,
     nonFinite: inc.nonFinite,
     health: p.health,
-    warnings: walkerHealth(p.health),
+    warnings: walkerWarnings(p.health, w),
   };
 }
 
@@ -122,6 +122,6 @@ export function estimatorDiagnostics(
     get logZSe() {
       return multinomial ? Math.sqrt(logZRelVariance(w)) : Number.NaN;
     },
-    warnings: walkerHealth(p.health),
+    warnings: walkerWarnings(p.health, w),
   };
 }

@@ -54,7 +54,13 @@ import { portableLog } from "../random/elementary.ts";
 
 /** A warning with a stable machine-readable code and a one-line human message. */
 export interface HealthWarning {
-  code: "few_walkers" | "ess_low" | "resampling_frequent" | "move_unstable" | "nonfinite_weights";
+  code:
+    | "few_walkers"
+    | "ess_low"
+    | "resampling_frequent"
+    | "move_unstable"
+    | "nonfinite_weights"
+    | "genealogy_collapsed";
   message: string;
 }
 

@@ -13,6 +13,9 @@
  * Without resampling they reduce to the usual importance-sampling variances. They assume multinomial
  * resampling, and they fail quietly when the genealogy has collapsed onto a few Eves (then they see
  * almost no variance between Eves); `walkerHealth` (./health.ts) flags the runs where that happens.
+ * When every weighted walker descends from one Eve the formulas no longer depend on the run at all
+ * (Var(Ẑ)/Z² = 1 and a weighted mean's variance 0, whatever the weights): both then return NaN, and
+ * `genealogyWarning` says so.
  */
 import { NumericalError } from "../math/errors.ts";
 import { essFromLogWeights, logMeanExp, normalizedWeights } from "../math/logspace.ts";
@@ -20,6 +23,7 @@ import { gatherRows, type ResamplingScheme, resample } from "../math/resampling.
 import { portableExpFast, portableLog1p } from "../random/elementary.ts";
 import type { Key } from "../random/key.ts";
 import type { ChainState } from "../samplers/types.ts";
+import { type HealthWarning, type WalkerHealthStats, walkerHealth } from "./health.ts";
 
 // The health checks live in ./health.ts; re-exported here so the package entry, which lists this
 // module, exposes them too.
@@ -131,6 +135,47 @@ export function retireNonFinite(w: WeightedWalkers, what: string): number {
   return bad;
 }
 
+function positiveCount(a: Float64Array): number {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > 0) c++;
+  return c;
+}
+
+/** How many of the initial walkers (Eves) the walkers with positive weight descend from. */
+export function eveCount(w: WeightedWalkers): number {
+  const weights = walkerWeights(w, new Float64Array(w.n));
+  const seen = new Uint8Array(w.n);
+  let c = 0;
+  for (let i = 0; i < w.n; i++)
+    if (weights[i] > 0 && seen[w.eve[i]] === 0) {
+      seen[w.eve[i]] = 1;
+      c++;
+    }
+  return c;
+}
+
+/**
+ * A `genealogy_collapsed` warning when every weighted walker descends from one initial walker (and N ≥ 2):
+ * the Lee–Whiteley SEs are then NaN, and independent replicas are the only error bar left.
+ */
+export function genealogyWarning(w: WeightedWalkers): HealthWarning | undefined {
+  if (w.n < 2 || eveCount(w) >= 2) return undefined;
+  return {
+    code: "genealogy_collapsed",
+    message:
+      `all ${w.n} walkers descend from one initial walker after ${w.resamplings} resamplings: no Lee–Whiteley ` +
+      "standard error can be computed (it would not depend on the run); use independent replicas",
+  };
+}
+
+/** `walkerHealth`'s warnings for these walkers' updates, plus `genealogyWarning`'s. */
+export function walkerWarnings(stats: WalkerHealthStats, w: WeightedWalkers): HealthWarning[] {
+  const warnings = walkerHealth(stats);
+  const g = genealogyWarning(w);
+  if (g) warnings.push(g);
+  return warnings;
+}
+
 /** (N/(N−1))^{R+1}: the Lee–Whiteley correction after R resamplings. */
 function eveCorrection(w: WeightedWalkers): number {
   const n = w.n;
@@ -148,6 +193,7 @@ export function logZRelVariance(w: WeightedWalkers): number {
   const weights = walkerWeights(w, new Float64Array(n));
   const perEve = new Float64Array(n);
   for (let i = 0; i < n; i++) perEve[w.eve[i]] += weights[i];
+  if (positiveCount(perEve) < 2) return Number.NaN;
   let s2 = 0;
   for (let e = 0; e < n; e++) s2 += perEve[e] * perEve[e];
   const v = 1 - eveCorrection(w) * (1 - s2);
@@ -156,7 +202,7 @@ export function logZRelVariance(w: WeightedWalkers): number {
 
 /**
  * The weighted mean m = Σ W_i φ_i of a per-walker quantity φ and its Lee–Whiteley standard error
- * (module comment). se is NaN for N < 2.
+ * (module comment). se is NaN for N < 2 and when one Eve carries all the weight.
  */
 export function weightedMeanSe(w: WeightedWalkers, phi: ArrayLike<number>): { mean: number; se: number } {
   const n = w.n;
@@ -164,6 +210,9 @@ export function weightedMeanSe(w: WeightedWalkers, phi: ArrayLike<number>): { me
   let mean = 0;
   for (let i = 0; i < n; i++) if (weights[i] > 0) mean += weights[i] * phi[i];
   if (n < 2) return { mean, se: Number.NaN };
+  const eveWeight = new Float64Array(n);
+  for (let i = 0; i < n; i++) eveWeight[w.eve[i]] += weights[i];
+  if (positiveCount(eveWeight) < 2) return { mean, se: Number.NaN };
   const perEve = new Float64Array(n);
   for (let i = 0; i < n; i++) if (weights[i] > 0) perEve[w.eve[i]] += weights[i] * (phi[i] - mean);
   let s = 0;

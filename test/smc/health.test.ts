@@ -21,7 +21,15 @@ import {
   walkerHealth,
   walkerHealthStats,
 } from "../../src/smc/health.ts";
-import { logZRelVariance, retireNonFinite, weightedMeanSe, weightedWalkers } from "../../src/smc/walkers.ts";
+import {
+  eveCount,
+  genealogyWarning,
+  logZRelVariance,
+  retireNonFinite,
+  walkerWarnings,
+  weightedMeanSe,
+  weightedWalkers,
+} from "../../src/smc/walkers.ts";
 import type { Optimizer } from "../../src/train/optim.ts";
 import { train } from "../../src/train/trainer.ts";
 
@@ -125,6 +133,35 @@ test("without resampling the Lee–Whiteley estimates are the importance-samplin
     Math.abs(r.mean - m) < 1e-12 && Math.abs(r.se - Math.sqrt(v)) < 1e-12,
     `${r.se} vs ${Math.sqrt(v)}`,
   );
+});
+
+test("a genealogy collapsed onto one Eve gives NaN Lee–Whiteley SEs and a warning, not a made-up number", () => {
+  const rng = new Stream(keyFromSeed(4));
+  const n = 40;
+  const x = Array.from({ length: n }, () => rng.normal());
+  const logw = Array.from({ length: n }, () => 0.5 * rng.normal());
+  const w = walkersAt(x, logw);
+  w.resamplings = 30;
+  // One Eve: the formulas would give Var(Ẑ)/Z² = 1 and a weighted mean's variance 0 whatever the weights.
+  w.eve.fill(7);
+  assert.ok(Number.isNaN(logZRelVariance(w)));
+  const r = weightedMeanSe(w, x);
+  assert.ok(Number.isFinite(r.mean) && Number.isNaN(r.se));
+  assert.equal(eveCount(w), 1);
+  assert.equal(genealogyWarning(w)?.code, "genealogy_collapsed");
+  assert.deepEqual(
+    walkerWarnings(walkerHealthStats(n), w).map((v) => v.code),
+    ["few_walkers", "genealogy_collapsed"],
+  );
+  // A second Eve that carries weight: finite again, no warning.
+  w.eve[3] = 11;
+  assert.equal(eveCount(w), 2);
+  assert.ok(Number.isFinite(logZRelVariance(w)) && Number.isFinite(weightedMeanSe(w, x).se));
+  assert.equal(genealogyWarning(w), undefined);
+  // …unless that walker has weight zero: it does not count.
+  w.logw[3] = Number.NEGATIVE_INFINITY;
+  assert.equal(eveCount(w), 1);
+  assert.ok(Number.isNaN(logZRelVariance(w)) && Number.isNaN(weightedMeanSe(w, x).se));
 });
 
 /** Isotropic Gaussian U(x) = |x − m|²/(2s²), θ = (m_1..m_d, log s); `wall`: U = +∞ for x_0 > wall. */

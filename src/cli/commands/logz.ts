@@ -473,7 +473,7 @@ async function runRbmLogz(
   ];
   if (training)
     out.push(
-      `  the training run's estimator population at iteration ${m.checkpoint?.iteration}: ${fmt(training.logz, 4)} ± ${fmt(training.stderr, 4)}`,
+      `  the training run's estimator population at iteration ${m.checkpoint?.iteration}: ${fmt(training.logz, 4)} ${Number.isFinite(training.stderr) ? `± ${fmt(training.stderr, 4)}` : "(no Lee–Whiteley SE)"}`,
     );
   for (const w of warnings) out.push(`  warning: ${w}`);
   console.log(out.join("\n"));

@@ -106,7 +106,8 @@ function parseOptions(raw: RawRbmMnistOptions): RbmMnistOptions {
 }
 
 const f = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d));
-const pm = (v: number, se: number, d = 2) => `${f(v, d)} ± ${f(se, d)}`;
+const pm = (v: number, se: number, d = 2) =>
+  Number.isFinite(se) ? `${f(v, d)} ± ${f(se, d)}` : `${f(v, d)} (no SE)`;
 
 const isDbm = (l: RbmLikelihood): l is DbmLikelihood => "meanFieldConverged" in l;
 
@@ -288,6 +289,10 @@ function markdown(r: RbmMnistResult): string {
           : "") +
         ` (AIS: ${pm(j.final.logZ, j.final.logZSe)}); last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}, ${j.resamplings} resamplings. ` +
         "The training walkers' estimate is biased low by their own feedback on θ (objectives/rbm-jarzynski.ts)." +
+        (!Number.isFinite(j.walkerLogZSe ?? Number.NaN) ||
+        (j.estimatorLogZ !== undefined && !Number.isFinite(j.estimatorLogZSe ?? Number.NaN))
+          ? " No SE: all of that population's walkers descend from one initial walker, where the Lee–Whiteley estimate no longer depends on the run."
+          : "") +
         // Resampling at most updates, or a last ESS of a few walkers, means the weights collapsed onto a handful
         // of ancestors: the Lee–Whiteley SE of the running log Z then says nothing, and the gradient was noise.
         (2 * (j.resamplings ?? 0) >= j.iterations || (j.ess ?? Infinity) < 0.05 * o.jarzynskiWalkers
