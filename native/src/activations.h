@@ -121,7 +121,10 @@ inline v128_t exp4(v128_t x) {
   y = madd(y, x, wasm_f32x4_splat(kP4));
   y = madd(y, x, wasm_f32x4_splat(kP5));
   y = madd(y, wasm_f32x4_mul(x, x), wasm_f32x4_add(x, wasm_f32x4_splat(1.0f)));
-  const v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fx), wasm_i32x4_splat(127)), 23);
+  // 2^fx: fx is an integer in [−126, 127], so fx + 1.5·2²³ is exact and its bits are 0x4B400000 + fx; the
+  // constant's part vanishes in the shift by 23. The same bits as (trunc(fx) + 127) << 23 in 3 instructions,
+  // where V8 spends about 7 on x64 for a saturating conversion.
+  const v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_f32x4_add(fx, wasm_f32x4_splat(12582912.0f)), wasm_i32x4_splat(127)), 23);
   return wasm_f32x4_mul(y, e);
 }
 #endif
