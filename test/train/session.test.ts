@@ -12,6 +12,7 @@ import { CheckpointError, readCheckpoint, writeCheckpoint } from "../../src/io/c
 import {
   buildModel,
   decodeState,
+  defaultRbmTrainConfig,
   defaultTrainConfig,
   encodeState,
   keyFromSeed,
@@ -228,4 +229,13 @@ test("trainable confinement: U = MLP + ½λ|x|² with λ₀ = confinement, tenso
     () => bad.step(),
     (e: Error) => e instanceof NumericalError && /^iteration 1: the trainable confinement λ/.test(e.message),
   );
+});
+
+test("RBM defaults: SGD at 0.05, except Jarzynski on a wide hidden layer, at min(0.05, 1/H)", () => {
+  for (const method of ["cd", "pcd"] as const)
+    for (const h of [8, 100, 500])
+      assert.equal(defaultRbmTrainConfig(784, h, 8000, method).optimizer.lr, 0.05);
+  assert.equal(defaultRbmTrainConfig(784, 16, 8000, "jarzynski").optimizer.lr, 0.05);
+  assert.equal(defaultRbmTrainConfig(784, 100, 8000, "jarzynski").optimizer.lr, 0.01);
+  assert.equal(defaultRbmTrainConfig(784, 500, 8000, "jarzynski").optimizer.lr, 0.002);
 });

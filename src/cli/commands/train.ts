@@ -10,8 +10,8 @@
  *
  * `--energy rbm --hidden H` trains a Bernoulli RBM on 0/1 data (a file; any other value is refused with the
  * row and column) by CD-k (Hinton 2002), PCD-k (Tieleman 2008) or Jarzynski SMC, with the defaults of
- * train/session.ts `defaultRbmTrainConfig` (SGD, momentum 0.5, lr 0.05, batch 100, weight cost
- * 2·10⁻⁴ on W, 10 epochs). Its model.safetensors holds `weights` [V, H], `visible_bias` [V] and
+ * train/session.ts `defaultRbmTrainConfig` (SGD, momentum 0.5, lr 0.05 — min(0.05, 1/H) for Jarzynski —,
+ * batch 100, weight cost 2·10⁻⁴ on W, 10 epochs). Its model.safetensors holds `weights` [V, H], `visible_bias` [V] and
  * `hidden_bias` [H] (float64 holding the RBM's float32 values).
  *
  * `--method kale --generator` trains a generalized EBM (Arbel, Zhou & Gretton 2021; src/gebm/): a
@@ -993,7 +993,10 @@ export function trainCommand(cmd: Command): Command {
       "--batch <n>",
       "data minibatch per iteration (default 1000; rbm 100; GEBM 256, and as many generator draws)",
     )
-    .option("--lr <rate>", "learning rate (default 0.002; rbm 0.05; GEBM: Adam 0.001 for both networks)")
+    .option(
+      "--lr <rate>",
+      "learning rate (default 0.002; rbm 0.05, rbm Jarzynski min(0.05, 1/H); GEBM: Adam 0.001 for both networks)",
+    )
     .option("--optimizer <name>", "adam or sgd (default adam; rbm sgd with momentum)")
     .option(
       "--weight-decay <wd>",
@@ -1045,7 +1048,8 @@ export function trainCommand(cmd: Command): Command {
       "\nRBM (--energy rbm --hidden H on 0/1 data): CD-1, batch 100, SGD with lr 0.05, momentum 0.5 and an L2 weight\n" +
         "cost 0.0002 on W, 10 epochs, visible biases started at the data's base rates (Hinton 2010's guide). The\n" +
         "guide's later momentum 0.9 suits CD-1 but made PCD's chains fall behind and Jarzynski's weights collapse\n" +
-        "on the digits, so 0.5 is kept (--momentum 0.9 switches after the first epoch). model.safetensors holds\n" +
+        "on the digits, so 0.5 is kept (--momentum 0.9 switches after the first epoch). Jarzynski's lr is\n" +
+        "min(0.05, 1/H): its weights degenerate at larger steps on wide hidden layers. model.safetensors holds\n" +
         "weights [V, H], visible_bias [V], hidden_bias [H] (float64 holding the RBM's float32 values).\n" +
         "\nGEBM (--method kale --generator; Arbel, Zhou & Gretton 2021): a generator B(z), z ~ N(0, I_k), and an MLP\n" +
         "energy E(x) trained by KALE with a gradient penalty, alternating energy and generator steps (Adam), then\n" +
