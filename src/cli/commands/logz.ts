@@ -267,6 +267,18 @@ export function describeModel(m: TrainedModel): string {
   return `model ${printable(m.dir)} (${what}${c.inputScale !== undefined ? ", standardised inputs" : ""}; ${m.config.method}, iteration ${m.iteration})`;
 }
 
+/** The replicas' own Lee–Whiteley SEs as their rms, saying how many had none (a collapsed genealogy). */
+function replicaSe(runSe: Float64Array | undefined): string {
+  const ok = runSe ? Array.from(runSe).filter(Number.isFinite) : [];
+  const none = (runSe?.length ?? 0) - ok.length;
+  const rms =
+    ok.length > 0 ? `${fmt(Math.sqrt(ok.reduce((a, v) => a + v * v, 0) / ok.length), 4)} (rms)` : "none";
+  return (
+    `per-replica Lee–Whiteley SE ${rms}` +
+    (none > 0 ? `; ${none} replica(s) without one: their walkers all descend from one initial walker` : "")
+  );
+}
+
 /** A number for JSON: finite values rounded to 7 significant digits, others null. */
 export function jnum(v: number, digits = 7): number | null {
   return Number.isFinite(v) ? Number(v.toPrecision(digits)) : null;
@@ -467,7 +479,7 @@ async function runRbmLogz(
     `  from the base-rate model, ${base.source} (log Z_0 = ${fmt(est.logZBase, 4)}): ${est.betas} temperatures ` +
       `(Salakhutdinov–Murray spacing) × ${est.chains} ${walkers} per replica; mean final ESS ${fmt(est.ess, 1)} of ${est.chains}` +
       (est.resamplings !== undefined
-        ? `, ${fmt(est.resamplings, 1)} resamplings (ESS < N/2); per-replica Lee–Whiteley SE ${fmt(runSe ? Math.sqrt(runSe.reduce((a, v) => a + v * v, 0) / runSe.length) : Number.NaN, 4)} (rms)`
+        ? `, ${fmt(est.resamplings, 1)} resamplings (ESS < N/2); ${replicaSe(runSe)}`
         : "") +
       `; seed ${seed}, ${seconds.toFixed(1)} s`,
   ];
