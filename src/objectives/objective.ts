@@ -46,6 +46,9 @@ export interface Objective<S = unknown> {
   feedbackParts?(state: S): readonly Float64Array[] | undefined;
 }
 
+let rowsBuffer = new Float64Array(0);
+let weightsBuffer = new Float64Array(0);
+
 /**
  * grad ← E_data[∂θU] − Σ_i w_i ∂θU(x_i): the maximum-likelihood gradient with weighted model samples,
  * as one weighted parameter gradient over data and walkers together (weights 1/n and −w_i), so a model
@@ -62,10 +65,15 @@ export function likelihoodGradient(
 ): void {
   const d = model.dim;
   const n = batch.n + nWalkers;
-  const x = new Float64Array(n * d);
+  // Rows and weights go in buffers kept across calls: typed arrays made at every training step pile up as
+  // external memory until the garbage collector runs a full collection (seen as a slow mode in a page's
+  // worker). paramGrad reads them before it returns.
+  if (rowsBuffer.length < n * d) rowsBuffer = new Float64Array(n * d);
+  if (weightsBuffer.length < n) weightsBuffer = new Float64Array(n);
+  const x = rowsBuffer.subarray(0, n * d);
+  const w = weightsBuffer.subarray(0, n);
   x.set(batch.x.subarray(0, batch.n * d));
   x.set(walkers.subarray(0, nWalkers * d), batch.n * d);
-  const w = new Float64Array(n);
   w.fill(1 / batch.n, 0, batch.n);
   for (let i = 0; i < nWalkers; i++) w[batch.n + i] = -walkerWeights[i];
   const alpha = penalty?.alpha ?? 0;
