@@ -44,6 +44,8 @@
  * - `nonfinite_weights`: some increments were NaN or ±∞ (an energy overflowed or a walker diverged).
  *   Those walkers were given weight zero (see `retireNonFinite` in ./walkers.ts), which biases every
  *   estimate by an unknown amount.
+ * - `genealogy_collapsed` (`genealogyWarning` in ./walkers.ts, from the walkers rather than these statistics):
+ *   every weighted walker descends from one initial walker, so the Lee–Whiteley standard errors are NaN.
  *
  * AIS (rbm/ais.ts, not wired in yet) fits the same checks if each of its path steps is recorded with
  * `recordWeightUpdate` (no resampling). From its final result alone only `few_walkers` and the ESS check
