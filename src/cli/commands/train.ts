@@ -565,13 +565,11 @@ function energyRun(dir: string, session: TrainSession, data: TrainingData, check
       if (info.logZ !== undefined)
         line.push(
           cfg.method === "nce"
-            ? `  log Z (NCE log-normaliser, nats)  ${fmt(info.logZ)} ± ${fmt(info.logZSe)} (SE given θ)`
-            : `  log Z (training walkers, nats)    ${fmt(info.logZ)} ± ${fmt(info.logZSe)}`,
+            ? `  log Z (NCE log-normaliser, nats)  ${pmSe(info.logZ, info.logZSe)} (SE given θ)`
+            : `  log Z (training walkers, nats)    ${pmSe(info.logZ, info.logZSe)}`,
         );
       if (info.estimatorLogZ !== undefined)
-        line.push(
-          `  log Z (estimator population)      ${fmt(info.estimatorLogZ)} ± ${fmt(info.estimatorLogZSe)}`,
-        );
+        line.push(`  log Z (estimator population)      ${pmSe(info.estimatorLogZ, info.estimatorLogZSe)}`);
       if (info.ess !== undefined)
         line.push(`  ESS ${fmt(info.ess, 0)} of ${cfg.walkers}, resamplings ${info.resamplings}`);
       if (info.loss !== undefined)
@@ -851,12 +849,16 @@ function status(info: ReturnType<TrainSession["info"]>): string {
   if (info.ess !== undefined) parts.push(`ESS ${info.ess.toFixed(0)}`);
   const lz = info.estimatorLogZ ?? info.logZ;
   const se = info.estimatorLogZ !== undefined ? info.estimatorLogZSe : info.logZSe;
-  if (lz !== undefined) parts.push(`log Z ${lz.toFixed(3)} ± ${se === undefined ? "?" : se.toFixed(3)}`);
+  if (lz !== undefined) parts.push(`log Z ${pmSe(lz, se)}`);
   return parts.join("  ");
 }
 
 const fmt = (v: number | undefined, digits = 3) =>
   v === undefined || !Number.isFinite(v) ? String(v) : v.toFixed(digits);
+
+/** v ± se, or v with why there is no SE (a collapsed genealogy, or a resampling scheme without one). */
+const pmSe = (v: number | undefined, se: number | undefined) =>
+  se !== undefined && Number.isFinite(se) ? `${fmt(v)} ± ${fmt(se)}` : `${fmt(v)} (no SE)`;
 
 export async function runTrainCommand(raw: RawTrainOptions): Promise<void> {
   const run = await prepare(raw);
