@@ -450,6 +450,13 @@ export function heldOutNll(
     throw new RangeError(`data holds fewer than ${n} points of dim ${energy.dim}`);
   const u = new Float64Array(n);
   energy.energy(data, n, u);
+  return heldOutNllFromEnergies(u, logZ, logZSe);
+}
+
+/** `heldOutNll` from the energies U(x_i) of the held-out points, already evaluated. */
+export function heldOutNllFromEnergies(u: Float64Array, logZ: number, logZSe = 0): HeldOutNll {
+  const n = u.length;
+  if (!(n >= 1)) throw new RangeError("held-out NLL needs at least one data point");
   let mean = 0;
   let m2 = 0;
   for (let i = 0; i < n; i++) {

@@ -29,7 +29,7 @@ import type { TrainableEnergy } from "../energies/contract.ts";
 import { EnumerableEnergy, MAX_ENUMERABLE_SITES, writeState } from "../energies/discrete.ts";
 import { createMlpEnergy, type MlpEnergy } from "../energies/mlp.ts";
 import { uniformAnnealedLogZ, type DiscreteLogZEstimate } from "../eval/discrete-logz.ts";
-import { heldOutNll, logZReplicas } from "../eval/logz.ts";
+import { heldOutNllFromEnergies, logZReplicas } from "../eval/logz.ts";
 import { nearestCentre } from "../eval/masses.ts";
 import { hammingKernel, mmd2 } from "../eval/mmd.ts";
 import { multinomial } from "../math/resampling.ts";
@@ -638,7 +638,6 @@ async function runMethod(
     const e0 = performance.now();
     const kEval = foldIn(seedKey, TAG.eval);
     const heldRows = bitsToFloat64(ctx.heldStates);
-    const nllOf = (logZ: number, se: number) => heldOutNll(model, heldRows, logZ, se, o.heldOut);
     const r: Gray2dMethodResult = {
       method,
       seconds,
@@ -660,6 +659,8 @@ async function runMethod(
       heldU: new Float64Array(o.heldOut),
     };
     model.energy(heldRows, o.heldOut, r.heldU);
+    // The held-out energies once; every NLL below (and the paired differences) reads them.
+    const nllOf = (logZ: number, se: number) => heldOutNllFromEnergies(r.heldU, logZ, se);
     if (method === "jarzynski" && diag.estimator) {
       r.estimator = { logZ: diag.estimator.logZ, se: diag.estimator.logZSe };
       r.walkersLogZ = { logZ: diag.logZ!, se: diag.logZSe! };
