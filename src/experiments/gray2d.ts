@@ -20,9 +20,11 @@
  *   - mode masses for sets with centres (8gaussians): the model's mass of each centre's Voronoi cell after
  *     decoding, exact when enumerable, else from the SMC walkers (± Lee–Whiteley SE, replicas combined);
  *   - images: the model's probability per bin of an imageN² grid over the box (exact, or a histogram of
- *     `samplePoints` equal-weight samples: the SMC walkers resampled and moved as for the MMD).
+ *     `samplePoints` equal-weight samples: the SMC walkers resampled and moved as for the MMD);
+ *   - for PCD on sets with centres, how often its persistent chains change mode, and by which bit flips
+ *     (ModeHops): whether the chains mix between modes, which is what the seed's case against PCD is about.
  */
-import { grayQuantizerFor, type GrayQuantizer } from "../data/gray.ts";
+import { grayQuantizer, grayQuantizerFor, type GrayQuantizer } from "../data/gray.ts";
 import { toy2d, type Toy2dSpec } from "../data/toy2d.ts";
 import { BinaryView, bitsToFloat64 } from "../energies/binary-view.ts";
 import type { TrainableEnergy } from "../energies/contract.ts";
@@ -33,7 +35,7 @@ import { heldOutNllFromEnergies, logZReplicas } from "../eval/logz.ts";
 import { nearestCentre } from "../eval/masses.ts";
 import { hammingKernel, mmd2 } from "../eval/mmd.ts";
 import { multinomial } from "../math/resampling.ts";
-import { discreteCd, discretePcd } from "../objectives/discrete-cd.ts";
+import { type DiscreteCdState, discreteCd, discretePcd } from "../objectives/discrete-cd.ts";
 import { discreteJarzynski, type DiscreteJarzynskiObjective } from "../objectives/discrete-jarzynski.ts";
 import { DISCRETE_MOVES, type DiscreteMoveName } from "../objectives/discrete-move.ts";
 import type { Objective } from "../objectives/objective.ts";
@@ -51,6 +53,11 @@ export interface Gray2dOptions {
   methods: Gray2dMethod[];
   /** Bits per coordinate (sites = 2·bits); exact evaluation by enumeration when 2·bits ≤ 20. */
   bits: number;
+  /**
+   * The quantisation box [lo, hi]² (both axes). Default (undefined): fitted to the training data with
+   * margins of a eighth of the data's range (data/gray.ts). Points outside go to the edge cells.
+   */
+  box?: [number, number];
   iters: number;
   /** PCD chains and Jarzynski walkers (CD runs one chain per minibatch row). */
   walkers: number;
@@ -140,6 +147,28 @@ export const GRAY2D_QUICK: Partial<Gray2dOptions> = {
   samplePoints: 4000,
 };
 
+/**
+ * How often persistent chains changed mode (nearest centre after decoding) over the last quarter of
+ * training, per chain and kernel step, and which bit flips did it. The seed's case against PCD is chains
+ * that cannot cross between separated modes; in a Gray code, flipping a coordinate's first bit reflects it
+ * across the box (cell k ↦ 2^bits − 1 − k), and flipping its b-th bit reflects it within an aligned block
+ * of 2^(bits−b) cells, so one single-site move can jump between mirror-image modes.
+ */
+export interface ModeHops {
+  /** Mode changes per chain per iteration (one iteration = `steps` kernel steps). */
+  perChainIteration: number;
+  /** Its SE over the chains (sd of the chains' own rates / √chains). */
+  se: number;
+  /** Chains and the iterations each was observed for. */
+  chains: number;
+  iterations: number;
+  /**
+   * Of the mode changes made by one bit flip (steps = 1, or a single flip in the iteration): the fraction
+   * by bit position within a coordinate, 0 = the most significant (length = bits). NaN when there were none.
+   */
+  byBit: number[];
+}
+
 export interface Gray2dTracePoint {
   iteration: number;
   /** Exact log Z (enumerable only). */
@@ -197,6 +226,8 @@ export interface Gray2dMethodResult {
   acceptance: number;
   /** Health warnings of the Jarzynski walkers and of the SMC runs. */
   warnings: string[];
+  /** PCD on a set with centres: how often its persistent chains changed mode (see ModeHops). */
+  modeHops?: ModeHops;
   /** Exact log Z (enumerable) and Jarzynski's running estimates at `evaluations` points (else empty). */
   trace: Gray2dTracePoint[];
   /** U(x) at every held-out point (for the paired comparisons of Gray2dDatasetResult.paired). */
@@ -294,6 +325,11 @@ export function validateGray2dOptions(o: Gray2dOptions): void {
       );
   };
   int("bits", o.bits, 2, 16);
+  if (o.box !== undefined) {
+    const [lo, hi] = o.box;
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
+      throw new RangeError(`box must be two finite numbers lo < hi, got [${o.box.join(", ")}]`);
+  }
   int("iters", o.iters, 1);
   int("walkers", o.walkers, 1);
   int("estimatorWalkers", o.estimatorWalkers, 0);
@@ -572,6 +608,57 @@ function evaluateSmc(
   };
 }
 
+/** Counts persistent chains' mode changes across iterations (ModeHops); exported for its test. */
+export function modeHopCounter(q: GrayQuantizer, centres: Float64Array, n: number) {
+  const d = q.sites;
+  const bits = q.bits;
+  const prev = new Uint8Array(n * d);
+  const prevMode = new Int32Array(n);
+  const mode = new Int32Array(n);
+  const byBit = new Float64Array(bits);
+  const perChain = new Float64Array(n);
+  let iterations = 0;
+  let single = 0;
+  return {
+    /** The chains' states before an iteration. */
+    before(x: Uint8Array): void {
+      prev.set(x.subarray(0, n * d));
+      nearestCentre(q.decode(prev, n), n, 2, centres, prevMode);
+    },
+    /** After it. */
+    after(x: Uint8Array): void {
+      nearestCentre(q.decode(x, n), n, 2, centres, mode);
+      iterations++;
+      for (let i = 0; i < n; i++) {
+        if (mode[i] === prevMode[i]) continue;
+        perChain[i]++;
+        let site = -1;
+        let flips = 0;
+        for (let j = 0; j < d; j++)
+          if (x[i * d + j] !== prev[i * d + j]) {
+            site = j;
+            flips++;
+          }
+        if (flips === 1) {
+          byBit[site % bits]++;
+          single++;
+        }
+      }
+    },
+    result(): ModeHops {
+      const rates = perChain.map((c) => c / iterations);
+      const s = meanSe(rates);
+      return {
+        perChainIteration: iterations > 0 ? s.mean : Number.NaN,
+        se: iterations > 0 ? s.se : Number.NaN,
+        chains: n,
+        iterations,
+        byBit: [...byBit].map((c) => (single > 0 ? c / single : Number.NaN)),
+      };
+    },
+  };
+}
+
 async function runMethod(
   method: Gray2dMethod,
   ctx: DatasetContext,
@@ -600,9 +687,15 @@ async function runMethod(
     const every = Math.max(1, Math.floor(o.iters / o.evaluations));
     const trace: Gray2dTracePoint[] = [];
     const view = new BinaryView(model);
+    // PCD's chains, over the last quarter of training: how often they change mode (ModeHops).
+    const hopCounter = method === "pcd" && ctx.centres ? modeHopCounter(q, ctx.centres, o.walkers) : null;
+    const hopsFrom = o.iters - Math.max(1, Math.floor(o.iters / 4));
+    const chains = () => (state.objective as DiscreteCdState).x;
     const t0 = performance.now();
     for (let k = 0; k < o.iters; k++) {
+      if (hopCounter && k >= hopsFrom) hopCounter.before(chains());
       t.step(foldIn(kLoop, k), state);
+      if (hopCounter && k >= hopsFrom) hopCounter.after(chains());
       const it = k + 1;
       progress?.(label, it, o.iters);
       // Trace points: exact log Z when enumerable, Jarzynski's running estimates.
@@ -658,6 +751,7 @@ async function runMethod(
       trace,
       heldU: new Float64Array(o.heldOut),
     };
+    if (hopCounter) r.modeHops = hopCounter.result();
     model.energy(heldRows, o.heldOut, r.heldU);
     // The held-out energies once; every NLL below (and the paired differences) reads them.
     const nllOf = (logZ: number, se: number) => heldOutNllFromEnergies(r.heldU, logZ, se);
@@ -709,7 +803,7 @@ export async function runGray2dExperiment(
     const toy = toy2d(name);
     const train = toy.sample(foldIn(seedKey, TAG.data), o.dataSize);
     const held = toy.sample(foldIn(seedKey, TAG.held), o.heldOut);
-    const q = grayQuantizerFor(train, o.dataSize, o.bits);
+    const q = o.box ? grayQuantizer(o.box[0], o.box[1], o.bits) : grayQuantizerFor(train, o.dataSize, o.bits);
     const heldStates = q.encode(held, o.heldOut);
     const centres = toy.centres ?? null;
     let stateCells: Int32Array | null = null;

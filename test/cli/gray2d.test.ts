@@ -43,6 +43,12 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       assert.equal(d.methods[m].masses.length, 8, m);
     }
     assert.equal(d.methods.jarzynski.log_z_source, "estimator");
+    // PCD's chains' mode changes (last quarter: 5 of the 20 iterations, 100 chains); none for CD or Jarzynski.
+    assert.equal(d.methods.pcd.mode_hops.chains, 100);
+    assert.equal(d.methods.pcd.mode_hops.iterations, 5);
+    assert.ok(d.methods.pcd.mode_hops.per_chain_iteration >= 0);
+    assert.equal(d.methods.cd.mode_hops, null);
+    assert.equal(d.methods.jarzynski.mode_hops, null);
     assert.ok(d.methods.jarzynski.trace.at(-1).logZEstimatorSe > 0);
     for (const f of ["gray2d.png", "gray2d.svg", "report.md", "results.json"])
       assert.ok(existsSync(join(out, f)), f);
@@ -80,6 +86,8 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       [["--datasets", "nope"], /--datasets: unknown data set 'nope'/],
       [["--methods", "cd,magic"], /--methods: unknown method 'magic'/],
       [["--bits", "40"], /--bits must be an integer from 2 to 16/],
+      [["--box", "3,1"], /--box: expected two numbers LO,HI with LO < HI, got '3,1'/],
+      [["--box", "1"], /--box: expected two numbers LO,HI/],
       [["--move", "hmc"], /--move: expected gwg or dmala, got 'hmc'/],
       [["--iters", "0"], /--iters must be an integer ≥ 1/],
       [["--lr", "-1"], /--lr must be positive/],
@@ -98,7 +106,17 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
   test("--help lists the options", async () => {
     const r = await ebmInProcess("reproduce", "gray2d", "--help");
     assert.equal(r.code, 0);
-    for (const o of ["--quick", "--datasets", "--bits", "--move", "--steps", "--json", "--seed", "--out"])
+    for (const o of [
+      "--quick",
+      "--datasets",
+      "--bits",
+      "--box",
+      "--move",
+      "--steps",
+      "--json",
+      "--seed",
+      "--out",
+    ])
       assert.ok(r.stdout.includes(o), o);
   });
 });

@@ -5,7 +5,10 @@
  *    cells;
  *  - the box is [m − Δ/8, M + Δ/8] of the data; a point decodes to the centre of its cell (within half a
  *    cell); every state of a 2 × 5-bit space decodes and re-encodes to itself; points outside the box go to
- *    the edge cells and are counted.
+ *    the edge cells and are counted;
+ *  - flipping a coordinate's b-th Gray bit (b = 0 the most significant) reflects its cell within its aligned
+ *    block of 2^(bits−b) cells: the first bit reflects the point across the box, x ↦ lo + hi − x (what
+ *    lets one single-site move jump between mirror-image modes).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -94,6 +97,33 @@ describe("grayQuantizer", () => {
     assert.equal(q.countOutside(pts, 3), 3);
     const cells = q.cellIndices(q.encode(pts, 3), 3);
     assert.deepEqual(Array.from(cells), [0, 8, 15, 8, 15, 15]);
+  });
+
+  test("flipping a coordinate's b-th Gray bit reflects it within an aligned block of 2^(bits−b) cells", () => {
+    const bits = 6;
+    const q = grayQuantizer(-2, 3, bits);
+    const st = new Stream(keyFromSeed(5));
+    for (let t = 0; t < 200; t++) {
+      const pt = Float64Array.of(-2 + 5 * st.uniform(), -2 + 5 * st.uniform());
+      const s = q.encode(pt, 1);
+      const [kx, ky] = q.cellIndices(s, 1);
+      for (let b = 0; b < bits; b++) {
+        const block = 2 ** (bits - b);
+        const flipped = s.slice();
+        flipped[b] ^= 1;
+        const [fx, fy] = q.cellIndices(flipped, 1);
+        assert.equal(fy, ky);
+        const start = kx - (kx % block);
+        assert.equal(fx, start + block - 1 - (kx - start), `cell ${kx}, bit ${b}`);
+      }
+      // The first bit: x ↦ lo + hi − x for the cell centres.
+      const flipped = s.slice();
+      flipped[0] ^= 1;
+      const c = q.decode(s, 1);
+      const r = q.decode(flipped, 1);
+      assert.ok(Math.abs(r[0] - (-2 + 3 - c[0])) < 1e-12, `${r[0]} vs ${1 - c[0]}`);
+      assert.equal(r[1], c[1]);
+    }
   });
 
   test("bad arguments are refused", () => {

@@ -39,6 +39,7 @@ interface RawGray2dOptions {
   datasets?: string;
   methods?: string;
   bits?: string;
+  box?: string;
   iters?: string;
   walkers?: string;
   estimatorWalkers?: string;
@@ -69,6 +70,12 @@ function parseOptions(raw: RawGray2dOptions): Gray2dOptions {
     o.methods = [...new Set(ms)] as Gray2dMethod[];
   }
   if (raw.bits !== undefined) o.bits = parseIntegerInRange("--bits", raw.bits, 2, 16);
+  if (raw.box !== undefined) {
+    const b = parseNumberList("--box", raw.box);
+    if (!(b.length === 2 && b[0] < b[1]))
+      throw new UserError(`--box: expected two numbers LO,HI with LO < HI, got '${printable(raw.box)}'`);
+    o.box = [b[0], b[1]];
+  }
   if (raw.iters !== undefined) o.iters = parseInteger("--iters", raw.iters);
   if (raw.walkers !== undefined) o.walkers = parseInteger("--walkers", raw.walkers);
   if (raw.estimatorWalkers !== undefined)
@@ -220,6 +227,15 @@ function summary(r: Gray2dResult, outDir: string): Record<string, unknown> {
             masses_se: m.massSe,
             max_mass_error: maxMassError(d, m),
             acceptance: m.acceptance,
+            mode_hops: m.modeHops
+              ? {
+                  per_chain_iteration: m.modeHops.perChainIteration,
+                  se: m.modeHops.se,
+                  chains: m.modeHops.chains,
+                  iterations: m.modeHops.iterations,
+                  by_bit: m.modeHops.byBit,
+                }
+              : null,
             seconds: m.seconds,
             eval_seconds: m.evalSeconds,
             warnings: m.warnings,
@@ -231,14 +247,42 @@ function summary(r: Gray2dResult, outDir: string): Record<string, unknown> {
   };
 }
 
+/** The ordinal of bit position b (0 = the most significant): "1st", "2nd", … */
+function ordinal(b: number): string {
+  const n = b + 1;
+  return `${n}${n === 1 ? "st" : n === 2 ? "nd" : n === 3 ? "rd" : "th"}`;
+}
+
+/** PCD's mode changes (ModeHops) in one sentence, or null without them. */
+function modeHopsLine(d: Gray2dDatasetResult): string | null {
+  const h = d.methods.find((m) => m.modeHops)?.modeHops;
+  if (!h) return null;
+  const top = h.byBit
+    .map((v, b) => ({ v, b }))
+    .filter((e) => e.v >= 0.005)
+    .sort((a, b) => b.v - a.v)
+    .slice(0, 3)
+    .map((e) => `${f(100 * e.v, 0)}% by flipping a coordinate's ${ordinal(e.b)} Gray bit`);
+  return (
+    `PCD's ${h.chains} persistent chains changed mode (nearest centre) ${pm(h.perChainIteration, h.se, 4)} times ` +
+    `per chain and iteration over the last ${h.iterations} iterations` +
+    (top.length ? `; of the changes made by one flip, ${top.join(", ")}` : "") +
+    ". Flipping a coordinate's 1st Gray bit reflects it across the box, its b-th bit within an aligned " +
+    "block of 2^(bits+1−b) cells: one move can jump between mirror-image modes."
+  );
+}
+
 function markdown(r: Gray2dResult): string {
   const o = r.options;
   const sites = 2 * o.bits;
   const lines = [
     "# gray2d: discrete EBMs on Gray-coded 2-D data (seed 000, figure 2)",
     "",
-    `Each point is quantised to 2^${o.bits} cells per axis on a box fitted to the training data (its range ` +
-      `widened by 1/8 on each side) and Gray-coded: ${sites} binary sites, 2^${sites} states. ` +
+    `Each point is quantised to 2^${o.bits} cells per axis on ` +
+      (o.box
+        ? `the box [${o.box[0]}, ${o.box[1]}]² (given)`
+        : "a box fitted to the training data (its range widened by 1/8 on each side)") +
+      ` and Gray-coded: ${sites} binary sites, 2^${sites} states. ` +
       `MLP ${[sites, ...o.hidden, 1].join("→")} (SiLU) read at 0/1 inputs, trained from the same θ₀, data and seed ` +
       `by CD-${o.steps} (chains from the minibatch), PCD-${o.steps} (${o.walkers} persistent chains from uniform ` +
       `draws) and discrete Jarzynski SMC (${o.walkers} walkers from uniform draws, resampling at ESS < ${o.resample}·N, ` +
@@ -305,6 +349,8 @@ function markdown(r: Gray2dResult): string {
         ),
       );
     }
+    const hopLine = modeHopsLine(d);
+    if (hopLine) lines.push("", hopLine);
     const j = d.methods.find((m) => m.method === "jarzynski");
     if (j) {
       lines.push(
@@ -367,6 +413,11 @@ export async function runGray2dCommand(raw: RawGray2dOptions): Promise<void> {
           console.log(`    ${LABELS[m.method].padEnd(10)} ${pm(m.nll, m.nllSe)}${extra}${masses}`);
           for (const w of m.warnings) console.log(`      warning: ${w}`);
         }
+        const h = d.methods.find((m) => m.modeHops)?.modeHops;
+        if (h)
+          console.log(
+            `    PCD chains' mode changes per chain and iteration (last ${h.iterations}): ${pm(h.perChainIteration, h.se, 4)}`,
+          );
         if (d.paired.length)
           console.log(
             `    paired (same points, ${result.exact ? "exact" : "SMC"} log Z): ` +
@@ -389,6 +440,10 @@ export function gray2dOptions(cmd: Command, defaultOut: string): Command {
     .option(
       "--bits <n>",
       `bits per coordinate, 2–16; ≤ 10 evaluates exactly by enumeration (default ${d.bits})`,
+    )
+    .option(
+      "--box <lo,hi>",
+      "quantisation box [lo, hi]² (default: fitted to the training data, its range widened by 1/8 each side)",
     )
     .option("--iters <n>", `training iterations (default ${d.iters})`)
     .option("--walkers <n>", `PCD chains and Jarzynski walkers (default ${d.walkers})`)
