@@ -91,6 +91,7 @@ export * from "./data/images.ts";
 export * from "./eval/grid.ts";
 export * from "./eval/logz.ts";
 export * from "./eval/masses.ts";
+export * from "./eval/mode-changes.ts";
 export * from "./eval/mmd.ts";
 export * from "./eval/roc.ts";
 export * from "./experiments/toy2d.ts";

@@ -34,6 +34,7 @@ import { uniformAnnealedLogZ, type DiscreteLogZEstimate } from "../eval/discrete
 import { heldOutNllFromEnergies, logZReplicas } from "../eval/logz.ts";
 import { nearestCentre } from "../eval/masses.ts";
 import { hammingKernel, mmd2 } from "../eval/mmd.ts";
+import { ModeChangeCounter, type ModeChanges } from "../eval/mode-changes.ts";
 import { multinomial } from "../math/resampling.ts";
 import { type DiscreteCdState, discreteCd, discretePcd } from "../objectives/discrete-cd.ts";
 import { discreteJarzynski, type DiscreteJarzynskiObjective } from "../objectives/discrete-jarzynski.ts";
@@ -148,20 +149,12 @@ export const GRAY2D_QUICK: Partial<Gray2dOptions> = {
 };
 
 /**
- * How often persistent chains changed mode (nearest centre after decoding) over the last quarter of
- * training, per chain and kernel step, and which bit flips did it. The seed's case against PCD is chains
- * that cannot cross between separated modes; in a Gray code, flipping a coordinate's first bit reflects it
- * across the box (cell k ↦ 2^bits − 1 − k), and flipping its b-th bit reflects it within an aligned block
- * of 2^(bits−b) cells, so one single-site move can jump between mirror-image modes.
+ * PCD's mode changes (eval/mode-changes.ts) over the last quarter of training, and which bit flips made
+ * them. In a Gray code, flipping a coordinate's first bit reflects it across the box (cell k ↦ 2^bits − 1 −
+ * k), and flipping its b-th bit (b = 0 the first) reflects it within an aligned block of 2^(bits−b) cells,
+ * so one single-site move can jump between mirror-image modes.
  */
-export interface ModeHops {
-  /** Mode changes per chain per iteration (one iteration = `steps` kernel steps). */
-  perChainIteration: number;
-  /** Its SE over the chains (sd of the chains' own rates / √chains). */
-  se: number;
-  /** Chains and the iterations each was observed for. */
-  chains: number;
-  iterations: number;
+export interface ModeHops extends ModeChanges {
   /**
    * Of the mode changes made by one bit flip (steps = 1, or a single flip in the iteration): the fraction
    * by bit position within a coordinate, 0 = the most significant (length = bits). NaN when there were none.
@@ -608,30 +601,25 @@ function evaluateSmc(
   };
 }
 
-/** Counts persistent chains' mode changes across iterations (ModeHops); exported for its test. */
+/** Counts persistent chains' mode changes across iterations and the flips behind them (ModeHops). */
 export function modeHopCounter(q: GrayQuantizer, centres: Float64Array, n: number) {
   const d = q.sites;
   const bits = q.bits;
+  const counter = new ModeChangeCounter(centres, n, 2);
   const prev = new Uint8Array(n * d);
-  const prevMode = new Int32Array(n);
-  const mode = new Int32Array(n);
   const byBit = new Float64Array(bits);
-  const perChain = new Float64Array(n);
-  let iterations = 0;
   let single = 0;
   return {
     /** The chains' states before an iteration. */
     before(x: Uint8Array): void {
       prev.set(x.subarray(0, n * d));
-      nearestCentre(q.decode(prev, n), n, 2, centres, prevMode);
+      counter.observe(q.decode(prev, n), false);
     },
     /** After it. */
     after(x: Uint8Array): void {
-      nearestCentre(q.decode(x, n), n, 2, centres, mode);
-      iterations++;
+      counter.observe(q.decode(x, n), true);
       for (let i = 0; i < n; i++) {
-        if (mode[i] === prevMode[i]) continue;
-        perChain[i]++;
+        if (!counter.changed[i]) continue;
         let site = -1;
         let flips = 0;
         for (let j = 0; j < d; j++)
@@ -646,15 +634,7 @@ export function modeHopCounter(q: GrayQuantizer, centres: Float64Array, n: numbe
       }
     },
     result(): ModeHops {
-      const rates = perChain.map((c) => c / iterations);
-      const s = meanSe(rates);
-      return {
-        perChainIteration: iterations > 0 ? s.mean : Number.NaN,
-        se: iterations > 0 ? s.se : Number.NaN,
-        chains: n,
-        iterations,
-        byBit: [...byBit].map((c) => (single > 0 ? c / single : Number.NaN)),
-      };
+      return { ...counter.result(), byBit: [...byBit].map((c) => (single > 0 ? c / single : Number.NaN)) };
     },
   };
 }

@@ -19,6 +19,7 @@
  */
 import type { Energy } from "../energies/contract.ts";
 import { klDataModelGrid, modeMassesGrid, gridEvaluate, type GridSpec } from "../eval/grid.ts";
+import { ModeChangeCounter, type ModeChanges } from "../eval/mode-changes.ts";
 import { toy2d, type Toy2dSpec } from "../data/toy2d.ts";
 import { foldIn, keyFromSeed } from "../random/key.ts";
 import { defaultTrainConfig, startTraining, type TrainConfig } from "../train/session.ts";
@@ -123,6 +124,8 @@ export interface Toy2dRun {
   seed: number;
   seconds: number;
   trace: Toy2dEvaluation[];
+  /** PCD on a set with centres: its chains' mode changes over the last quarter of training. */
+  modeChanges?: ModeChanges;
 }
 
 export interface Toy2dMethodResult {
@@ -276,15 +279,23 @@ export async function runToy2dExperiment(
         const seed = o.seed + r;
         const session = await startTraining(trainConfig(o, method, seed), { x: data, n: o.dataSize });
         const trace: Toy2dEvaluation[] = [];
+        // PCD's chains over the last quarter of training: do they cross between modes (ModeChanges)?
+        const changes =
+          method === "pcd" && toy.centres ? new ModeChangeCounter(toy.centres, o.walkers, 2) : null;
+        const changesFrom = o.iters - Math.max(1, Math.floor(o.iters / 4));
+        const chains = () =>
+          (session.state.objective as { chains: { position: Float64Array } }).chains.position;
         const t0 = performance.now();
         let trainSeconds = 0;
         const label = `${name} ${method}${o.replicas > 1 ? ` #${r + 1}` : ""}`;
         try {
           while (session.state.iteration < o.iters) {
+            if (changes && session.state.iteration >= changesFrom) changes.observe(chains(), false);
             const ts = performance.now();
             session.step();
             trainSeconds += (performance.now() - ts) / 1000;
             const it = session.state.iteration;
+            if (changes && it > changesFrom) changes.observe(chains(), true);
             progress?.(label, it, o.iters);
             if (it % every === 0 || it === o.iters) {
               const ev = evaluate(session.model, toy, o, it);
@@ -304,7 +315,12 @@ export async function runToy2dExperiment(
           session.model.dispose();
         }
         void t0;
-        runs.push({ seed, seconds: trainSeconds, trace });
+        runs.push({
+          seed,
+          seconds: trainSeconds,
+          trace,
+          ...(changes ? { modeChanges: changes.result() } : {}),
+        });
       }
       const finals = runs.map((run) => run.trace[run.trace.length - 1]);
       const kl = meanSe(finals.map((f) => f.kl));

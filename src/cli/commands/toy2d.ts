@@ -138,6 +138,14 @@ function summary(r: Toy2dResult, outDir: string): Record<string, unknown> {
                 ? Math.max(...m.masses.map((v, j) => Math.abs(v - d.weights[j])))
                 : Number.NaN,
               seconds: m.runs.map((run) => run.seconds),
+              mode_changes: m.runs.some((run) => run.modeChanges)
+                ? m.runs.map((run) => ({
+                    per_chain_iteration: run.modeChanges?.perChainIteration ?? null,
+                    se: run.modeChanges?.se ?? null,
+                    chains: run.modeChanges?.chains ?? null,
+                    iterations: run.modeChanges?.iterations ?? null,
+                  }))
+                : null,
               final: last,
               trace: m.runs[0].trace,
             },
@@ -176,6 +184,18 @@ function markdown(r: Toy2dResult): string {
       const err = hasMasses ? f(Math.max(...m.masses.map((v, j) => Math.abs(v - d.weights[j])))) : "";
       lines.push(
         `| ${LABELS[m.method]} | ${pm(m.kl, m.klSe, 4)} | ${f(m.tv)} |${hasMasses ? ` ${masses} | ${err} |` : ""}`,
+      );
+    }
+    const pcd = d.methods.find((m) => m.method === "pcd" && m.runs.some((run) => run.modeChanges));
+    if (pcd) {
+      const c = pcd.runs.map((run) => run.modeChanges!);
+      lines.push(
+        "",
+        `PCD's ${c[0].chains} persistent chains changed mode (nearest centre) ` +
+          c.map((x) => pm(x.perChainIteration, x.se, 5)).join(", ") +
+          ` times per chain and iteration over the last ${c[0].iterations} iterations` +
+          (c.length > 1 ? " (one figure per replica)" : "") +
+          ": how often one ULA step takes a chain across to another mode.",
       );
     }
     const j = d.methods.find((m) => m.method === "jarzynski");
@@ -224,6 +244,12 @@ export async function runToy2dCommand(raw: RawToy2dOptions): Promise<void> {
             : "";
           console.log(`    ${LABELS[m.method].padEnd(10)} KL ${pm(m.kl, m.klSe, 4)}${masses}`);
         }
+        const changes = d.methods.flatMap((m) => m.runs.flatMap((run) => run.modeChanges ?? []));
+        if (changes.length)
+          console.log(
+            `    PCD chains' mode changes per chain and iteration (last ${changes[0].iterations}): ` +
+              changes.map((c) => pm(c.perChainIteration, c.se, 5)).join(", "),
+          );
       }
     },
   });
