@@ -83,6 +83,8 @@ export interface RbmMnistOptions {
   jarzynskiWalkers: number;
   /** Jarzynski: walkers of the decoupled estimator population (0: none). */
   estimatorWalkers: number;
+  /** Jarzynski: the estimator as this many independent islands (its SE from their spread; train/session.ts). */
+  estimatorIslands: number;
   /** Final evaluation: AIS temperatures, chains and replicas. */
   aisBetas: number;
   aisChains: number;
@@ -129,6 +131,7 @@ export const RBM_MNIST_DEFAULTS: RbmMnistOptions = {
   pcdChains: 100,
   jarzynskiWalkers: 1000,
   estimatorWalkers: 500,
+  estimatorIslands: 1,
   aisBetas: 10000,
   aisChains: 100,
   aisReplicas: 4,
@@ -192,6 +195,11 @@ export function validateRbmMnistOptions(o: RbmMnistOptions): void {
   int("pcdChains", o.pcdChains, 1);
   int("jarzynskiWalkers", o.jarzynskiWalkers, 2);
   int("estimatorWalkers", o.estimatorWalkers, 0);
+  int("estimatorIslands", o.estimatorIslands, 1);
+  if (o.estimatorWalkers > 0 && 2 * o.estimatorIslands > o.estimatorWalkers)
+    throw new RangeError(
+      `estimatorIslands (${o.estimatorIslands}) needs at least 2 walkers per island, got estimatorWalkers ${o.estimatorWalkers}`,
+    );
   int("aisBetas", o.aisBetas, 2);
   int("aisChains", o.aisChains, 2);
   int("aisReplicas", o.aisReplicas, 2);
@@ -339,6 +347,7 @@ function trainConfig(o: RbmMnistOptions, method: RbmMethod, nTrain: number): Tra
   c.k = o.k;
   c.walkers = method === "pcd" ? o.pcdChains : method === "jarzynski" ? o.jarzynskiWalkers : c.walkers;
   c.estimatorWalkers = method === "jarzynski" ? o.estimatorWalkers : 0;
+  c.estimatorIslands = method === "jarzynski" ? o.estimatorIslands : 1;
   c.optimizer.lr = method === "jarzynski" ? (o.jarzynskiLr ?? o.lr) : o.lr;
   c.optimizer.momentum = o.momentum;
   c.optimizer.momentumStart = Math.min(0.5, o.momentum);

@@ -51,6 +51,7 @@ import {
   type AbsoluteLogZ,
   type EstimatorWalkerDiagnostics,
   estimatorDiagnostics,
+  islandEstimatorDiagnostics,
   type WalkerDiagnostics,
   walkerDiagnostics,
 } from "../smc/diagnostics.ts";
@@ -79,8 +80,14 @@ export interface RbmJarzynskiOptions {
   resample?: number;
   /** Default multinomial (the only scheme with a standard error for log Z). */
   scheme?: ResamplingScheme;
-  /** A decoupled estimator population of this many walkers (default none; see the module comment). */
-  estimator?: { walkers: number };
+  /**
+   * A decoupled estimator population of this many walkers (default none; see the module comment), run as
+   * `islands` independent islands whose sizes differ by at most one (default 1; islandEstimatorDiagnostics
+   * in smc/diagnostics.ts): with 2 or more, log Z's SE comes from the spread between islands, which a
+   * collapsed genealogy does not take away (but not the low bias of populations that lag behind θ, which
+   * smaller ones suffer more: see TrainConfig.estimatorIslands in train/session.ts).
+   */
+  estimator?: { walkers: number; islands?: number };
   /** Default: the selected backend's kernels at first use (native when the addon is loaded). */
   kernels?: RbmKernels;
 }
@@ -107,8 +114,10 @@ export interface RbmWalkerPopulation {
 export interface RbmJarzynskiState extends RbmWalkerPopulation {
   /** log Z_base = Σ softplus(b₀) + Σ softplus(c₀): the reference of logZRatio (= log Z_θ0 when W₀ = 0). */
   logZBase: number;
-  /** The decoupled estimator population (option `estimator`), or null. */
+  /** The decoupled estimator population (option `estimator`; its first island), or null. */
   estimator: RbmWalkerPopulation | null;
+  /** The estimator's other islands (absent with one island). */
+  estimatorIslands?: RbmWalkerPopulation[];
 }
 
 /** logZBase is log Z_base (see RbmJarzynskiState). */
@@ -144,6 +153,13 @@ export function rbmJarzynski(opts: RbmJarzynskiOptions): RbmJarzynskiObjective {
   const nEst = opts.estimator?.walkers ?? 0;
   if (!(Number.isInteger(nEst) && nEst >= 0))
     throw new RangeError(`estimator walkers must be an integer ≥ 0, got ${nEst}`);
+  const islands = opts.estimator?.islands ?? 1;
+  if (!(Number.isInteger(islands) && islands >= 1))
+    throw new RangeError(`estimator islands must be an integer ≥ 1, got ${islands}`);
+  if (nEst > 0 && 2 * islands > nEst)
+    throw new RangeError(`estimator islands (${islands}) need at least 2 walkers each, got ${nEst} walkers`);
+  /** Island r's walkers: the N walkers split into blocks whose sizes differ by at most one. */
+  const islandSize = (r: number) => Math.floor(((r + 1) * nEst) / islands) - Math.floor((r * nEst) / islands);
   const multinomial = (opts.scheme ?? "multinomial") === "multinomial";
   const what = "rbm_jarzynski";
 
@@ -221,9 +237,15 @@ export function rbmJarzynski(opts: RbmJarzynskiOptions): RbmJarzynskiObjective {
     init(key, model) {
       const rbm = asRbm(model);
       const main = start(key, rbm, n);
-      // Its own key, so that adding an estimator leaves the training run unchanged.
-      const estimator = nEst > 0 ? start(foldIn(key, ESTIMATOR), rbm, nEst) : null;
-      return { ...main, logZBase: independentUnitsLogZ(rbm), estimator };
+      // Its own key, so that adding an estimator leaves the training run unchanged; island r > 0 folds r in.
+      const kEst = foldIn(key, ESTIMATOR);
+      const estimator = nEst > 0 ? start(kEst, rbm, islandSize(0)) : null;
+      const state: RbmJarzynskiState = { ...main, logZBase: independentUnitsLogZ(rbm), estimator };
+      if (nEst > 0 && islands > 1)
+        state.estimatorIslands = Array.from({ length: islands - 1 }, (_, r) =>
+          start(foldIn(kEst, r + 1), rbm, islandSize(r + 1)),
+        );
+      return state;
     },
     gradient(_key: Key, s, model, batch: Batch, grad) {
       const rbm = asRbm(model);
@@ -270,13 +292,23 @@ export function rbmJarzynski(opts: RbmJarzynskiOptions): RbmJarzynskiObjective {
     afterUpdate(key, s, model) {
       const rbm = asRbm(model);
       advance(key, s, rbm);
-      if (s.estimator) advance(foldIn(key, ESTIMATOR), s.estimator, rbm);
+      const kEst = foldIn(key, ESTIMATOR);
+      if (s.estimator) advance(kEst, s.estimator, rbm);
+      s.estimatorIslands?.forEach((p, r) => advance(foldIn(kEst, r + 1), p, rbm));
     },
     diagnostics(s) {
       const est = s.estimator;
+      const more = s.estimatorIslands ?? [];
       return Object.assign(
         walkerDiagnostics(s, multinomial, s.logZBase),
-        est ? { estimator: estimatorDiagnostics(est, multinomial, s.logZBase) } : {},
+        est
+          ? {
+              estimator:
+                more.length > 0
+                  ? islandEstimatorDiagnostics([est, ...more], s.logZBase)
+                  : estimatorDiagnostics(est, multinomial, s.logZBase),
+            }
+          : {},
       );
     },
   };

@@ -4,6 +4,8 @@
  * log Z estimate with its Lee–Whiteley SE, the last update's increment spread and the health warnings.
  */
 import { type HealthWarning, incrementSpread, type WalkerHealthStats } from "./health.ts";
+import { logSumExp } from "../math/logspace.ts";
+import { portableExp, portableLog } from "../random/elementary.ts";
 import { logZRatio, logZRelVariance, type WeightedWalkers, walkerWarnings } from "./walkers.ts";
 
 /** What a population keeps for its diagnostics. */
@@ -49,6 +51,12 @@ export interface EstimatorWalkerDiagnostics {
   logZRatio: number;
   logZSe: number;
   warnings: HealthWarning[];
+  /**
+   * With islands (islandEstimatorDiagnostics): their number and each island's logZRatio. `walkers`, `ess`
+   * and `resamplings` are then sums over the islands.
+   */
+  islands?: number;
+  islandLogZRatios?: number[];
 }
 
 /** For populations that start from a reference of known log Z. */
@@ -123,5 +131,58 @@ export function estimatorDiagnostics(
       return multinomial ? Math.sqrt(logZRelVariance(w)) : Number.NaN;
     },
     warnings: walkerWarnings(p.health, w),
+  };
+}
+
+/**
+ * The estimator population run as R ≥ 2 independent islands (Vergé, Dubarry, Del Moral & Moulines 2015) of
+ * N_r walkers each (N = Σ N_r): each island resamples only within itself, so each gives its own unbiased
+ * Ẑ_r, pooled as Ẑ = Σ_r (N_r/N) Ẑ_r. With Var(Ẑ_r) ≈ σ²/N_r, σ² is estimated from the islands as
+ * Σ_r N_r (Ẑ_r − Ẑ)²/(R − 1), so Var(Ẑ)/Ẑ² ≈ Σ_r N_r (Ẑ_r/Ẑ − 1)² / ((R − 1) N), and the SE of log Ẑ is
+ * its square root (delta method; R − 1 degrees of freedom; with equal islands, the sample variance of
+ * Ẑ_r/Ẑ over R). Unlike the Lee–Whiteley SE it needs no surviving genealogy, so it stays available when
+ * every island's walkers descend from one initial walker. It cannot see what every island misses: small
+ * islands, and walkers that lag behind a changing model, bias log Ẑ low without the spread showing it.
+ * The islands' own `genealogy_collapsed` and `few_walkers` warnings are dropped (neither concerns the
+ * pooled estimate and its SE); their other warnings are kept, prefixed with the island.
+ */
+export function islandEstimatorDiagnostics(
+  islands: readonly WalkerPopulationState[],
+): EstimatorWalkerDiagnostics;
+export function islandEstimatorDiagnostics(
+  islands: readonly WalkerPopulationState[],
+  logZBase: number,
+): EstimatorWalkerDiagnostics & Pick<AbsoluteLogZ, "logZ">;
+export function islandEstimatorDiagnostics(
+  islands: readonly WalkerPopulationState[],
+  logZBase?: number,
+): EstimatorWalkerDiagnostics & Partial<Pick<AbsoluteLogZ, "logZ">> {
+  const r = islands.length;
+  if (r < 2) throw new RangeError(`islands: need at least 2, got ${r}`);
+  const sizes = islands.map((p) => p.walkers.n);
+  const n = sizes.reduce((a, b) => a + b, 0);
+  const ratios = islands.map((p) => logZRatio(p.walkers));
+  // log Σ_r (N_r/N) e^{ratio_r}
+  const shifted = ratios.map((l, i) => l + portableLog(sizes[i] / n));
+  const ratio = logSumExp(shifted);
+  let s2 = 0;
+  for (let i = 0; i < r; i++) s2 += sizes[i] * (portableExp(ratios[i] - ratio) - 1) ** 2;
+  s2 /= (r - 1) * n;
+  const warnings: HealthWarning[] = [];
+  islands.forEach((p, i) => {
+    for (const w of walkerWarnings(p.health, p.walkers))
+      if (w.code !== "genealogy_collapsed" && w.code !== "few_walkers")
+        warnings.push({ code: w.code, message: `island ${i + 1}: ${w.message}` });
+  });
+  return {
+    walkers: n,
+    ess: islands.reduce((a, p) => a + p.essBefore, 0),
+    resamplings: islands.reduce((a, p) => a + p.walkers.resamplings, 0),
+    logZRatio: ratio,
+    ...(logZBase !== undefined ? { logZ: logZBase + ratio } : {}),
+    logZSe: Number.isFinite(ratio) ? Math.sqrt(s2) : Number.NaN,
+    warnings,
+    islands: r,
+    islandLogZRatios: ratios,
   };
 }

@@ -99,6 +99,14 @@ export interface TrainConfig {
   resample: number;
   /** Jarzynski: walkers of the decoupled estimator population (0 for none). */
   estimatorWalkers: number;
+  /**
+   * Jarzynski on an RBM: the estimator population as this many independent islands (default 1;
+   * objectives/rbm-jarzynski.ts): log Z's SE then comes from the spread between islands, which a collapsed
+   * genealogy does not take away. At least 2 walkers per island. Not the default: when the walkers lag
+   * behind the model, smaller populations miss more of Z and the islands' spread does not show it (784 × 20
+   * digits, 400 updates: 5 islands of 100 put log Z 14 SEs below exact, one population of 500 3.8 SEs).
+   */
+  estimatorIslands?: number;
   /** PCD: probability of restarting a walker from the base each iteration. */
   reinit: number;
   /** α of the energy-magnitude penalty α(E_data[U²] + E_model[U²]) for mle, cd, pcd, jarzynski (0: none). */
@@ -176,6 +184,7 @@ export function defaultRbmTrainConfig(
     k: 1,
     resample: 0.5,
     estimatorWalkers: method === "jarzynski" ? 500 : 0,
+    estimatorIslands: 1,
     reinit: 0,
     optimizer: {
       name: "sgd",
@@ -220,6 +229,16 @@ export function validateTrainConfig(c: TrainConfig): void {
   int("walkers", c.walkers, 1);
   int("k", c.k, 1);
   int("estimatorWalkers", c.estimatorWalkers, 0);
+  const islands = c.estimatorIslands ?? 1;
+  int("estimatorIslands", islands, 1);
+  if (islands > 1) {
+    if (c.model.type !== "rbm" || c.method !== "jarzynski")
+      throw new RangeError("estimatorIslands applies to an RBM trained by jarzynski");
+    if (c.estimatorWalkers > 0 && 2 * islands > c.estimatorWalkers)
+      throw new RangeError(
+        `estimatorIslands (${islands}) needs at least 2 walkers per island, got estimatorWalkers ${c.estimatorWalkers}`,
+      );
+  }
   pos("step", c.step);
   unit("resample", c.resample);
   unit("reinit", c.reinit);
@@ -322,7 +341,10 @@ function buildRbmObjective(c: TrainConfig): Objective<unknown> {
         sweeps: c.k,
         resample: c.resample,
         scheme: c.scheme,
-        estimator: c.estimatorWalkers > 0 ? { walkers: c.estimatorWalkers } : undefined,
+        estimator:
+          c.estimatorWalkers > 0
+            ? { walkers: c.estimatorWalkers, islands: c.estimatorIslands ?? 1 }
+            : undefined,
       }) as Objective<unknown>;
     default:
       throw new RangeError(`an RBM trains with ${RBM_TRAIN_METHODS.join(", ")}, not '${c.method}'`);

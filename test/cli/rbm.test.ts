@@ -97,6 +97,34 @@ describe("ebm train --energy rbm", () => {
     assert.ok(sd > 0.007 && sd < 0.013, `sd(W) = ${sd}`); // 96 draws of N(0, 0.01²): sd within ±30%
   });
 
+  test("jarzynski: the walkers' health warnings are printed and in the JSON; islands give the estimator an SE", async () => {
+    // Resampling whenever ESS < N resamples at every update: the `resampling_frequent` warning.
+    const dir = join(tmp, "warned");
+    const args = [...COMMON, "--method", "jarzynski", "--iters", "30", "--resample", "1", "--walkers", "200"];
+    const r = await ebmInProcess(
+      "train",
+      ...args,
+      "--estimator-walkers",
+      "400",
+      "--estimator-islands",
+      "4",
+      "--out",
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /warning: training walkers: resampled at 30 of 30 updates/);
+    assert.match(r.stdout, /log Z \(estimator population\) +\d+\.\d+ ± \d+\.\d+/);
+    const j = await ebmInProcess("train", "--resume", dir, "--iters", "31", "--json");
+    assert.equal(j.code, 0, j.stderr);
+    const s = lastJson(j.stdout);
+    assert.ok(
+      s.warnings.some((w: string) => /^training walkers: resampled at 31 of 31 updates/.test(w)),
+      s.warnings,
+    );
+    assert.equal(s.config.estimatorIslands, 4);
+    assert.ok(Number.isFinite(s.estimatorLogZSe) && s.estimatorLogZSe > 0);
+  });
+
   for (const method of ["cd", "pcd", "jarzynski"])
     test(`${method}: resume from a checkpoint equals the uninterrupted run byte for byte`, async () => {
       const full = join(tmp, `full-${method}`);
@@ -133,6 +161,23 @@ describe("ebm train --energy rbm", () => {
       assert.match(noHidden.stderr, /--hidden H is required/);
       const wrong = await ebmInProcess("train", ...COMMON, "--method", "sm", "--out", out);
       assert.match(wrong.stderr, /--method for an RBM must be one of cd, pcd, jarzynski/);
+      const fewPerIsland = await ebmInProcess(
+        "train",
+        ...COMMON,
+        "--method",
+        "jarzynski",
+        "--estimator-walkers",
+        "3",
+        "--estimator-islands",
+        "2",
+        "--out",
+        out,
+      );
+      assert.equal(fewPerIsland.code, 2);
+      assert.match(
+        fewPerIsland.stderr,
+        /^ebm: error: --estimator-islands \(2\) needs at least 2 walkers per island, got --estimator-walkers 3\n$/,
+      );
       assert.ok(!existsSync(out));
     },
   );

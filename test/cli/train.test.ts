@@ -139,6 +139,10 @@ describe("ebm train", () => {
       [["--data", "moons", "--hidden", "0,3"], /--hidden/],
       [["--data", "moons", "--step", "-1"], /--step must be positive/],
       [["--data", "moons", "--method", "pcd", "--confinement", "0"], /confinement must be > 0/],
+      [
+        ["--data", "moons", "--estimator-islands", "2"],
+        /--estimator-islands applies to --energy rbm --method jarzynski/,
+      ],
     ];
     for (const [args, re] of cases) {
       const out = join(tmp, "never");

@@ -289,9 +289,12 @@ function markdown(r: RbmMnistResult): string {
           : "") +
         ` (AIS: ${pm(j.final.logZ, j.final.logZSe)}); last ESS ${f(j.ess, 1)} of ${o.jarzynskiWalkers}, ${j.resamplings} resamplings. ` +
         "The training walkers' estimate is biased low by their own feedback on θ (objectives/rbm-jarzynski.ts)." +
+        (j.estimatorLogZ !== undefined && o.estimatorIslands > 1
+          ? ` The estimator population runs as ${o.estimatorIslands} independent islands of about ${Math.round(o.estimatorWalkers / o.estimatorIslands)} walkers; its SE is the spread of their estimates (${o.estimatorIslands - 1} degrees of freedom).`
+          : "") +
         (!Number.isFinite(j.walkerLogZSe ?? Number.NaN) ||
         (j.estimatorLogZ !== undefined && !Number.isFinite(j.estimatorLogZSe ?? Number.NaN))
-          ? " No SE: all of that population's walkers descend from one initial walker, where the Lee–Whiteley estimate no longer depends on the run."
+          ? " No SE where none is shown: the Lee–Whiteley estimate is unavailable once all of a population's walkers descend from one initial walker (or when it comes out negative)."
           : "") +
         // Resampling at most updates, or a last ESS of a few walkers, means the weights collapsed onto a handful
         // of ancestors: the Lee–Whiteley SE of the running log Z then says nothing, and the gradient was noise.

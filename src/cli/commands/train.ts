@@ -82,6 +82,7 @@ interface RawTrainOptions {
   iters?: string;
   walkers?: string;
   estimatorWalkers?: string;
+  estimatorIslands?: string;
   step?: string;
   k?: string;
   resample?: string;
@@ -129,6 +130,7 @@ const CONFIG_KEYS = [
   "iters",
   "walkers",
   "estimator-walkers",
+  "estimator-islands",
   "step",
   "k",
   "resample",
@@ -245,7 +247,17 @@ function buildRbmConfig(
   if (raw.walkers !== undefined) c.walkers = parseInteger("--walkers", raw.walkers);
   if (raw.estimatorWalkers !== undefined)
     c.estimatorWalkers = parseInteger("--estimator-walkers", raw.estimatorWalkers, 0);
-  if (c.method !== "jarzynski") c.estimatorWalkers = 0;
+  if (raw.estimatorIslands !== undefined)
+    c.estimatorIslands = parseInteger("--estimator-islands", raw.estimatorIslands, 1);
+  if (c.method !== "jarzynski") {
+    c.estimatorWalkers = 0;
+    c.estimatorIslands = 1;
+  }
+  const islands = c.estimatorIslands ?? 1;
+  if (c.estimatorWalkers > 0 && 2 * islands > c.estimatorWalkers)
+    throw new UserError(
+      `--estimator-islands (${islands}) needs at least 2 walkers per island, got --estimator-walkers ${c.estimatorWalkers}`,
+    );
   if (raw.k !== undefined) c.k = parseInteger("--k", raw.k);
   if (raw.resample !== undefined) c.resample = parseNumber("--resample", raw.resample);
   if (raw.lr !== undefined) o.lr = parsePositive("--lr", raw.lr);
@@ -288,6 +300,7 @@ const NOT_FOR_GEBM = [
   ["trainableConfinement", "--trainable-confinement"],
   ["walkers", "--walkers"],
   ["estimatorWalkers", "--estimator-walkers"],
+  ["estimatorIslands", "--estimator-islands"],
   ["step", "--step"],
   ["k", "--k"],
   ["resample", "--resample"],
@@ -454,6 +467,8 @@ function finishConfig(
   raw: RawTrainOptions,
   c: TrainConfig,
 ): { config: TrainConfig; checkpointEvery: number } {
+  if (raw.estimatorIslands !== undefined)
+    throw new UserError("--estimator-islands applies to --energy rbm --method jarzynski");
   if (raw.iters !== undefined) c.iters = parseInteger("--iters", raw.iters, 0);
   if (raw.walkers !== undefined) c.walkers = parseInteger("--walkers", raw.walkers);
   if (raw.estimatorWalkers !== undefined)
@@ -579,11 +594,14 @@ function energyRun(dir: string, session: TrainSession, data: TrainingData, check
         line.push(
           `  confinement λ ${fmt(lambda, 4)} (learned, from ${cfg.model.type === "mlp" ? cfg.model.confinement : ""})`,
         );
+      const warnings = walkerWarningLines(session);
+      for (const w of warnings) line.push(`  warning: ${w}`);
       line.push(`checkpoint written to ${dir}`);
       return {
         lines: line,
         json: {
           ...info,
+          warnings,
           seconds,
           ...(lambda !== undefined ? { confinement: lambda } : {}),
           out: dir,
@@ -842,6 +860,21 @@ function openMetrics(dir: string, keep: Run["keepMetric"]): number {
   return openSync(path, "a");
 }
 
+/**
+ * The health warnings of a Jarzynski run's walkers (smc/health.ts) and of its estimator population, one
+ * line each: the numbers they concern (log Z and its SE, the gradient) are not reliable.
+ */
+function walkerWarningLines(session: TrainSession): string[] {
+  const d = session.objective.diagnostics(session.state.objective) as {
+    warnings?: { message: string }[];
+    estimator?: { warnings?: { message: string }[] };
+  };
+  return [
+    ...(d.warnings ?? []).map((w) => `training walkers: ${w.message}`),
+    ...(d.estimator?.warnings ?? []).map((w) => `estimator population: ${w.message}`),
+  ];
+}
+
 /** The progress line's statistics: loss, ESS, log Z ± SE (estimator population when there is one). */
 function status(info: ReturnType<TrainSession["info"]>): string {
   const parts: string[] = [];
@@ -974,6 +1007,10 @@ export function trainCommand(cmd: Command): Command {
     .option(
       "--estimator-walkers <n>",
       "jarzynski: decoupled estimator population for log Z (default 1000, rbm 500; 0 for none)",
+    )
+    .option(
+      "--estimator-islands <n>",
+      "rbm jarzynski: run the estimator as n independent islands, log Z's SE from their spread even after its genealogy collapses (default 1)",
     )
     .option("--step <h>", "ULA step size of the walker move (default 0.01)")
     .option("--k <n>", "mle, cd, pcd: moves per iteration; rbm: Gibbs sweeps (CD-k, PCD-k) (default 1)")
