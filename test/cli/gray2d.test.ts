@@ -41,6 +41,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       assert.ok(Number.isFinite(d.methods[m].nll) && d.methods[m].nll_se > 0, m);
       assert.ok(Number.isFinite(d.methods[m].nll_smc), m);
       assert.equal(d.methods[m].masses.length, 8, m);
+      assert.ok(d.methods[m].max_mass_error >= 0 && d.methods[m].max_mass_error_se > 0, m);
     }
     assert.equal(d.methods.jarzynski.log_z_source, "estimator");
     // PCD's chains' mode changes (last quarter: 5 of the 20 iterations, 100 chains); none for CD or Jarzynski.

@@ -113,8 +113,26 @@ const pm = (v: number | undefined, se: number | undefined, d = 3) =>
 const sci = (v: number, se: number) =>
   Number.isFinite(v) ? `${v.toExponential(1)} ± ${Number.isFinite(se) ? se.toExponential(1) : "—"}` : "—";
 
-function maxMassError(d: Gray2dDatasetResult, m: Gray2dMethodResult): number {
-  return m.masses.length ? Math.max(...m.masses.map((v, j) => Math.abs(v - d.weights[j]))) : Number.NaN;
+/**
+ * The largest |mass − weight| over the modes, with the SE of that mode's mass (0 when exact; the SE of the
+ * maximum itself would also carry the choice of the mode, which this leaves out) and the mode (1-based).
+ */
+function maxMassError(
+  d: Gray2dDatasetResult,
+  m: Gray2dMethodResult,
+): { value: number; se: number; mode: number } {
+  let best = { value: Number.NaN, se: Number.NaN, mode: 0 };
+  m.masses.forEach((v, j) => {
+    const e = Math.abs(v - d.weights[j]);
+    if (!(e <= best.value)) best = { value: e, se: m.massSe[j], mode: j + 1 };
+  });
+  return best;
+}
+
+/** maxMassError as "value ± se (mode k)", or "value (mode k)" when exact. */
+function maxMassErrorText(d: Gray2dDatasetResult, m: Gray2dMethodResult): string {
+  const e = maxMassError(d, m);
+  return `${pm(e.value, e.se)} (mode ${e.mode})`;
 }
 
 /**
@@ -225,7 +243,8 @@ function summary(r: Gray2dResult, outDir: string): Record<string, unknown> {
             mmd2_se: m.mmdSe,
             masses: m.masses,
             masses_se: m.massSe,
-            max_mass_error: maxMassError(d, m),
+            max_mass_error: maxMassError(d, m).value,
+            max_mass_error_se: maxMassError(d, m).se,
             acceptance: m.acceptance,
             mode_hops: m.modeHops
               ? {
@@ -320,14 +339,14 @@ function markdown(r: Gray2dResult): string {
     const hasMasses = d.centres.length > 0;
     const smcCol = !r.exact;
     lines.push(
-      `| method | held-out NLL | log Z (source) |${smcCol ? " NLL with SMC log Z |" : " KL(data‖model) |"} MMD² |${hasMasses ? " max mass error |" : ""} acceptance | train s |`,
+      `| method | held-out NLL | log Z (source) |${smcCol ? " NLL with SMC log Z |" : " KL(data‖model) |"} MMD² |${hasMasses ? " max mass error (± that mode's SE) |" : ""} acceptance | train s |`,
       `|---|---|---|---|---|${hasMasses ? "---|" : ""}---|---|`,
     );
     for (const m of d.methods) {
       lines.push(
         `| ${LABELS[m.method]} | ${pm(m.nll, m.nllSe)} | ${pm(m.logZ, m.logZSe)} (${m.logZSource}) |` +
           (smcCol ? ` ${pm(m.nllSmc, m.nllSmcSe)} |` : ` ${f(m.kl, 4)} |`) +
-          ` ${sci(m.mmd2, m.mmdSe)} |${hasMasses ? ` ${f(maxMassError(d, m))} |` : ""} ${f(m.acceptance)} | ${f(m.seconds, 1)} |`,
+          ` ${sci(m.mmd2, m.mmdSe)} |${hasMasses ? ` ${maxMassErrorText(d, m)} |` : ""} ${f(m.acceptance)} | ${f(m.seconds, 1)} |`,
       );
     }
     if (d.paired.length) {
@@ -409,7 +428,7 @@ export async function runGray2dCommand(raw: RawGray2dOptions): Promise<void> {
             : m.nllSmc !== undefined
               ? `  (SMC log Z: ${pm(m.nllSmc, m.nllSmcSe)})`
               : "";
-          const masses = m.masses.length ? `  max mass error ${f(maxMassError(d, m))}` : "";
+          const masses = m.masses.length ? `  max mass error ${maxMassErrorText(d, m)}` : "";
           console.log(`    ${LABELS[m.method].padEnd(10)} ${pm(m.nll, m.nllSe)}${extra}${masses}`);
           for (const w of m.warnings) console.log(`      warning: ${w}`);
         }
