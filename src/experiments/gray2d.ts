@@ -56,7 +56,7 @@ export interface Gray2dOptions {
   bits: number;
   /**
    * The quantisation box [lo, hi]² (both axes). Default (undefined): fitted to the training data with
-   * margins of a eighth of the data's range (data/gray.ts). Points outside go to the edge cells.
+   * margins of an eighth of the data's range (data/gray.ts). Points outside go to the edge cells.
    */
   box?: [number, number];
   iters: number;
