@@ -106,6 +106,7 @@ export {
   type DiscreteMoveOptions,
   resolveDiscreteMove,
 } from "./objectives/discrete-move.ts";
+export * from "./objectives/discrete-exact.ts";
 export * from "./objectives/discrete-cd.ts";
 export * from "./objectives/discrete-jarzynski.ts";
 export * from "./eval/discrete-logz.ts";

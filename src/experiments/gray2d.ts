@@ -4,7 +4,9 @@
  * Gray-coded (data/gray.ts), so a point is a state of {0,1}^(2·bits) (2^32 states at the default 16 bits).
  * An MLP U_θ: ℝ^(2·bits) → ℝ read at 0/1 inputs is trained from the same θ₀, data and seed by CD-k, PCD-k
  * and discrete Jarzynski SMC (objectives/discrete-*.ts); the walkers move by Gibbs-with-Gradients
- * (Grathwohl et al. 2021) or DMALA (Zhang et al. 2022).
+ * (Grathwohl et al. 2021) or DMALA (Zhang et al. 2022). When the model is enumerable, maximum likelihood
+ * with the exact gradient (objectives/discrete-exact.ts) can run as a fourth method: what the others would
+ * reach with an exact negative phase.
  *
  * Evaluation (all in nats, on held-out points quantised on the training data's box):
  *   - held-out NLL −log p(x) = U(x) + log Z, against the uniform distribution's 2·bits·log 2. log Z is exact
@@ -37,6 +39,7 @@ import { hammingKernel, mmd2 } from "../eval/mmd.ts";
 import { ModeChangeCounter, type ModeChanges } from "../eval/mode-changes.ts";
 import { multinomial } from "../math/resampling.ts";
 import { type DiscreteCdState, discreteCd, discretePcd } from "../objectives/discrete-cd.ts";
+import { discreteExactLikelihood } from "../objectives/discrete-exact.ts";
 import { discreteJarzynski, type DiscreteJarzynskiObjective } from "../objectives/discrete-jarzynski.ts";
 import { DISCRETE_MOVES, type DiscreteMoveName } from "../objectives/discrete-move.ts";
 import type { Objective } from "../objectives/objective.ts";
@@ -46,8 +49,14 @@ import { walkerWeights, weightedMeanSe } from "../smc/walkers.ts";
 import { adam, cosineDecay } from "../train/optim.ts";
 import { trainer } from "../train/trainer.ts";
 
-export const GRAY2D_METHODS = ["cd", "pcd", "jarzynski"] as const;
+/**
+ * The methods: CD-k, PCD-k, discrete Jarzynski SMC, and, for enumerable models only (2·bits ≤ 20), maximum
+ * likelihood with the exact gradient (objectives/discrete-exact.ts): the reference the others estimate.
+ */
+export const GRAY2D_METHODS = ["cd", "pcd", "jarzynski", "exact"] as const;
 export type Gray2dMethod = (typeof GRAY2D_METHODS)[number];
+/** The methods run by default (exact ML is opt-in: a pass over every state per iteration). */
+export const GRAY2D_DEFAULT_METHODS: Gray2dMethod[] = ["cd", "pcd", "jarzynski"];
 
 export interface Gray2dOptions {
   datasets: string[];
@@ -107,7 +116,7 @@ export const GRAY2D_DATASETS = ["2spirals", "8gaussians"];
  */
 export const GRAY2D_DEFAULTS: Gray2dOptions = {
   datasets: GRAY2D_DATASETS,
-  methods: [...GRAY2D_METHODS],
+  methods: [...GRAY2D_DEFAULT_METHODS],
   bits: 16,
   iters: 2000,
   walkers: 2000,
@@ -318,6 +327,10 @@ export function validateGray2dOptions(o: Gray2dOptions): void {
       );
   };
   int("bits", o.bits, 2, 16);
+  if (o.methods.includes("exact") && 2 * o.bits > MAX_ENUMERABLE_SITES)
+    throw new RangeError(
+      `methods: 'exact' needs an enumerable model, 2·bits ≤ ${MAX_ENUMERABLE_SITES} (bits ≤ ${MAX_ENUMERABLE_SITES / 2}), got bits ${o.bits}`,
+    );
   if (o.box !== undefined) {
     const [lo, hi] = o.box;
     if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
@@ -360,6 +373,7 @@ function objectiveFor(method: Gray2dMethod, o: Gray2dOptions): Objective<unknown
   const move = { move: o.move, dmalaStep: o.dmalaStep, steps: o.steps };
   if (method === "cd") return discreteCd(move) as Objective<unknown>;
   if (method === "pcd") return discretePcd({ ...move, walkers: o.walkers }) as Objective<unknown>;
+  if (method === "exact") return discreteExactLikelihood() as Objective<unknown>;
   return discreteJarzynski({
     ...move,
     walkers: o.walkers,

@@ -100,7 +100,7 @@ export function walkerDiagnostics(
     incrementSpread: inc.spread,
     nonFinite: inc.nonFinite,
     health: p.health,
-    warnings: walkerWarnings(p.health, w),
+    warnings: walkerWarnings(p.health, w, multinomial),
   };
 }
 
@@ -130,7 +130,7 @@ export function estimatorDiagnostics(
     get logZSe() {
       return multinomial ? Math.sqrt(logZRelVariance(w)) : Number.NaN;
     },
-    warnings: walkerWarnings(p.health, w),
+    warnings: walkerWarnings(p.health, w, multinomial),
   };
 }
 
@@ -171,7 +171,7 @@ export function islandEstimatorDiagnostics(
   const warnings: HealthWarning[] = [];
   islands.forEach((p, i) => {
     for (const w of walkerWarnings(p.health, p.walkers))
-      if (w.code !== "genealogy_collapsed" && w.code !== "few_walkers")
+      if (w.code !== "genealogy_collapsed" && w.code !== "few_walkers" && w.code !== "variance_negative")
         warnings.push({ code: w.code, message: `island ${i + 1}: ${w.message}` });
   });
   return {

@@ -46,6 +46,8 @@
  *   estimate by an unknown amount.
  * - `genealogy_collapsed` (`genealogyWarning` in ./walkers.ts, from the walkers rather than these statistics):
  *   every weighted walker descends from one initial walker, so the Lee–Whiteley standard errors are NaN.
+ * - `variance_negative` (`negativeVarianceWarning` in ./walkers.ts, multinomial resampling only): the
+ *   Lee–Whiteley estimate of Var(Ẑ)/Z² came out negative, so log Z has no standard error from the run.
  *
  * AIS (rbm/ais.ts, not wired in yet) fits the same checks if each of its path steps is recorded with
  * `recordWeightUpdate` (no resampling). From its final result alone only `few_walkers` and the ESS check
@@ -62,7 +64,8 @@ export interface HealthWarning {
     | "resampling_frequent"
     | "move_unstable"
     | "nonfinite_weights"
-    | "genealogy_collapsed";
+    | "genealogy_collapsed"
+    | "variance_negative";
   message: string;
 }
 

@@ -168,11 +168,20 @@ export function genealogyWarning(w: WeightedWalkers): HealthWarning | undefined 
   };
 }
 
-/** `walkerHealth`'s warnings for these walkers' updates, plus `genealogyWarning`'s. */
-export function walkerWarnings(stats: WalkerHealthStats, w: WeightedWalkers): HealthWarning[] {
+/**
+ * `walkerHealth`'s warnings for these walkers' updates, plus `genealogyWarning`'s and, when the resampling
+ * is multinomial (the Lee–Whiteley estimator's setting), `negativeVarianceWarning`'s.
+ */
+export function walkerWarnings(
+  stats: WalkerHealthStats,
+  w: WeightedWalkers,
+  multinomial = true,
+): HealthWarning[] {
   const warnings = walkerHealth(stats);
   const g = genealogyWarning(w);
   if (g) warnings.push(g);
+  const v = multinomial && !g ? negativeVarianceWarning(w) : undefined;
+  if (v) warnings.push(v);
   return warnings;
 }
 
@@ -188,6 +197,12 @@ function eveCorrection(w: WeightedWalkers): number {
  * when the estimate is negative (it is unbiased, not positive, with few walkers).
  */
 export function logZRelVariance(w: WeightedWalkers): number {
+  const v = lwRelVarianceRaw(w);
+  return v >= 0 ? v : Number.NaN;
+}
+
+/** `logZRelVariance` before its sign check: may be negative; NaN for N < 2 or one Eve. */
+function lwRelVarianceRaw(w: WeightedWalkers): number {
   const n = w.n;
   if (n < 2) return Number.NaN;
   const weights = walkerWeights(w, new Float64Array(n));
@@ -196,8 +211,23 @@ export function logZRelVariance(w: WeightedWalkers): number {
   if (positiveCount(perEve) < 2) return Number.NaN;
   let s2 = 0;
   for (let e = 0; e < n; e++) s2 += perEve[e] * perEve[e];
-  const v = 1 - eveCorrection(w) * (1 - s2);
-  return v >= 0 ? v : Number.NaN;
+  return 1 - eveCorrection(w) * (1 - s2);
+}
+
+/**
+ * A `variance_negative` warning when the Lee–Whiteley estimate of Var(Ẑ)/Z² is negative: it is unbiased,
+ * not positive, and comes out negative when few lineages survive many resamplings (the correction
+ * (N/(N−1))^{R+1} then outweighs the spread over Eves), so log Z has no standard error from this run.
+ */
+export function negativeVarianceWarning(w: WeightedWalkers): HealthWarning | undefined {
+  const v = lwRelVarianceRaw(w);
+  if (!(v < 0)) return undefined;
+  return {
+    code: "variance_negative",
+    message:
+      `the Lee–Whiteley variance estimate of log Z is negative (${v.toPrecision(2)}, ${eveCount(w)} surviving ` +
+      `lineages after ${w.resamplings} resamplings): no standard error; use independent replicas`,
+  };
 }
 
 /**

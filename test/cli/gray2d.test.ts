@@ -60,7 +60,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, "results.json"), "utf8")), s);
   });
 
-  test("--bits 8: exact evaluation by enumeration", () => {
+  test("--bits 8: exact evaluation by enumeration, and exact maximum likelihood as a method", () => {
     const out = join(tmp, "bits8");
     const r = ebm(
       "reproduce",
@@ -70,13 +70,15 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       "--bits",
       "8",
       "--methods",
-      "jarzynski",
+      "jarzynski,exact",
       "--out",
       out,
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /16 sites \(2\^16 states\).*exact evaluation by enumeration/);
     assert.match(r.stdout, /Jarzynski\s+\d+\.\d+ ± \d+\.\d+\s+KL \d+\.\d+/);
+    assert.match(r.stdout, /exact ML\s+\d+\.\d+ ± \d+\.\d+\s+KL \d+\.\d+/);
+    assert.match(r.stdout, /exact ML − Jarzynski -?\d+\.\d+ ± \d+\.\d+/);
     const report = readFileSync(join(out, "report.md"), "utf8");
     assert.match(report, /estimator − exact \(in SE\)/);
   });
@@ -87,6 +89,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       [["--datasets", "nope"], /--datasets: unknown data set 'nope'/],
       [["--methods", "cd,magic"], /--methods: unknown method 'magic'/],
       [["--bits", "40"], /--bits must be an integer from 2 to 16/],
+      [["--methods", "pcd,exact"], /--methods: 'exact' needs an enumerable model, .*got bits 16/],
       [["--box", "3,1"], /--box: expected two numbers LO,HI with LO < HI, got '3,1'/],
       [["--box", "1"], /--box: expected two numbers LO,HI/],
       [["--move", "hmc"], /--move: expected gwg or dmala, got 'hmc'/],

@@ -25,6 +25,7 @@ import {
   eveCount,
   genealogyWarning,
   logZRelVariance,
+  negativeVarianceWarning,
   retireNonFinite,
   walkerWarnings,
   weightedMeanSe,
@@ -162,6 +163,33 @@ test("a genealogy collapsed onto one Eve gives NaN Lee–Whiteley SEs and a warn
   w.logw[3] = Number.NEGATIVE_INFINITY;
   assert.equal(eveCount(w), 1);
   assert.ok(Number.isNaN(logZRelVariance(w)) && Number.isNaN(weightedMeanSe(w, x).se));
+});
+
+test("a negative Lee–Whiteley variance estimate gives no SE and a warning that says why", () => {
+  const n = 40;
+  const x = Array.from({ length: n }, (_, i) => i / n);
+  const w = walkersAt(x, new Array(n).fill(0));
+  // Two Eves of equal weight after 30 resamplings: 1 − (40/39)^31·(1 − ½) = −0.096 < 0.
+  w.resamplings = 30;
+  for (let i = 0; i < n; i++) w.eve[i] = i < n / 2 ? 0 : 1;
+  assert.ok(Number.isNaN(logZRelVariance(w)));
+  assert.equal(genealogyWarning(w), undefined);
+  const v = negativeVarianceWarning(w);
+  assert.equal(v?.code, "variance_negative");
+  assert.match(v!.message, /negative \(-0\.096, 2 surviving lineages after 30 resamplings\)/);
+  assert.deepEqual(
+    walkerWarnings(walkerHealthStats(n), w).map((c) => c.code),
+    ["few_walkers", "variance_negative"],
+  );
+  // Only where the estimator applies (multinomial resampling).
+  assert.deepEqual(
+    walkerWarnings(walkerHealthStats(n), w, false).map((c) => c.code),
+    ["few_walkers"],
+  );
+  // Fewer resamplings: (40/39)^11·½ < 1, a proper estimate and no warning.
+  w.resamplings = 10;
+  assert.ok(logZRelVariance(w) > 0);
+  assert.equal(negativeVarianceWarning(w), undefined);
 });
 
 /** Isotropic Gaussian U(x) = |x − m|²/(2s²), θ = (m_1..m_d, log s); `wall`: U = +∞ for x_0 > wall. */

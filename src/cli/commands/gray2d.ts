@@ -55,7 +55,12 @@ interface RawGray2dOptions {
   progress: boolean;
 }
 
-const LABELS: Record<Gray2dMethod, string> = { cd: "CD", pcd: "PCD", jarzynski: "Jarzynski" };
+const LABELS: Record<Gray2dMethod, string> = {
+  cd: "CD",
+  pcd: "PCD",
+  jarzynski: "Jarzynski",
+  exact: "exact ML",
+};
 
 function parseOptions(raw: RawGray2dOptions): Gray2dOptions {
   const o: Gray2dOptions = { ...GRAY2D_DEFAULTS, ...(raw.quick ? GRAY2D_QUICK : {}) };
@@ -101,7 +106,7 @@ function parseOptions(raw: RawGray2dOptions): Gray2dOptions {
     throw new UserError(
       (e as Error).message
         .replace(/^unknown data set/, "--datasets: unknown data set")
-        .replace(/^(\w+) /, "--$1 "),
+        .replace(/^(\w+)(:? )/, "--$1$2"),
     );
   }
   return o;
@@ -305,7 +310,12 @@ function markdown(r: Gray2dResult): string {
       `MLP ${[sites, ...o.hidden, 1].join("→")} (SiLU) read at 0/1 inputs, trained from the same θ₀, data and seed ` +
       `by CD-${o.steps} (chains from the minibatch), PCD-${o.steps} (${o.walkers} persistent chains from uniform ` +
       `draws) and discrete Jarzynski SMC (${o.walkers} walkers from uniform draws, resampling at ESS < ${o.resample}·N, ` +
-      `+ ${o.estimatorWalkers} estimator walkers); ${o.steps} ${o.move === "gwg" ? "Gibbs-with-Gradients" : `DMALA (α = ${o.dmalaStep})`} ` +
+      `+ ${o.estimatorWalkers} estimator walkers)` +
+      (o.methods.includes("exact")
+        ? `, and by maximum likelihood with the exact gradient (the model term summed over all 2^${sites} states: ` +
+          "the reference the sampling methods estimate)"
+        : "") +
+      `; ${o.steps} ${o.move === "gwg" ? "Gibbs-with-Gradients" : `DMALA (α = ${o.dmalaStep})`} ` +
       `step(s) per iteration, Adam ${o.lr} (cosine to a tenth), ${o.iters} iterations, minibatch ${o.batch} of ` +
       `${o.dataSize} points, ${o.heldOut} held-out points, seed ${o.seed}.`,
     "",
@@ -455,7 +465,10 @@ export function gray2dOptions(cmd: Command, defaultOut: string): Command {
       `one data set (${GRAY2D_QUICK.datasets?.join(",")}), MLP ${GRAY2D_QUICK.hidden?.join("×")}, ${GRAY2D_QUICK.iters} iterations (seconds)`,
     )
     .option("--datasets <list>", `comma-separated built-in 2-D sets (default ${d.datasets.join(",")})`)
-    .option("--methods <list>", `comma-separated subset of ${GRAY2D_METHODS.join(",")}`)
+    .option(
+      "--methods <list>",
+      `comma-separated subset of ${GRAY2D_METHODS.join(",")} (default ${d.methods.join(",")}; exact: maximum likelihood with the exact gradient over every state, --bits ≤ 10 only)`,
+    )
     .option(
       "--bits <n>",
       `bits per coordinate, 2–16; ≤ 10 evaluates exactly by enumeration (default ${d.bits})`,
