@@ -34,6 +34,8 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
     const s = JSON.parse(r.stdout.trim().split("\n").pop() as string);
     assert.equal(s.experiment, "gray2d");
     assert.equal(s.options.bits, 16);
+    // The training pool defaults to as many points as the minibatches draw (20 iterations × 200).
+    assert.equal(s.options.dataSize, 20 * 200);
     const d = s.datasets[0];
     assert.equal(d.name, "8gaussians");
     assert.equal(d.sites, 32);
@@ -56,6 +58,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
     assert.equal(readFileSync(join(out, "gray2d.png")).subarray(1, 4).toString(), "PNG");
     const report = readFileSync(join(out, "report.md"), "utf8");
     assert.match(report, /held-out NLL/);
+    assert.match(report, /from 4000 training points \(as many as the minibatches draw/);
     assert.match(report, /estimator population/);
     assert.deepEqual(JSON.parse(readFileSync(join(out, "results.json"), "utf8")), s);
   });
@@ -71,6 +74,8 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       "8",
       "--methods",
       "jarzynski,exact",
+      "--data-size",
+      "500",
       "--out",
       out,
     );
@@ -81,6 +86,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
     assert.match(r.stdout, /exact ML − Jarzynski -?\d+\.\d+ ± \d+\.\d+/);
     const report = readFileSync(join(out, "report.md"), "utf8");
     assert.match(report, /estimator − exact \(in SE\)/);
+    assert.match(report, /from 500 training points \(a fixed sample: each point is drawn about 8\.0 times\)/);
   });
 
   test("bad options: one line, exit 2, nothing written", async () => {
@@ -94,6 +100,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       [["--box", "1"], /--box: expected two numbers LO,HI/],
       [["--move", "hmc"], /--move: expected gwg or dmala, got 'hmc'/],
       [["--iters", "0"], /--iters must be an integer ≥ 1/],
+      [["--data-size", "1"], /--data-size must be an integer ≥ 2/],
       [["--lr", "-1"], /--lr must be positive/],
       [["--hidden", "16,x"], /--hidden must be a number/],
       [["--seed", "1.5"], /--seed must be an integer/],
@@ -117,6 +124,7 @@ describe("ebm reproduce gray2d", { skip: WASM_PASS_SKIP }, () => {
       "--box",
       "--move",
       "--steps",
+      "--data-size",
       "--json",
       "--seed",
       "--out",

@@ -4,13 +4,14 @@
  *  - Jarzynski's held-out NLL (log Z from its estimator population, and from annealed SMC) is below the
  *    uniform distribution's 32·log 2 = 22.18 nats by more than 1 nat plus 3 SE;
  *  - with the SMC log Z (the same estimator for every method), Jarzynski's NLL is below CD's and PCD's by
- *    more than 2 combined SEs. Measured on seeds 0–3 (native): Jarzynski 20.63/20.60/20.67/20.63,
- *    CD 20.97/20.72/20.87/20.88, PCD 21.28/21.08/21.22/21.35 (SEs 0.015–0.028; the smallest gap, seed 1,
- *    is 3.8 combined SEs); the true quantised density 20.33–20.43;
+ *    more than 2 combined SEs. Measured on seeds 0–3 (native; 80 000 training points, iters × batch):
+ *    Jarzynski 20.53/20.49/20.46/20.55, CD 21.09/20.66/20.77/20.93, PCD 21.21/21.26/21.10/21.14 (SEs
+ *    0.014–0.033; the smallest gap, Jarzynski − CD on seed 1, is −0.170 ± 0.020 paired); the true
+ *    quantised density 20.25–20.33;
  *  - the paired differences (same held-out points, SMC log Z for all) equal the differences of those NLLs,
  *    with an SE no larger than the unpaired one, and put Jarzynski below CD and PCD by more than 3 SE;
  *  - the estimator population and SMC agree on Jarzynski's log Z within 3 combined SEs;
- *  - PCD's mode-change count covers its 1000 chains over the last 100 iterations; seed 0 measured 0.127 ±
+ *  - PCD's mode-change count covers its 1000 chains over the last 100 iterations; seed 0 measured 0.125 ±
  *    0.001 changes per chain and iteration, 42% of the single-flip ones by a coordinate's first Gray bit
  *    (a reflection across the box): asserted above 0.05 and above 20%, the chains are not stuck in modes.
  * The 8-bit variant (2^16 states, evaluated by enumeration): the estimator population's log Z is within 3

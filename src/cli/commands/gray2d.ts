@@ -44,6 +44,7 @@ interface RawGray2dOptions {
   walkers?: string;
   estimatorWalkers?: string;
   batch?: string;
+  dataSize?: string;
   steps?: string;
   move?: string;
   dmalaStep?: string;
@@ -86,6 +87,7 @@ function parseOptions(raw: RawGray2dOptions): Gray2dOptions {
   if (raw.estimatorWalkers !== undefined)
     o.estimatorWalkers = parseInteger("--estimator-walkers", raw.estimatorWalkers, 0);
   if (raw.batch !== undefined) o.batch = parseInteger("--batch", raw.batch);
+  if (raw.dataSize !== undefined) o.dataSize = parseInteger("--data-size", raw.dataSize, 2);
   if (raw.steps !== undefined) o.steps = parseInteger("--steps", raw.steps);
   if (raw.move !== undefined) {
     if (!(DISCRETE_MOVES as readonly string[]).includes(raw.move))
@@ -243,6 +245,8 @@ function summary(r: Gray2dResult, outDir: string): Record<string, unknown> {
             smc: m.smc ?? null,
             estimator: m.estimator ?? null,
             training_walkers: m.walkersLogZ ?? null,
+            generalisation_gap: m.generalisationGap.gap,
+            generalisation_gap_se: m.generalisationGap.se,
             kl: m.kl,
             mmd2: m.mmd2,
             mmd2_se: m.mmdSe,
@@ -296,6 +300,15 @@ function modeHopsLine(d: Gray2dDatasetResult): string | null {
   );
 }
 
+/** What the training pool is: as many points as the minibatches draw (fresh data), or a fixed sample. */
+function trainingPoolText(o: Gray2dOptions): string {
+  const draws = o.iters * o.batch;
+  const n = o.dataSize ?? draws;
+  return n >= draws
+    ? "as many as the minibatches draw: each point is drawn about once, as if every minibatch were fresh"
+    : `a fixed sample: each point is drawn about ${(draws / n).toFixed(draws / n < 10 ? 1 : 0)} times`;
+}
+
 function markdown(r: Gray2dResult): string {
   const o = r.options;
   const sites = 2 * o.bits;
@@ -316,8 +329,9 @@ function markdown(r: Gray2dResult): string {
           "the reference the sampling methods estimate)"
         : "") +
       `; ${o.steps} ${o.move === "gwg" ? "Gibbs-with-Gradients" : `DMALA (α = ${o.dmalaStep})`} ` +
-      `step(s) per iteration, Adam ${o.lr} (cosine to a tenth), ${o.iters} iterations, minibatch ${o.batch} of ` +
-      `${o.dataSize} points, ${o.heldOut} held-out points, seed ${o.seed}.`,
+      `step(s) per iteration, Adam ${o.lr} (cosine to a tenth), ${o.iters} iterations, minibatch ${o.batch} drawn ` +
+      `with replacement from ${o.dataSize} training points (${trainingPoolText(o)}), ${o.heldOut} held-out ` +
+      `points, seed ${o.seed}.`,
     "",
     r.exact
       ? `Evaluation: exact, by enumerating the 2^${sites} states: log Z, held-out NLL, KL(data‖model) against ` +
@@ -330,7 +344,10 @@ function markdown(r: Gray2dResult): string {
         `resampled to equal weights and moved by ${2 * sites} GWG steps at β = 1.`,
     "",
     "NLL = U(x) + log Z in nats per held-out point (± SE: held-out sampling and log Z in quadrature). MMD² " +
-      "uses the kernel exp(−Hamming/sites) on the states (± jackknife SE).",
+      "uses the kernel exp(−Hamming/sites) on the states (± jackknife SE). Held-out − training NLL: the mean " +
+      `energy of the held-out points minus that of ${Math.min(o.heldOut, o.dataSize ?? o.iters * o.batch)} ` +
+      "training points (log Z cancels; ± SE of the two means in quadrature): how much better the model scores " +
+      "the points it was trained on.",
     "",
     "![figure](gray2d.png)",
     "",
@@ -349,14 +366,15 @@ function markdown(r: Gray2dResult): string {
     const hasMasses = d.centres.length > 0;
     const smcCol = !r.exact;
     lines.push(
-      `| method | held-out NLL | log Z (source) |${smcCol ? " NLL with SMC log Z |" : " KL(data‖model) |"} MMD² |${hasMasses ? " max mass error (± that mode's SE) |" : ""} acceptance | train s |`,
-      `|---|---|---|---|---|${hasMasses ? "---|" : ""}---|---|`,
+      `| method | held-out NLL | log Z (source) |${smcCol ? " NLL with SMC log Z |" : " KL(data‖model) |"} MMD² |${hasMasses ? " max mass error (± that mode's SE) |" : ""} held-out − training NLL | acceptance | train s |`,
+      `|---|---|---|---|---|${hasMasses ? "---|" : ""}---|---|---|`,
     );
     for (const m of d.methods) {
       lines.push(
         `| ${LABELS[m.method]} | ${pm(m.nll, m.nllSe)} | ${pm(m.logZ, m.logZSe)} (${m.logZSource}) |` +
           (smcCol ? ` ${pm(m.nllSmc, m.nllSmcSe)} |` : ` ${f(m.kl, 4)} |`) +
-          ` ${sci(m.mmd2, m.mmdSe)} |${hasMasses ? ` ${maxMassErrorText(d, m)} |` : ""} ${f(m.acceptance)} | ${f(m.seconds, 1)} |`,
+          ` ${sci(m.mmd2, m.mmdSe)} |${hasMasses ? ` ${maxMassErrorText(d, m)} |` : ""}` +
+          ` ${pm(m.generalisationGap.gap, m.generalisationGap.se)} | ${f(m.acceptance)} | ${f(m.seconds, 1)} |`,
       );
     }
     if (d.paired.length) {
@@ -484,6 +502,11 @@ export function gray2dOptions(cmd: Command, defaultOut: string): Command {
       `Jarzynski's decoupled estimator population (default ${d.estimatorWalkers})`,
     )
     .option("--batch <n>", `data minibatch, and CD's chains (default ${d.batch})`)
+    .option(
+      "--data-size <n>",
+      "training points drawn from each set (default: iters × batch, so that each is drawn about once and the " +
+        "minibatches are as good as fresh data; fewer trains on a fixed sample)",
+    )
     .option("--steps <n>", `sampler steps per iteration, every method (default ${d.steps})`)
     .option("--move <name>", `walker move: ${DISCRETE_MOVES.join(" or ")} (default ${d.move})`)
     .option("--dmala-step <a>", `DMALA step α (default ${d.dmalaStep})`)
