@@ -72,8 +72,22 @@ export function isStale(out) {
   }
 }
 
+/**
+ * Throws unless `out` may be (re)built: missing, an empty folder, or a folder holding an earlier build (its
+ * build.json). The build replaces the folder whole, so anything else there would be lost.
+ */
+export function checkOut(out) {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new Error(`${out} exists and is not a folder`);
+  if (readdirSync(out).length > 0 && !existsSync(join(out, "build.json")))
+    throw new Error(
+      `${out} holds files that are not a playground build (no build.json); give a new or empty folder`,
+    );
+}
+
 /** Builds into `out` (replacing what the build writes there); returns the list of files written. */
 export async function buildWeb(out) {
+  checkOut(out);
   const { build } = await import("esbuild");
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -116,6 +130,7 @@ async function cli(argv) {
   const outIdx = argv.indexOf("--out");
   const out = resolve(outIdx >= 0 ? argv[outIdx + 1] : join(repo, "dist/web"));
   const quiet = argv.includes("--quiet");
+  checkOut(out);
   if (argv.includes("--if-stale") && !isStale(out)) {
     if (!quiet) console.log(`${relative(process.cwd(), out) || "."} is up to date`);
     return;

@@ -11,7 +11,7 @@
  * single-threaded SIMD build in the page, the binary Node runs, and seeded numbers equal Node's.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -28,6 +28,14 @@ interface PlaygroundOptions {
 
 /** Builds `dir` when it is missing or stale (scripts/build-web.mjs --if-stale); a UserError when it cannot. */
 function ensureBuilt(dir: string): void {
+  // The build replaces DIR whole: refuse a folder (or file) that is not an earlier build before anything runs.
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UserError(`--dir ${dir}: exists and is not a folder`);
+    if (readdirSync(dir).length > 0 && !existsSync(join(dir, "build.json")))
+      throw new UserError(
+        `--dir ${dir}: holds files that are not a playground build (no build.json); give a new or empty folder`,
+      );
+  }
   const r = spawnSync(process.execPath, [join(REPO, "scripts/build-web.mjs"), "--out", dir, "--if-stale"], {
     encoding: "utf8",
   });
@@ -70,7 +78,7 @@ export function playgroundCommand(cmd: Command): Command {
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option(
       "--dir <folder>",
-      "the built page's folder, built there when missing or stale (default: dist/web)",
+      "the built page's folder, built there when missing or stale; a new or empty folder, or an earlier build (default: dist/web)",
     )
     .action(runPlayground);
 }
