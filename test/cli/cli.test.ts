@@ -104,5 +104,9 @@ describe("ebm CLI", { skip: WASM_PASS_SKIP }, () => {
     const r = await ebm("bench", "--only", "nope");
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--only/);
+    // An empty list names nothing: refused, not taken as "all".
+    const e = await ebm("bench", "--only", "");
+    assert.equal(e.code, 2);
+    assert.match(e.stderr.trim(), /^ebm: error: --only: no workload named/);
   });
 });

@@ -84,6 +84,7 @@ describe("ebm reproduce", () => {
       [["toy2d", "--methods", "cd,magic"], /--methods: unknown method 'magic'/],
       [["gmm50d", "--mass", "1.5"], /--mass must be in \(0, 1\)/],
       [["gmm50d", "--dim", "0"], /--dim must be an integer/],
+      [["gmm50d", "--dim", "1000000000"], /--dim must be an integer from 1 to 1000/],
     ];
     for (const [i, [args, re]] of cases.entries()) {
       const r = await (i === 0 ? ebmBothWays : ebmInProcess)("reproduce", ...args, "--out", out);

@@ -93,8 +93,9 @@ function header(peer: PeerBench | undefined): string {
 
 /** The workloads named by --only (all by default), each checked against `all`. */
 function selectWorkloads(all: Workload[], only: string | undefined): Workload[] {
-  if (!only) return all;
+  if (only === undefined) return all;
   const names = only.split(",").map((s) => s.trim());
+  if (names.every((n) => n === "")) throw new UserError("--only: no workload named (see ebm bench --list)");
   for (const n of names)
     if (!all.some((w) => w.name === n))
       throw new UserError(`--only: unknown workload '${n}' (see ebm bench --list)`);

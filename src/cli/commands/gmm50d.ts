@@ -15,7 +15,14 @@ import {
   runGmm50d,
   validateGmm50dOptions,
 } from "../../node.ts";
-import { parseInteger, parseNumber, parseSeed, printable, UserError } from "../errors.ts";
+import {
+  parseInteger,
+  parseIntegerInRange,
+  parseNumber,
+  parseSeed,
+  printable,
+  UserError,
+} from "../errors.ts";
 import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawGmm50dOptions {
@@ -52,7 +59,7 @@ function parseOptions(raw: RawGmm50dOptions): Gmm50dOptions {
       );
   const o: Gmm50dOptions = {
     ...GMM50D_DEFAULTS,
-    dim: parseInteger("--dim", raw.dim),
+    dim: parseIntegerInRange("--dim", raw.dim, 1, 1000),
     mass: parseNumber("--mass", raw.mass),
     methods: methods as Gmm50dMethod[],
     walkers: parseInteger("--walkers", raw.walkers, 2),
@@ -202,7 +209,7 @@ export async function runGmm50dCommand(raw: RawGmm50dOptions): Promise<void> {
 export function gmm50dOptions(cmd: Command): Command {
   const d = GMM50D_DEFAULTS;
   return cmd
-    .option("--dim <d>", "dimension", String(d.dim))
+    .option("--dim <d>", "dimension, 1 to 1000", String(d.dim))
     .option("--mass <m>", "target mass of mode b, in (0, 1)", String(d.mass))
     .option("--methods <list>", "comma-separated subset of methods", GMM50D_METHODS.join(","))
     .option("--walkers <n>", "walkers per method", String(d.walkers))
