@@ -146,6 +146,8 @@ function mlpSpec(spec: MlpModelSpec): MlpSpec {
 
 /** Throws a RangeError naming the field when `spec` is malformed. */
 export function validateModelSpec(spec: ModelSpec): void {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec))
+    throw new RangeError(`model must be an object with a type, got ${spec === null ? "null" : typeof spec}`);
   if (spec.type === "rbm") {
     for (const k of ["visible", "hidden"] as const)
       if (!(Number.isSafeInteger(spec[k]) && spec[k] >= 1 && spec[k] <= 1 << 16))

@@ -203,6 +203,8 @@ export function defaultRbmTrainConfig(
 
 /** Throws a RangeError naming the field when `c` is not a valid configuration. */
 export function validateTrainConfig(c: TrainConfig): void {
+  if (typeof c !== "object" || c === null || Array.isArray(c))
+    throw new RangeError(`the configuration must be an object, got ${c === null ? "null" : typeof c}`);
   validateModelSpec(c.model);
   if (c.model.type === "rbm") {
     if (!(RBM_TRAIN_METHODS as readonly string[]).includes(c.method))

@@ -226,6 +226,18 @@ describe("commands on a trained model", () => {
 
   test("bad input: one line naming the option or file, exit 2, nothing written", { skip }, async () => {
     const out = join(tmp, "never.csv");
+    // Copies whose config.json has no model, a null one, or a configuration that is not an object.
+    const broken = (name: string, edit: (c: Record<string, unknown>) => void) => {
+      const dir = join(tmp, name);
+      cpSync(model, dir, { recursive: true });
+      const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+      edit(c);
+      writeFileSync(join(dir, "config.json"), JSON.stringify(c));
+      return dir;
+    };
+    const noModel = broken("no-model", (c) => delete (c.config as Record<string, unknown>).model);
+    const nullModel = broken("null-model", (c) => ((c.config as Record<string, unknown>).model = null));
+    const stringConfig = broken("string-config", (c) => (c.config = "mlp"));
     const cases: [string[], RegExp][] = [
       [
         ["density", "--model", join(tmp, "missing"), "--out", out],
@@ -251,6 +263,18 @@ describe("commands on a trained model", () => {
       [["logz", "--model", model, "--replicas", "1"], /--replicas/],
       [["eval", "--model", model, "--data", "nosuchset"], /--data: 'nosuchset'/],
       [["eval", "--model", model, "--data", join(tmp, "absent.csv")], /--data: .*absent\.csv/],
+      [
+        ["density", "--model", noModel, "--out", out],
+        /--model: .*config\.json: model must be an object with a type, got undefined/,
+      ],
+      [
+        ["logz", "--model", nullModel],
+        /--model: .*config\.json: model must be an object with a type, got null/,
+      ],
+      [
+        ["sample", "--model", stringConfig, "--out", out],
+        /config\.json: the configuration must be an object, got string/,
+      ],
     ];
     for (const [i, [args, pattern]] of cases.entries())
       assertUserError(await (i === 0 ? ebmBothWays : ebmInProcess)(...args), pattern, args.join(" "));
