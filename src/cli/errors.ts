@@ -25,6 +25,16 @@ export function parseNumberList(name: string, value: string, length?: number): n
   return parts.map((p) => parseNumber(name, p));
 }
 
+/** Network layer widths: comma-separated integers from 1 to 4096. */
+export function parseLayerWidths(name: string, value: string): number[] {
+  const h = parseNumberList(name, value);
+  if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
+    throw new UserError(
+      `${name} must be comma-separated layer widths from 1 to 4096, got '${printable(value)}'`,
+    );
+  return h;
+}
+
 /** A seed: an integer of magnitude at most 2^53 (beyond that, distinct seeds would collide). */
 export function parseSeed(name: string, value: string): number {
   const v = parseNumber(name, value);

@@ -85,6 +85,10 @@ describe("ebm reproduce", () => {
       [["gmm50d", "--mass", "1.5"], /--mass must be in \(0, 1\)/],
       [["gmm50d", "--dim", "0"], /--dim must be an integer/],
       [["gmm50d", "--dim", "1000000000"], /--dim must be an integer from 1 to 1000/],
+      [
+        ["toy2d", "--hidden", "8,0"],
+        /--hidden must be comma-separated layer widths from 1 to 4096, got '8,0'/,
+      ],
     ];
     for (const [i, [args, re]] of cases.entries()) {
       const r = await (i === 0 ? ebmBothWays : ebmInProcess)("reproduce", ...args, "--out", out);

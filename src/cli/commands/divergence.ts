@@ -25,8 +25,8 @@ import {
 } from "../../node.ts";
 import {
   parseInteger,
+  parseLayerWidths,
   parseNumber,
-  parseNumberList,
   parsePositive,
   parseSeed,
   printable,
@@ -117,11 +117,7 @@ function divergenceOptions(raw: RawDivergenceOptions, isKale: boolean): Divergen
   }
   let hidden: number[] | undefined;
   if (raw.hidden !== undefined) {
-    hidden = parseNumberList("--hidden", raw.hidden);
-    if (!hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 4096))
-      throw new UserError(
-        `--hidden must be comma-separated integers from 1 to 4096, got '${printable(raw.hidden)}'`,
-      );
+    hidden = parseLayerWidths("--hidden", raw.hidden);
   }
   const steps = raw.steps === undefined ? undefined : parseInteger("--steps", raw.steps);
   const lr = raw.lr === undefined ? undefined : parsePositive("--lr", raw.lr, 1);

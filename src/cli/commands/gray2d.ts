@@ -26,6 +26,7 @@ import {
 import {
   parseInteger,
   parseIntegerInRange,
+  parseLayerWidths,
   parseNumberList,
   parsePositive,
   parseSeed,
@@ -97,9 +98,7 @@ function parseOptions(raw: RawGray2dOptions): Gray2dOptions {
   if (raw.dmalaStep !== undefined) o.dmalaStep = parsePositive("--dmala-step", raw.dmalaStep);
   if (raw.lr !== undefined) o.lr = parsePositive("--lr", raw.lr);
   if (raw.hidden !== undefined) {
-    o.hidden = parseNumberList("--hidden", raw.hidden);
-    if (!o.hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 4096))
-      throw new UserError(`--hidden: widths must be integers from 1 to 4096, got '${printable(raw.hidden)}'`);
+    o.hidden = parseLayerWidths("--hidden", raw.hidden);
   }
   o.seed = parseSeed("--seed", raw.seed);
   try {

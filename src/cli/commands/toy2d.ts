@@ -19,7 +19,7 @@ import {
   validateToy2dOptions,
   type VegaLiteSpec,
 } from "../../node.ts";
-import { parseInteger, parseNumber, parseNumberList, parseSeed, printable, UserError } from "../errors.ts";
+import { parseInteger, parseLayerWidths, parseNumber, parseSeed, printable, UserError } from "../errors.ts";
 import { reportFolder, withProgress, writeReport } from "../report.ts";
 
 interface RawToy2dOptions {
@@ -55,7 +55,7 @@ function parseOptions(raw: RawToy2dOptions): Toy2dExperimentOptions {
   if (raw.walkers !== undefined) o.walkers = parseInteger("--walkers", raw.walkers);
   if (raw.replicas !== undefined) o.replicas = parseInteger("--replicas", raw.replicas);
   if (raw.lr !== undefined) o.lr = parseNumber("--lr", raw.lr);
-  if (raw.hidden !== undefined) o.hidden = parseNumberList("--hidden", raw.hidden);
+  if (raw.hidden !== undefined) o.hidden = parseLayerWidths("--hidden", raw.hidden);
   o.seed = parseSeed("--seed", raw.seed);
   try {
     validateToy2dOptions(o);

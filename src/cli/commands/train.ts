@@ -58,6 +58,7 @@ import { loadTrainingData, type TrainingData } from "../data.ts";
 import { gebmArchitecture } from "../gebm-model.ts";
 import {
   parseInteger,
+  parseLayerWidths,
   parseNumber,
   parseNumberList,
   parsePositive,
@@ -334,14 +335,6 @@ function generatorFlag(v: boolean | string | undefined): boolean {
   throw new UserError(`generator must be true or false, got '${printable(String(v))}'`);
 }
 
-/** Layer widths from 1 to 4096 for `flag`. */
-function parseWidths(flag: string, raw: string): number[] {
-  const h = parseNumberList(flag, raw);
-  if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
-    throw new UserError(`${flag} must be layer widths from 1 to 4096, got '${printable(raw)}'`);
-  return h;
-}
-
 /** A GEBM run's configuration (gebm/session.ts defaultGebmRunConfig, then the flags). */
 function buildGebmConfig(
   raw: RawTrainOptions,
@@ -360,8 +353,8 @@ function buildGebmConfig(
     if (m.latentDim > 4096) throw new UserError(`--latent-dim must be at most 4096, got '${raw.latentDim}'`);
   }
   if (raw.generatorHidden !== undefined)
-    m.generatorHidden = parseWidths("--generator-hidden", raw.generatorHidden);
-  if (raw.hidden !== undefined) m.energyHidden = parseWidths("--hidden", raw.hidden);
+    m.generatorHidden = parseLayerWidths("--generator-hidden", raw.generatorHidden);
+  if (raw.hidden !== undefined) m.energyHidden = parseLayerWidths("--hidden", raw.hidden);
   if (raw.activation !== undefined) {
     if (!(ACTIVATIONS as readonly string[]).includes(raw.activation))
       throw new UserError(
@@ -446,10 +439,7 @@ function buildConfig(raw: RawTrainOptions, dim: number): { config: TrainConfig; 
   }
   if (raw.statistics !== undefined) throw new UserError("--statistics applies to --energy expfam");
   if (raw.hidden !== undefined) {
-    const h = parseNumberList("--hidden", raw.hidden);
-    if (!h.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096))
-      throw new UserError(`--hidden must be layer widths from 1 to 4096, got '${printable(raw.hidden)}'`);
-    c.model.hidden = h;
+    c.model.hidden = parseLayerWidths("--hidden", raw.hidden);
   }
   if (raw.activation !== undefined) c.model.activation = raw.activation as typeof c.model.activation;
   if (raw.confinement !== undefined) c.model.confinement = parseNumber("--confinement", raw.confinement);
