@@ -194,6 +194,24 @@ interface Split {
   nTest: { p: number; q: number };
 }
 
+/** The training split is too small for the fit asked for (it names the sizes; nothing was fitted). */
+export class SampleSizeError extends RangeError {
+  override name = "SampleSizeError";
+}
+
+/**
+ * Rows of each training sample used to fit when the rest (at least 2) validates a choice (the RKHS
+ * λ/bandwidth, the MLP's early stopping): about ¾, at least 2. Throws a SampleSizeError below 4 rows.
+ */
+function innerFitSize(nTrain: { p: number; q: number }, what: string): { p: number; q: number } {
+  if (nTrain.p < 4 || nTrain.q < 4)
+    throw new SampleSizeError(
+      `${what} needs at least 4 training rows of each sample (2 to fit, 2 to validate), got ${nTrain.p} of P and ${nTrain.q} of Q: use more rows or a larger training fraction`,
+    );
+  const f = (n: number) => Math.max(2, Math.min(n - 2, Math.round(0.75 * n)));
+  return { p: f(nTrain.p), q: f(nTrain.q) };
+}
+
 function splitAndStandardize(
   p: SampleSet,
   q: SampleSet,
@@ -320,8 +338,7 @@ function fitRkhsCritic(
     const lambdas = lambdaOpt === "auto" ? sorted.filter((l, i) => i === 0 || l >= floor) : [lambdaOpt];
     const bandwidths = bandwidthOpt === "auto" ? DEFAULT_BANDWIDTH_FACTORS.map((f) => f * median) : [median];
     // ¾ / ¼ of each training sample (their order is already random).
-    const fP = Math.max(2, Math.min(s.nTrain.p - 2, Math.round(0.75 * s.nTrain.p)));
-    const fQ = Math.max(2, Math.min(s.nTrain.q - 2, Math.round(0.75 * s.nTrain.q)));
+    const { p: fP, q: fQ } = innerFitSize(s.nTrain, "choosing the RKHS critic's λ or bandwidth");
     const candidates: Candidate[] = [];
     for (const bw of bandwidths) {
       const { zP, zQ, f } = featuresAt(bw);
@@ -443,8 +460,7 @@ export async function estimateDivergence(
   } else {
     const weightPenalty = critic.weightPenalty ?? (isKale ? 1e-2 : 0);
     // f-divergences: ¾ of the training split to fit, ¼ to stop early on (KALE: all of it, no stopping).
-    const fP = isKale ? s.nTrain.p : Math.max(2, Math.min(s.nTrain.p - 2, Math.round(0.75 * s.nTrain.p)));
-    const fQ = isKale ? s.nTrain.q : Math.max(2, Math.min(s.nTrain.q - 2, Math.round(0.75 * s.nTrain.q)));
+    const { p: fP, q: fQ } = isKale ? s.nTrain : innerFitSize(s.nTrain, "the MLP critic's early stopping");
     const fit = await fitMlpCritic(
       terms,
       s.trainP.subarray(0, fP * d),

@@ -275,6 +275,16 @@ describe("ebm divergence", () => {
         "fraction",
       ],
       [["--p", pCsv, "--q", qCsv, "--kind", "kl", "--seed", "1.5"], /--seed must be an integer/, "seed"],
+      [
+        ["--p", pCsv, "--q", qCsv, "--kind", "kl", "--train-fraction", "0.005"],
+        /--train-fraction: choosing the RKHS critic's λ or bandwidth needs at least 4 training rows of each sample .*got 2 of P and 2 of Q/,
+        "training split too small to choose λ",
+      ],
+      [
+        ["--p", pCsv, "--q", qCsv, "--kind", "js", "--critic", "mlp", "--train-fraction", "0.005"],
+        /--train-fraction: the MLP critic's early stopping needs at least 4 training rows/,
+        "training split too small to stop early",
+      ],
     ];
     for (const [args, pattern, what] of cases) assertUserError(await ebm(...args), pattern, what);
   });

@@ -19,6 +19,7 @@ import {
   type DivergenceEstimate,
   type DivergenceOptions,
   estimateDivergence,
+  SampleSizeError,
   isDivergenceKind,
   keyFromSeed,
   loadDataFile,
@@ -180,7 +181,14 @@ export async function runDivergenceCommand(raw: RawDivergenceOptions): Promise<v
     throw new UserError(
       `--q ${printable(raw.q!)}: ${q.dim} columns, but --p ${printable(raw.p!)} has ${p.dim}: the samples must have the same columns`,
     );
-  const r = await estimateDivergence(kind, p, q, keyFromSeed(seed), options);
+  let r: Awaited<ReturnType<typeof estimateDivergence>>;
+  try {
+    r = await estimateDivergence(kind, p, q, keyFromSeed(seed), options);
+  } catch (e) {
+    if (e instanceof SampleSizeError)
+      throw new UserError(`--p/--q (${p.n} and ${q.n} rows), --train-fraction: ${e.message}`);
+    throw e;
+  }
   const critic = options.critic!;
   const lambdaChosen =
     critic.type === "rkhs" && (critic.lambda ?? (kind === "kale" ? 0.1 : "auto")) === "auto";
