@@ -9,7 +9,7 @@
  * for bit (test/native/resample.test.ts).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -108,5 +108,25 @@ describe("ebm CLI", { skip: WASM_PASS_SKIP }, () => {
     const e = await ebm("bench", "--only", "");
     assert.equal(e.code, 2);
     assert.match(e.stderr.trim(), /^ebm: error: --only: no workload named/);
+    // A --compare file that is not a peer run, or has a figure that is not a number: refused before timing.
+    const nullPeer = join(tmpdir(), `ebm-peer-null-${process.pid}.json`);
+    const badPeer = join(tmpdir(), `ebm-peer-bad-${process.pid}.json`);
+    writeFileSync(nullPeer, "null\n");
+    writeFileSync(
+      badPeer,
+      JSON.stringify({ bench: { workloads: { ula_mlp2d_n4096: { median_ms: "abc" } } } }),
+    );
+    try {
+      const n = await ebm("bench", "--only", "ula_mlp2d_n4096", "--compare", nullPeer);
+      assert.equal(n.code, 2);
+      assert.match(n.stderr.trim(), /^ebm: error: --compare: .* has no 'bench\.workloads' object$/);
+      const b = await ebm("bench", "--only", "ula_mlp2d_n4096", "--compare", badPeer);
+      assert.equal(b.code, 2);
+      assert.match(b.stderr.trim(), /^ebm: error: --compare: .*ula_mlp2d_n4096\.median_ms must be a number$/);
+      assert.equal(b.stdout, "", "nothing timed");
+    } finally {
+      rmSync(nullPeer, { force: true });
+      rmSync(badPeer, { force: true });
+    }
   });
 });

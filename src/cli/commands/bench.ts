@@ -52,12 +52,22 @@ function loadPeer(path: string): PeerBench {
   } catch (err) {
     throw new UserError(`--compare: cannot read ${path}: ${(err as Error).message.split("\n")[0]}`);
   }
-  const obj = parsed as Record<string, unknown>;
-  const section = (obj.bench ?? obj) as Record<string, unknown>;
-  const workloads = (section.workloads ?? section) as PeerBench;
-  if (typeof workloads !== "object" || workloads === null)
-    throw new UserError(`--compare: ${path} has no 'bench.workloads' object`);
-  return workloads;
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  const noWorkloads = () => new UserError(`--compare: ${path} has no 'bench.workloads' object`);
+  if (!isObject(parsed)) throw noWorkloads();
+  const section = parsed.bench ?? parsed;
+  if (!isObject(section)) throw noWorkloads();
+  const workloads = section.workloads ?? section;
+  if (!isObject(workloads)) throw noWorkloads();
+  // Each entry's figures must be numbers where present: checked here, before anything is timed.
+  for (const [name, entry] of Object.entries(workloads)) {
+    if (!isObject(entry)) continue; // not a workload's figures: never looked up
+    for (const field of ["median_ms", "gflops_at_median"])
+      if (entry[field] !== undefined && !(typeof entry[field] === "number" && Number.isFinite(entry[field])))
+        throw new UserError(`--compare: ${path}: ${printable(name)}.${field} must be a number`);
+  }
+  return workloads as PeerBench;
 }
 
 /** One table row: name, median, min, reps (and the peer's median and the ratio with --compare). */
