@@ -10,12 +10,19 @@ export function parseNumber(name: string, value: string): number {
   return v;
 }
 
+/**
+ * An integer option ≥ min. Counts (walkers, rows, iterations, chains) size arrays, so values past 2^31 − 1
+ * are refused here, naming the option, rather than failing later as an allocation error.
+ */
 export function parseInteger(name: string, value: string, min = 1): number {
   const v = parseNumber(name, value);
   if (!Number.isInteger(v) || v < min)
     throw new UserError(`${name} must be an integer ≥ ${min}, got '${value}'`);
+  if (v > MAX_COUNT) throw new UserError(`${name} must be at most ${MAX_COUNT}, got '${value}'`);
   return v;
 }
+
+const MAX_COUNT = 2 ** 31 - 1;
 
 /** Comma-separated list of numbers, e.g. "--modes -6,7". */
 export function parseNumberList(name: string, value: string, length?: number): number[] {

@@ -85,6 +85,7 @@ describe("ebm reproduce", () => {
       [["gmm50d", "--mass", "1.5"], /--mass must be in \(0, 1\)/],
       [["gmm50d", "--dim", "0"], /--dim must be an integer/],
       [["gmm50d", "--dim", "1000000000"], /--dim must be an integer from 1 to 1000/],
+      [["toy2d", "--walkers", "4000000000"], /--walkers must be at most 2147483647/],
       [
         ["toy2d", "--hidden", "8,0"],
         /--hidden must be comma-separated layer widths from 1 to 4096, got '8,0'/,
