@@ -37,7 +37,11 @@ function program(): Command {
     .description("Energy-based models: define, sample, train and measure ρ = e^{−U}/Z.")
     .version(VERSION, "-V, --version", "print the version and exit")
     .option("--debug", "print the stack of internal errors")
-    .showHelpAfterError("(run with --help for usage)")
+    // Commander's own errors (unknown option, missing argument, unknown command) as our one line; every
+    // subcommand inherits this.
+    .configureOutput({
+      outputError: (str, write) => write(`ebm: ${oneLine(str.trim())} (run with --help for usage)\n`),
+    })
     .exitOverride();
 
   const reproduce = root.command("reproduce").description("reproduce an experiment of the seeds");

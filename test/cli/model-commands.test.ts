@@ -25,10 +25,7 @@ function lastJson(stdout: string): Record<string, unknown> {
 /** Exit code 2, one line on stderr matching `pattern`, no stack trace. */
 function assertUserError(r: Run, pattern: RegExp, what: string): void {
   assert.equal(r.code, 2, `${what}: ${r.stderr}`);
-  const lines = r.stderr
-    .trim()
-    .split("\n")
-    .filter((l) => !/run with --help/.test(l));
+  const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
   assert.match(lines[0], pattern, what);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
