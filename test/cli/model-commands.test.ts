@@ -254,6 +254,14 @@ describe("commands on a trained model", () => {
         /--grid.*xmax must exceed xmin/,
       ],
       [["density", "--model", model, "--grid", "-4,4,-4,4,2", "--out", out], /--grid: n must be/],
+      [
+        ["density", "--model", model, "--grid=0,1e-320,-3,3,10", "--out", out],
+        /--grid .*cells' size must be positive and finite/,
+      ],
+      [
+        ["density", "--model", model, "--grid=-1e308,1e308,-3,3,10", "--out", out],
+        /--grid .*cells' size must be positive and finite/,
+      ],
       [["density", "--model", model, "--out", join(tmp, "never.txt")], /--out must end in \.csv or \.png/],
       [["density", "--model", model3d, "--out", join(tmp, "never.png")], /--model .*dimension 3/],
       [["density", "--model", model3d, "--out", out], /--model .*dimension 3/],

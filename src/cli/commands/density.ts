@@ -81,6 +81,20 @@ export function parseGrid(value: string, dim: number): GridSpec {
     throw new UserError(`--grid (${want}): xmax must exceed xmin, got '${printable(value)}'`);
   if (dim === 2 && !(v[3] > v[2]))
     throw new UserError(`--grid (${want}): ymax must exceed ymin, got '${printable(value)}'`);
+  // Cells whose sides or area overflow or vanish in float64 (or whose points coincide) give no density.
+  const side = (lo: number, hi: number) => (hi - lo) / n;
+  const distinct = (lo: number, hi: number) => Number.isFinite(side(lo, hi)) && lo + side(lo, hi) > lo;
+  const area = dim === 2 ? side(v[0], v[1]) * side(v[2], v[3]) : side(v[0], v[1]);
+  if (!(
+    distinct(v[0], v[1]) &&
+    (dim === 1 || distinct(v[2], v[3])) &&
+    area > 0 &&
+    Number.isFinite(area) &&
+    Number.isFinite(1 / area)
+  ))
+    throw new UserError(
+      `--grid (${want}): the cells' size must be positive and finite in float64, got '${printable(value)}'`,
+    );
   return dim === 2 ? { xmin: v[0], xmax: v[1], ymin: v[2], ymax: v[3], n } : { xmin: v[0], xmax: v[1], n };
 }
 
