@@ -582,7 +582,7 @@ export async function runLogzCommand(raw: RawLogzOptions, cmd?: Command): Promis
     `log Z = ${fmt(summary.mean, 4)} ± ${fmt(run.se, 4)} (${settings.method}, ${settings.replicas} replicas, nats)`,
     `  from ${baseText(tm.base)} (log Z_0 = ${fmt(run.logZBase, 4)}): ${settings.temperatures} temperatures × ${settings.walkers} walkers, ` +
       `${settings.moves} ${settings.kernel} moves each, step ${fmt(run.step, 4)} (${run.stepSource}); ` +
-      `acceptance ${fmt(run.acceptance, 2)}, final ESS ${fmt(run.ess, 0)} of ${settings.walkers}; seed ${seed}, ${seconds.toFixed(1)} s`,
+      `${settings.moves === 0 ? "no moves (reweighting only)" : `acceptance ${fmt(run.acceptance, 2)}`}, final ESS ${fmt(run.ess, 0)} of ${settings.walkers}; seed ${seed}, ${seconds.toFixed(1)} s`,
   ];
   if (grid) {
     const win =
