@@ -221,6 +221,44 @@ describe("commands on a trained model", () => {
     assert.equal(readFileSync(out, "utf8").split("\n")[0], "chain,draw,x0,x1");
   });
 
+  test(
+    "score matches columns by position and warns when their names differ from the training file's",
+    { skip },
+    async () => {
+      const train = join(tmp, "xy.csv");
+      const rows = Array.from({ length: 100 }, (_, i) => `${Math.sin(i)},${Math.cos(3 * i)}`);
+      writeFileSync(train, `x,y\n${rows.join("\n")}\n`);
+      const dir = join(tmp, "model-xy");
+      const t = await ebmInProcess(
+        "train",
+        "--data",
+        train,
+        "--iters",
+        "5",
+        "--hidden",
+        "8",
+        "--out",
+        dir,
+        "--no-progress",
+      );
+      assert.equal(t.code, 0, t.stderr);
+      const same = join(tmp, "same.csv");
+      const renamed = join(tmp, "renamed.csv");
+      writeFileSync(same, "x,y\n0.1,0.2\n0.3,-0.4\n");
+      writeFileSync(renamed, "a,b\n0.1,0.2\n0.3,-0.4\n");
+      const a = await ebmInProcess("score", "--model", dir, "--data", same);
+      const b = await ebmInProcess("score", "--model", dir, "--data", renamed);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(a.stderr, "");
+      assert.match(
+        b.stderr.trim(),
+        /^warning: --data .*renamed\.csv has columns a,b, the model was trained on x,y: scored by position$/,
+      );
+      assert.equal(b.stdout, a.stdout, "the same rows score the same");
+    },
+  );
+
   test("bad input: one line naming the option or file, exit 2, nothing written", { skip }, async () => {
     const out = join(tmp, "never.csv");
     // Copies whose config.json has no model, a null one, or a configuration that is not an object.

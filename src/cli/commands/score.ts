@@ -60,6 +60,16 @@ export async function runScoreCommand(raw: RawScoreOptions): Promise<void> {
     const tm = await loadTrainedModel(raw.model);
     try {
       checkColumns(data, raw.data, tm.energy.dim, "the model");
+      // Columns are matched by position; say so when the names differ from the training file's.
+      const trained = (tm.data as { kind?: string; columns?: unknown } | null)?.columns;
+      if (
+        Array.isArray(trained) &&
+        data.columns !== undefined &&
+        trained.some((c, i) => c !== data.columns?.[i])
+      )
+        process.stderr.write(
+          `warning: --data ${printable(raw.data)} has columns ${printable(data.columns.join(","))}, the model was trained on ${printable(trained.join(","))}: scored by position\n`,
+        );
       tm.energy.energy(data.x, data.n, u);
     } finally {
       tm.model.dispose();
