@@ -78,6 +78,15 @@ describe("ebm train", () => {
     for (const f of ["model.safetensors", "state.safetensors", "metrics.jsonl"])
       assert.ok(readFileSync(join(full, f)).equals(readFileSync(join(part, f))), f);
     assert.equal(readFileSync(join(full, "metrics.jsonl"), "utf8").trim().split("\n").length, 60);
+    // Asking for fewer iterations than the checkpoint holds is refused, and the checkpoint is left alone.
+    const before = readFileSync(join(part, "model.safetensors"));
+    const c = await ebmInProcess("train", "--resume", part, "--iters", "30");
+    assert.equal(c.code, 2, c.stderr);
+    assert.match(
+      c.stderr.trim(),
+      /^ebm: error: --iters 30: .*part is already at iteration 60; give a larger --iters/,
+    );
+    assert.ok(readFileSync(join(part, "model.safetensors")).equals(before));
   });
 
   test("resume refuses other settings, and damaged checkpoints, with one line", { skip }, async () => {

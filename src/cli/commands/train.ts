@@ -690,7 +690,13 @@ async function resumeRun(raw: RawTrainOptions): Promise<Run> {
   if (raw.finalEnergySteps !== undefined)
     throw new UserError(`--final-energy-steps applies to GEBM runs (${GEBM}); ${printable(dir)} is not one`);
   const config = structuredClone(ck.config) as TrainConfig;
-  if (raw.iters !== undefined) config.iters = parseInteger("--iters", raw.iters, 0);
+  if (raw.iters !== undefined) {
+    config.iters = parseInteger("--iters", raw.iters, 0);
+    if (config.iters <= ck.iteration)
+      throw new UserError(
+        `--iters ${config.iters}: ${printable(dir)} is already at iteration ${ck.iteration}; give a larger --iters to continue`,
+      );
+  }
   try {
     validateTrainConfig(config);
   } catch (e) {
