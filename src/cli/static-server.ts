@@ -83,7 +83,7 @@ export async function serveStatic(
       fail(
         err.code === "EADDRINUSE"
           ? new UserError(`port ${port} on ${host} is in use: choose another with --port`)
-          : err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND"
+          : err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND" || err.code === "EAI_AGAIN"
             ? new UserError(`--host ${host} is not an address of this machine`)
             : err,
       ),

@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -45,6 +54,27 @@ describe("the playground's output folder", { skip: WASM_PASS_SKIP }, () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr.trimEnd(), /^ebm: error: --dir .*victim\.txt: exists and is not a folder$/);
     assert.equal(readFileSync(file, "utf8"), "keep\n");
+  });
+
+  test("a port in use or a host that is not this machine's is refused before anything is built", async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, "127.0.0.1", ok));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dir = join(tmp, "never-built");
+      const r = run([join(ROOT, "bin/ebm.js"), "playground", "--port", String(port), "--dir", dir]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr.trimEnd(), new RegExp(`^ebm: error: port ${port} on 127\\.0\\.0\\.1 is in use`));
+      const h = run([join(ROOT, "bin/ebm.js"), "playground", "--host", "nonexistent.invalid", "--dir", dir]);
+      assert.equal(h.status, 2, h.stderr);
+      assert.match(
+        h.stderr.trimEnd(),
+        /^ebm: error: --host nonexistent\.invalid is not an address of this machine$/,
+      );
+      assert.equal(existsSync(dir), false, "nothing built");
+    } finally {
+      await new Promise<void>((ok) => blocker.close(() => ok()));
+    }
   });
 
   test("scripts/build-web.mjs --out refuses the same, before building", () => {

@@ -26,9 +26,8 @@ interface PlaygroundOptions {
   dir?: string;
 }
 
-/** Builds `dir` when it is missing or stale (scripts/build-web.mjs --if-stale); a UserError when it cannot. */
-function ensureBuilt(dir: string): void {
-  // The build replaces DIR whole: refuse a folder (or file) that is not an earlier build before anything runs.
+/** The build replaces DIR whole: a file, or a folder holding anything but an earlier build, is refused. */
+function checkDir(dir: string): void {
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new UserError(`--dir ${dir}: exists and is not a folder`);
     if (readdirSync(dir).length > 0 && !existsSync(join(dir, "build.json")))
@@ -36,6 +35,10 @@ function ensureBuilt(dir: string): void {
         `--dir ${dir}: holds files that are not a playground build (no build.json); give a new or empty folder`,
       );
   }
+}
+
+/** Builds `dir` when it is missing or stale (scripts/build-web.mjs --if-stale); a UserError when it cannot. */
+function ensureBuilt(dir: string): void {
   const r = spawnSync(process.execPath, [join(REPO, "scripts/build-web.mjs"), "--out", dir, "--if-stale"], {
     encoding: "utf8",
   });
@@ -58,8 +61,16 @@ export async function runPlayground(opts: PlaygroundOptions): Promise<void> {
   if (!/^[A-Za-z0-9.:-]+$/.test(host))
     throw new UserError(`--host must be a host name or address, got '${printable(host)}'`);
   const dir = resolve(opts.dir ?? join(REPO, "dist/web"));
-  ensureBuilt(dir);
+  checkDir(dir);
+  // Listen first, so that a host or port that cannot be used is refused before anything is built; the
+  // server reads files per request, and the URL is printed once the build is there.
   const served = await serveStatic(dir, port, host);
+  try {
+    ensureBuilt(dir);
+  } catch (e) {
+    await served.close();
+    throw e;
+  }
   process.stdout.write(`playground: ${served.url}  (serving ${dir}; Ctrl-C stops)\n`);
   await new Promise<void>((ok) => {
     const stop = () => {
